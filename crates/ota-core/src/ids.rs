@@ -1,0 +1,97 @@
+//! Deterministic ids from (bucket, key, version id): a duplicate event, a
+//! retried Lambda or a second execution for the same object version derive
+//! the same signer token, stream id and job id, and so end with one job.
+
+use sha2::{Digest, Sha256};
+
+/// The prefix CreateOTAUpdate gives its streams and jobs; devices and
+/// dashboards recognise it.
+pub const ID_PREFIX: &str = "AFR_OTA-";
+/// IoT's limit on a job id.
+pub const MAX_JOB_ID_LEN: usize = 64;
+const HASH_HEX_LEN: usize = 12;
+
+fn digest(parts: &[&str]) -> String {
+    let mut h = Sha256::new();
+    for p in parts {
+        // Length-prefixed, so ("a/b", "c") and ("a", "b/c") differ.
+        h.update((p.len() as u64).to_be_bytes());
+        h.update(p.as_bytes());
+    }
+    h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The file name without directories and extension, in job-id characters.
+fn stem(key: &str) -> String {
+    let name = key.rsplit('/').next().unwrap_or(key);
+    let name = match name.rfind('.') {
+        Some(i) if i > 0 => &name[..i],
+        _ => name,
+    };
+    let max = MAX_JOB_ID_LEN - ID_PREFIX.len() - 1 - HASH_HEX_LEN;
+    let s: String = name
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' })
+        .take(max)
+        .collect();
+    if s.is_empty() {
+        "firmware".to_string()
+    } else {
+        s
+    }
+}
+
+/// `AFR_OTA-<stem>-<hash>`: at most 64 characters of `[a-zA-Z0-9_-]`.
+pub fn job_id(bucket: &str, key: &str, version_id: &str) -> String {
+    let h = digest(&["job", bucket, key, version_id]);
+    format!("{ID_PREFIX}{}-{}", stem(key), &h[..HASH_HEX_LEN])
+}
+
+/// The IoT stream id for the object version (same form as the job id).
+pub fn stream_id(bucket: &str, key: &str, version_id: &str) -> String {
+    let h = digest(&["stream", bucket, key, version_id]);
+    format!("{ID_PREFIX}{}-{}", stem(key), &h[..HASH_HEX_LEN])
+}
+
+/// The signer's clientRequestToken: the same object version signed with the
+/// same profile is one signing job.
+pub fn signing_token(bucket: &str, key: &str, version_id: &str, profile: &str) -> String {
+    digest(&["sign", bucket, key, version_id, profile])[..32].to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn valid_iot_id(s: &str) -> bool {
+        !s.is_empty()
+            && s.len() <= MAX_JOB_ID_LEN
+            && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    }
+
+    #[test]
+    fn readable_and_stable() {
+        let id = job_id("fw", "firmware/app-v1.4.bin", "v1");
+        assert!(id.starts_with("AFR_OTA-app-v1_4-"), "{id}");
+        assert_eq!(id, job_id("fw", "firmware/app-v1.4.bin", "v1"));
+        assert_ne!(id, job_id("fw", "firmware/app-v1.4.bin", "v2"));
+        assert_ne!(id, job_id("fw2", "firmware/app-v1.4.bin", "v1"));
+        assert_ne!(id, stream_id("fw", "firmware/app-v1.4.bin", "v1"));
+        assert!(job_id("b", "firmware/.bin", "v").starts_with("AFR_OTA-_bin-"));
+        assert!(job_id("b", "firmware/", "v").starts_with("AFR_OTA-firmware-"));
+        assert_ne!(signing_token("b", "k", "v", "p1"), signing_token("b", "k", "v", "p2"));
+        assert_eq!(signing_token("b", "k", "v", "p1").len(), 32);
+    }
+
+    proptest! {
+        #[test]
+        fn ids_are_always_valid(bucket in "[a-z0-9.-]{3,63}", key in "\\PC{1,300}", version in "\\PC{0,40}") {
+            let j = job_id(&bucket, &key, &version);
+            let s = stream_id(&bucket, &key, &version);
+            prop_assert!(valid_iot_id(&j), "{}", j);
+            prop_assert!(valid_iot_id(&s), "{}", s);
+            prop_assert!(j.starts_with(ID_PREFIX));
+        }
+    }
+}

@@ -1,0 +1,536 @@
+//! The validated request: defaults < manifest < tags, checked against every
+//! rule AWS enforces, resolved into the exact values CreateJob receives.
+
+use crate::error::{OtaError, Problems};
+use crate::ids;
+use crate::spec::RequestSpec;
+use crate::times::format_minute;
+use crate::values::*;
+use serde::{Deserialize, Serialize};
+use time::{Duration, OffsetDateTime, PrimitiveDateTime};
+
+/// What validation needs to know besides the request itself.
+#[derive(Debug, Clone)]
+pub struct RequestContext {
+    pub partition: String,
+    pub region: String,
+    pub account: String,
+    pub bucket: String,
+    pub key: String,
+    pub version_id: String,
+    /// When the object was uploaded: relative times count from it and the
+    /// 30-minute lead is measured from it.
+    pub upload_time: OffsetDateTime,
+}
+
+/// How the firmware gets its signature.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "camelCase")]
+pub enum Signing {
+    /// AWS Signer with this profile; the certfile comes from the profile's
+    /// `certname` signing parameter.
+    #[serde(rename_all = "camelCase")]
+    Profile { profile_name: String },
+    /// Pre-signed by the user (CreateOTAUpdate's customCodeSigning).
+    #[serde(rename_all = "camelCase")]
+    PreSigned {
+        signature: String,
+        signature_algorithm: String,
+        certfile: String,
+    },
+}
+
+/// schedulingConfig, resolved to absolute UTC minutes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Schedule {
+    pub start_time: Option<String>,
+    pub end_time: Option<String>,
+    pub end_behavior: Option<EndBehavior>,
+    pub maintenance_windows: Vec<WindowConfig>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WindowConfig {
+    /// `cron(...)`.
+    pub start_time: String,
+    pub duration_in_minutes: u32,
+}
+
+/// A request that passed every check: what CreateJob will be asked for.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OtaRequest {
+    pub job_id: String,
+    /// Target ARNs.
+    pub targets: Vec<String>,
+    pub target_selection: TargetSelection,
+    pub description: String,
+    pub protocols: Vec<Protocol>,
+    pub file_path: Option<String>,
+    pub file_type: Option<u32>,
+    pub signing: Signing,
+    pub timeout_minutes: Option<u32>,
+    pub retry: Vec<RetryCriterion>,
+    pub schedule: Option<Schedule>,
+    pub abort: Vec<AbortCriterion>,
+    pub rollout: Option<Rollout>,
+    /// Set when HTTP is among the protocols (3600 unless given).
+    pub presigned_expiry_seconds: Option<u32>,
+    /// destinationPackageVersions ARNs.
+    pub package_versions: Vec<String>,
+}
+
+impl OtaRequest {
+    pub fn uses_http(&self) -> bool {
+        self.protocols.contains(&Protocol::Http)
+    }
+    pub fn uses_mqtt(&self) -> bool {
+        self.protocols.contains(&Protocol::Mqtt)
+    }
+}
+
+/// The default presigned URL lifetime when HTTP is used and none is given.
+pub const DEFAULT_PRESIGNED_EXPIRY_SECONDS: u32 = 3600;
+/// IoT's minimum lead between now and a scheduled start or end.
+pub const MIN_LEAD_MINUTES: i64 = 30;
+
+fn utc(t: PrimitiveDateTime) -> OffsetDateTime {
+    t.assume_utc()
+}
+
+/// Validates a merged spec. Every problem is reported, each naming the tag,
+/// manifest field or stack parameter its value came from.
+pub fn validate(spec: &RequestSpec, ctx: &RequestContext) -> Result<OtaRequest, OtaError> {
+    let mut p = Problems::default();
+    let src = |f: &'static str| spec.source_of(f);
+
+    let targets: Vec<String> = match &spec.targets {
+        Some(t) if !t.is_empty() => t
+            .iter()
+            .map(|t| t.to_arn(&ctx.partition, &ctx.region, &ctx.account))
+            .collect(),
+        _ => {
+            p.push(
+                "ota:targets",
+                "no targets; tag ota:targets (e.g. thinggroup/Lab thing/dev-7) or set the stack's DefaultTargets",
+            );
+            Vec::new()
+        }
+    };
+    let mut unique = targets.clone();
+    unique.sort();
+    unique.dedup();
+    if unique.len() != targets.len() {
+        p.push(src("targets"), "names the same target twice");
+    }
+
+    let protocols = spec.protocols.clone().unwrap_or_else(|| vec![Protocol::Mqtt]);
+
+    // Signing: a signature (pre-signed firmware) or a profile, not both.
+    let signature_source_is_default = spec
+        .sources
+        .get("signature")
+        .map(|s| s.starts_with("stack"))
+        .unwrap_or(false);
+    let profile_is_default = spec
+        .sources
+        .get("profile")
+        .map(|s| s.starts_with("stack"))
+        .unwrap_or(true);
+    let signing = match (&spec.signature, &spec.profile) {
+        (Some(sig), profile) => {
+            if profile.is_some() && !profile_is_default && !signature_source_is_default {
+                p.push(
+                    src("signature"),
+                    format!(
+                        "pre-signed firmware cannot also name a signing profile ({}); give one or the other",
+                        src("profile")
+                    ),
+                );
+            }
+            if spec.signature_algorithm.is_none() {
+                p.push(
+                    "ota:signature-algorithm",
+                    "pre-signed firmware needs its signature algorithm, e.g. SHA256withECDSA",
+                );
+            }
+            if spec.certfile.is_none() {
+                p.push(
+                    "ota:certfile",
+                    "pre-signed firmware needs certfile: the path of the code-signing certificate on the device",
+                );
+            }
+            Signing::PreSigned {
+                signature: sig.clone(),
+                signature_algorithm: spec.signature_algorithm.clone().unwrap_or_default(),
+                certfile: spec.certfile.clone().unwrap_or_default(),
+            }
+        }
+        (None, Some(profile)) => {
+            for f in ["signature_algorithm", "certfile"] {
+                let set = if f == "certfile" {
+                    spec.certfile.is_some()
+                } else {
+                    spec.signature_algorithm.is_some()
+                };
+                if set {
+                    p.push(
+                        src(f),
+                        "applies only to pre-signed firmware (with ota:signature); a signing profile sets it itself",
+                    );
+                }
+            }
+            Signing::Profile {
+                profile_name: profile.clone(),
+            }
+        }
+        (None, None) => {
+            p.push(
+                "ota:profile",
+                "no signing profile and no signature; tag ota:profile, set the stack's DefaultSigningProfile, or supply ota:signature for pre-signed firmware",
+            );
+            Signing::Profile {
+                profile_name: String::new(),
+            }
+        }
+    };
+
+    // Presigned URLs belong to HTTP.
+    let presigned_expiry_seconds = if protocols.contains(&Protocol::Http) {
+        Some(spec.presigned_expiry_seconds.unwrap_or(DEFAULT_PRESIGNED_EXPIRY_SECONDS))
+    } else {
+        if spec.presigned_expiry_seconds.is_some() {
+            p.push(src("presigned_expiry_seconds"), "applies only when ota:protocols includes HTTP");
+        }
+        None
+    };
+
+    // Scheduling.
+    let upload = ctx.upload_time;
+    let start = spec.start.map(|t| t.resolve(upload));
+    let end = spec.end.map(|t| t.resolve(upload));
+    let lead = Duration::minutes(MIN_LEAD_MINUTES);
+    if let Some(s) = start {
+        if utc(s) < upload + lead {
+            p.push(
+                src("start"),
+                format!(
+                    "{} is less than 30 minutes after the upload ({}); IoT needs a start at least 30 minutes ahead",
+                    format_minute(s),
+                    format_minute(PrimitiveDateTime::new(upload.date(), upload.time()))
+                ),
+            );
+        } else if utc(s) > upload + Duration::days(365) {
+            p.push(src("start"), format!("{} is more than a year ahead; IoT schedules at most a year ahead", format_minute(s)));
+        }
+    }
+    if let Some(e) = end {
+        if utc(e) < upload + lead {
+            p.push(src("end"), format!("{} is less than 30 minutes after the upload", format_minute(e)));
+        } else if utc(e) > upload + Duration::days(2 * 365) {
+            p.push(src("end"), format!("{} is more than two years ahead", format_minute(e)));
+        }
+        if let Some(s) = start {
+            if e < s + lead {
+                p.push(
+                    src("end"),
+                    format!("{} must be at least 30 minutes after the start ({})", format_minute(e), format_minute(s)),
+                );
+            } else if e > s + Duration::days(2 * 365) {
+                p.push(src("end"), "is more than two years after the start");
+            }
+        }
+    }
+    if spec.end_behavior.is_some() && spec.end.is_none() {
+        p.push(src("end_behavior"), "needs an end time (ota:end)");
+    }
+    let windows: Vec<WindowConfig> = spec
+        .windows
+        .iter()
+        .flatten()
+        .map(|w| WindowConfig {
+            start_time: w.cron(),
+            duration_in_minutes: w.duration_minutes,
+        })
+        .collect();
+    let schedule = if start.is_some() || end.is_some() || !windows.is_empty() {
+        Some(Schedule {
+            start_time: start.map(format_minute),
+            end_time: end.map(format_minute),
+            end_behavior: spec.end_behavior,
+            maintenance_windows: windows,
+        })
+    } else {
+        None
+    };
+
+    let packages: Vec<String> = spec
+        .packages
+        .iter()
+        .flatten()
+        .map(|p| p.to_arn(&ctx.partition, &ctx.region, &ctx.account))
+        .collect();
+
+    let job_id = spec
+        .job_id
+        .clone()
+        .unwrap_or_else(|| ids::job_id(&ctx.bucket, &ctx.key, &ctx.version_id));
+    let description = spec.description.clone().unwrap_or_else(|| {
+        let d = format!("OTA update of s3://{}/{} version {}", ctx.bucket, ctx.key, ctx.version_id);
+        d.chars().take(2028).collect()
+    });
+
+    p.into_result()?;
+    Ok(OtaRequest {
+        job_id,
+        targets,
+        target_selection: spec.target_selection.unwrap_or(TargetSelection::Snapshot),
+        description,
+        protocols,
+        file_path: spec.file_path.clone(),
+        file_type: spec.file_type,
+        signing,
+        timeout_minutes: spec.timeout_minutes,
+        retry: spec.retry.clone().unwrap_or_default(),
+        schedule,
+        abort: spec.abort.clone().unwrap_or_default(),
+        rollout: spec.rollout,
+        presigned_expiry_seconds,
+        package_versions: packages,
+    })
+}
+
+/// The stack's defaults (parameters passed to start-signing as environment
+/// variables), parsed with the same grammar as the tags.
+pub fn parse_defaults(
+    default_profile: &str,
+    default_targets: &str,
+    default_protocols: &str,
+) -> (RequestSpec, Problems) {
+    let mut tags = Vec::new();
+    if !default_profile.trim().is_empty() {
+        tags.push(("ota:profile".to_string(), default_profile.trim().to_string()));
+    }
+    if !default_targets.trim().is_empty() {
+        tags.push(("ota:targets".to_string(), default_targets.trim().to_string()));
+    }
+    if !default_protocols.trim().is_empty() {
+        tags.push(("ota:protocols".to_string(), default_protocols.trim().to_string()));
+    }
+    let (spec, mut problems) = crate::tags::parse_tags(&tags);
+    let name = |f: &str| match f {
+        "profile" => "stack parameter DefaultSigningProfile",
+        "targets" => "stack parameter DefaultTargets",
+        _ => "stack parameter DefaultProtocols",
+    };
+    for pr in problems.0.iter_mut() {
+        pr.field = match pr.field.as_str() {
+            "ota:profile" => name("profile").into(),
+            "ota:targets" => name("targets").into(),
+            "ota:protocols" => name("protocols").into(),
+            other => other.to_string(),
+        };
+    }
+    (spec.with_source(|f| name(f).to_string()), problems)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tags::parse_tags;
+    use time::macros::datetime;
+
+    fn ctx() -> RequestContext {
+        RequestContext {
+            partition: "aws".into(),
+            region: "us-east-1".into(),
+            account: "123456789012".into(),
+            bucket: "fw-bucket".into(),
+            key: "firmware/app-v1.4.bin".into(),
+            version_id: "3HL4kqtJlcpXroDTDmJ.rmSpXd3dIbrHY".into(),
+            upload_time: datetime!(2026-11-22 10:00:00 UTC),
+        }
+    }
+
+    fn spec(pairs: &[(&str, &str)]) -> RequestSpec {
+        let tags: Vec<_> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let (s, p) = parse_tags(&tags);
+        assert!(p.is_empty(), "{p}");
+        s
+    }
+
+    fn problems(pairs: &[(&str, &str)]) -> Vec<String> {
+        match validate(&spec(pairs), &ctx()) {
+            Ok(_) => Vec::new(),
+            Err(e) => e.problems().iter().map(|p| p.to_string()).collect(),
+        }
+    }
+
+    const BASE: [(&str, &str); 2] = [("ota:targets", "thinggroup/Lab"), ("ota:profile", "OtaProfile")];
+
+    fn with(extra: &[(&'static str, &'static str)]) -> Vec<(&'static str, &'static str)> {
+        let mut v = BASE.to_vec();
+        v.extend_from_slice(extra);
+        v
+    }
+
+    #[test]
+    fn minimal_request_resolves_defaults() {
+        let r = validate(&spec(&BASE), &ctx()).unwrap();
+        assert_eq!(r.targets, ["arn:aws:iot:us-east-1:123456789012:thinggroup/Lab"]);
+        assert_eq!(r.protocols, [Protocol::Mqtt]);
+        assert_eq!(r.target_selection, TargetSelection::Snapshot);
+        assert!(r.job_id.starts_with("AFR_OTA-app-v1_4"), "{}", r.job_id);
+        assert_eq!(r.presigned_expiry_seconds, None);
+        assert!(r.schedule.is_none());
+        assert_eq!(r.signing, Signing::Profile { profile_name: "OtaProfile".into() });
+    }
+
+    #[test]
+    fn targets_are_required() {
+        let p = problems(&[("ota:profile", "OtaProfile")]);
+        assert_eq!(p.len(), 1);
+        assert!(p[0].starts_with("ota:targets: no targets"));
+    }
+
+    #[test]
+    fn duplicate_targets_after_resolution_are_rejected() {
+        let p = problems(&[
+            ("ota:targets", "thing/a arn:aws:iot:us-east-1:123456789012:thing/a"),
+            ("ota:profile", "OtaProfile"),
+        ]);
+        assert!(p[0].contains("same target twice"), "{p:?}");
+    }
+
+    #[test]
+    fn signing_needs_a_profile_or_a_signature() {
+        let p = problems(&[("ota:targets", "thing/a")]);
+        assert!(p[0].starts_with("ota:profile: no signing profile"), "{p:?}");
+        let ok = validate(
+            &spec(&[
+                ("ota:targets", "thing/a"),
+                ("ota:signature", "MEUCIQ=="),
+                ("ota:signature-algorithm", "SHA256withECDSA"),
+                ("ota:certfile", "/certs/ota.pem"),
+            ]),
+            &ctx(),
+        )
+        .unwrap();
+        assert!(matches!(ok.signing, Signing::PreSigned { .. }));
+        let p = problems(&with(&[("ota:signature", "MEUCIQ==")]));
+        assert_eq!(p.len(), 3, "{p:?}");
+        assert!(p[0].contains("cannot also name a signing profile"));
+        assert!(p[1].starts_with("ota:signature-algorithm"));
+        assert!(p[2].starts_with("ota:certfile"));
+        let p = problems(&with(&[("ota:certfile", "/c.pem")]));
+        assert!(p[0].starts_with("ota:certfile: applies only to pre-signed"), "{p:?}");
+    }
+
+    #[test]
+    fn a_signature_overrides_a_default_profile() {
+        let (defaults, dp) = parse_defaults("DefaultProfile", "thinggroup/All", "MQTT");
+        assert!(dp.is_empty());
+        let tags = spec(&[
+            ("ota:signature", "MEUCIQ=="),
+            ("ota:signature-algorithm", "SHA256withECDSA"),
+            ("ota:certfile", "/c.pem"),
+        ]);
+        let r = validate(&tags.or(defaults), &ctx()).unwrap();
+        assert!(matches!(r.signing, Signing::PreSigned { .. }));
+        assert_eq!(r.targets, ["arn:aws:iot:us-east-1:123456789012:thinggroup/All"]);
+    }
+
+    #[test]
+    fn bad_defaults_name_the_stack_parameter() {
+        let (_, p) = parse_defaults("x", "Lab", "FTP");
+        let fields: Vec<_> = p.iter().map(|p| p.field.clone()).collect();
+        assert_eq!(
+            fields,
+            [
+                "stack parameter DefaultSigningProfile",
+                "stack parameter DefaultTargets",
+                "stack parameter DefaultProtocols"
+            ]
+        );
+    }
+
+    #[test]
+    fn http_gets_a_presigned_lifetime_and_only_http() {
+        let r = validate(&spec(&with(&[("ota:protocols", "MQTT HTTP")])), &ctx()).unwrap();
+        assert_eq!(r.presigned_expiry_seconds, Some(3600));
+        let r = validate(
+            &spec(&with(&[("ota:protocols", "HTTP"), ("ota:presigned-expiry", "600")])),
+            &ctx(),
+        )
+        .unwrap();
+        assert_eq!(r.presigned_expiry_seconds, Some(600));
+        let p = problems(&with(&[("ota:presigned-expiry", "600")]));
+        assert!(p[0].starts_with("ota:presigned-expiry: applies only"), "{p:?}");
+    }
+
+    #[test]
+    fn start_needs_thirty_minutes_lead_and_at_most_a_year() {
+        assert!(problems(&with(&[("ota:start", "+30m")])).is_empty());
+        let p = problems(&with(&[("ota:start", "+29m")]));
+        assert!(p[0].contains("less than 30 minutes"), "{p:?}");
+        let p = problems(&with(&[("ota:start", "2026-11-22T10:15")]));
+        assert!(p[0].starts_with("ota:start"), "{p:?}");
+        assert!(problems(&with(&[("ota:start", "2027-11-22T10:00")])).is_empty());
+        let p = problems(&with(&[("ota:start", "2027-11-23T10:00")]));
+        assert!(p[0].contains("more than a year"), "{p:?}");
+    }
+
+    #[test]
+    fn end_rules() {
+        assert!(problems(&with(&[("ota:start", "+1h"), ("ota:end", "+1h30m")])).is_empty());
+        let p = problems(&with(&[("ota:start", "+1h"), ("ota:end", "+1h29m")]));
+        assert!(p[0].contains("at least 30 minutes after the start"), "{p:?}");
+        let p = problems(&with(&[("ota:end", "+10m")]));
+        assert!(p[0].starts_with("ota:end"), "{p:?}");
+        let p = problems(&with(&[("ota:end", "2029-01-01T00:00")]));
+        assert!(p[0].contains("two years"), "{p:?}");
+        let p = problems(&with(&[("ota:end-behavior", "CANCEL")]));
+        assert!(p[0].starts_with("ota:end-behavior: needs an end"), "{p:?}");
+        let r = validate(
+            &spec(&with(&[
+                ("ota:start", "+1h"),
+                ("ota:end", "+1d"),
+                ("ota:end-behavior", "FORCE_CANCEL"),
+                ("ota:windows", "MON-FRI@02:00/120"),
+            ])),
+            &ctx(),
+        )
+        .unwrap();
+        let s = r.schedule.unwrap();
+        assert_eq!(s.start_time.as_deref(), Some("2026-11-22T11:00"));
+        assert_eq!(s.end_time.as_deref(), Some("2026-11-23T10:00"));
+        assert_eq!(s.maintenance_windows[0].start_time, "cron(0 2 ? * MON-FRI *)");
+    }
+
+    #[test]
+    fn all_problems_at_once() {
+        let p = problems(&[
+            ("ota:start", "+5m"),
+            ("ota:end-behavior", "CANCEL"),
+            ("ota:presigned-expiry", "100"),
+        ]);
+        assert_eq!(p.len(), 5, "{p:?}");
+    }
+
+    #[test]
+    fn packages_resolve_to_arns() {
+        let r = validate(&spec(&with(&[("ota:packages", "MyPkg@1.4.0")])), &ctx()).unwrap();
+        assert_eq!(
+            r.package_versions,
+            ["arn:aws:iot:us-east-1:123456789012:package/MyPkg/version/1.4.0"]
+        );
+    }
+
+    #[test]
+    fn user_job_id_is_kept() {
+        let r = validate(&spec(&with(&[("ota:job-id", "release-1_4")])), &ctx()).unwrap();
+        assert_eq!(r.job_id, "release-1_4");
+    }
+}

@@ -1,0 +1,127 @@
+//! The one typed state that crosses the state machine. Each function takes it
+//! and returns it with its own part filled in; the JSON names are the ones the
+//! ASL's paths use (`$.signing.status`, `$.signing.waitSeconds`, `$.error`).
+
+use crate::request::OtaRequest;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PipelineState {
+    /// The Step Functions execution that carries this state.
+    pub execution_id: String,
+    pub source: SourceObject,
+    pub request: OtaRequest,
+    pub signing: SigningState,
+    /// Filled by make-stream: what the document says about the file.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signed_file: Option<SignedFile>,
+    /// Filled by make-stream when MQTT is used.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stream: Option<StreamState>,
+    /// Filled by create-job.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub job: Option<JobState>,
+    /// Put here by the ASL's Catch: `{"Error": ..., "Cause": ...}`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<serde_json::Value>,
+}
+
+/// The exact uploaded object version.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SourceObject {
+    pub bucket: String,
+    pub key: String,
+    pub version_id: String,
+    /// RFC 3339.
+    pub upload_time: String,
+    pub size: u64,
+    pub region: String,
+    pub account: String,
+    pub partition: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum SigningStatus {
+    InProgress,
+    Succeeded,
+    /// Pre-signed firmware: nothing to sign.
+    NotRequired,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SigningState {
+    pub status: SigningStatus,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub job_id: Option<String>,
+    /// The certificate path on the device: the profile's `certname`, or the
+    /// user's for pre-signed firmware.
+    pub certfile: String,
+    /// How many times await-signing has asked.
+    #[serde(default)]
+    pub attempts: u32,
+    /// The next Wait, in seconds.
+    #[serde(default)]
+    pub wait_seconds: u32,
+    /// When signing started (RFC 3339), for the overall limit.
+    pub started_at: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signed_object: Option<S3Location>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct S3Location {
+    pub bucket: String,
+    pub key: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SignedFile {
+    pub size: u64,
+    pub signature: String,
+    pub signature_algorithm: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StreamState {
+    pub stream_id: String,
+    pub stream_arn: String,
+    /// The stream's version after CreateStream (or of the existing one).
+    pub stream_version: i32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct JobState {
+    pub job_id: String,
+    pub job_arn: String,
+    /// False when an identical job already existed (a retried or duplicate run).
+    pub created: bool,
+}
+
+/// The first wait after StartSigningJob, in seconds.
+pub const FIRST_SIGNING_WAIT_SECONDS: u32 = 1;
+/// The longest single wait between DescribeSigningJob calls.
+pub const MAX_SIGNING_WAIT_STEP_SECONDS: u32 = 30;
+
+/// The wait after the `attempts`-th InProgress answer: 2, 4, 8, 16, 30, 30...
+pub fn next_signing_wait(attempts: u32) -> u32 {
+    2u32.saturating_pow(attempts.min(16)).min(MAX_SIGNING_WAIT_STEP_SECONDS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn signing_backoff_doubles_and_caps() {
+        let waits: Vec<u32> = (1..=7).map(next_signing_wait).collect();
+        assert_eq!(waits, [2, 4, 8, 16, 30, 30, 30]);
+        assert_eq!(next_signing_wait(u32::MAX), 30);
+    }
+}

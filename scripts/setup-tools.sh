@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Installs every tool the build, lint and tests need, pinned, into project-local
+# folders (.venv/ for Python tools, .tools/node/ for npm tools). Idempotent: a
+# stamp file records what was installed, so a second run returns at once.
+#
+# Usage: scripts/setup-tools.sh        then: source scripts/env.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# Pins. Change a version here and the next run reinstalls.
+CARGO_LAMBDA_VERSION=1.9.2
+AWS_SAM_CLI_VERSION=1.170.0
+CFN_LINT_VERSION=1.58.0
+ASL_VALIDATOR_VERSION=4.0.0
+
+pins="cargo-lambda==$CARGO_LAMBDA_VERSION aws-sam-cli==$AWS_SAM_CLI_VERSION cfn-lint==$CFN_LINT_VERSION"
+stamp=".venv/.installed"
+if [[ ! -f "$stamp" || "$(cat "$stamp")" != "$pins" ]]; then
+  echo "setup-tools: installing $pins into .venv/"
+  python3 -m venv .venv
+  .venv/bin/pip install --quiet --upgrade pip
+  # shellcheck disable=SC2086
+  .venv/bin/pip install --quiet $pins
+  echo "$pins" > "$stamp"
+fi
+
+node_stamp=".tools/node/.installed"
+if [[ ! -f "$node_stamp" || "$(cat "$node_stamp")" != "$ASL_VALIDATOR_VERSION" ]]; then
+  echo "setup-tools: installing asl-validator@$ASL_VALIDATOR_VERSION into .tools/node/"
+  mkdir -p .tools/node
+  npm install --silent --no-fund --no-audit --prefix .tools/node "asl-validator@$ASL_VALIDATOR_VERSION" >/dev/null
+  echo "$ASL_VALIDATOR_VERSION" > "$node_stamp"
+fi
+
+# Lambda runs on arm64 by default; cargo-lambda cross-compiles with zig but
+# needs the target's standard library.
+if ! rustup target list --installed | grep -qx aarch64-unknown-linux-gnu; then
+  rustup target add aarch64-unknown-linux-gnu
+fi
+echo "setup-tools: ready (source scripts/env.sh to put the tools on PATH)"
