@@ -1,1 +1,13 @@
-fn main() {}
+use make_stream::{handle, Deps};
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_runtime::Error> {
+    ota_lambda::init_tracing();
+    let sdk = ota_lambda::sdk_config().await;
+    let deps = Deps {
+        s3: aws_sdk_s3::Client::new(&sdk),
+        iot: aws_sdk_iot::Client::new(&sdk),
+        ota_role_arn: ota_lambda::env_var("OTA_ROLE_ARN")?,
+    };
+    ota_lambda::run(|input| handle(input, &deps)).await
+}

@@ -1,0 +1,353 @@
+//! start-signing: the upload event -> a validated request -> StartSigningJob.
+//!
+//! Pins the exact object version, reads its tags and the optional manifest,
+//! merges them over the stack defaults, validates everything (all problems at
+//! once, before any side effect) and starts AWS Signer on that version with an
+//! idempotent token. Pre-signed firmware skips the signer.
+
+use aws_sdk_signer::types::{Destination, S3Destination, S3Source, Source};
+use ota_core::event::{partition_of, StartSigningInput};
+use ota_core::manifest::{parse_manifest, MAX_MANIFEST_BYTES};
+use ota_core::request::{parse_defaults, validate};
+use ota_core::state::{SigningState, SigningStatus, SourceObject, FIRST_SIGNING_WAIT_SECONDS};
+use ota_core::{ids, OtaError, PipelineState, Problems, RequestContext, RequestSpec, Signing};
+use ota_lambda::{classify, is_not_found};
+use time::format_description::well_known::Rfc3339;
+use time::OffsetDateTime;
+use tracing::{info, warn};
+
+/// Settings from the stack (environment variables), read once per cold start.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub upload_prefix: String,
+    pub signed_prefix: String,
+    pub manifest_prefix: String,
+    pub default_profile: String,
+    pub default_targets: String,
+    pub default_protocols: String,
+}
+
+impl Settings {
+    pub fn from_env() -> Result<Self, lambda_runtime::Error> {
+        Ok(Self {
+            upload_prefix: ota_lambda::env_var("UPLOAD_PREFIX")?,
+            signed_prefix: ota_lambda::env_var("SIGNED_PREFIX")?,
+            manifest_prefix: ota_lambda::env_var("MANIFEST_PREFIX")?,
+            default_profile: ota_lambda::env_or_empty("DEFAULT_SIGNING_PROFILE"),
+            default_targets: ota_lambda::env_or_empty("DEFAULT_TARGETS"),
+            default_protocols: ota_lambda::env_or_empty("DEFAULT_PROTOCOLS"),
+        })
+    }
+}
+
+/// The clients and settings, built once per cold start.
+pub struct Deps {
+    pub s3: aws_sdk_s3::Client,
+    pub signer: aws_sdk_signer::Client,
+    pub settings: Settings,
+    /// The stack defaults parsed once; their problems are reported with every
+    /// request they would affect.
+    pub defaults: (RequestSpec, Problems),
+}
+
+impl Deps {
+    pub fn new(s3: aws_sdk_s3::Client, signer: aws_sdk_signer::Client, settings: Settings) -> Self {
+        let defaults = parse_defaults(
+            &settings.default_profile,
+            &settings.default_targets,
+            &settings.default_protocols,
+        );
+        Self {
+            s3,
+            signer,
+            settings,
+            defaults,
+        }
+    }
+}
+
+/// The largest firmware the AmazonFreeRTOS-* signing platforms accept.
+pub const FREERTOS_MAX_FIRMWARE_BYTES: u64 = 16 * 1024 * 1024;
+
+pub async fn handle(input: StartSigningInput, deps: &Deps) -> Result<PipelineState, OtaError> {
+    let ev = &input.event;
+    if ev.source != "aws.s3" || ev.detail_type != "Object Created" {
+        return Err(ota_core::error::invalid(
+            "event",
+            format!("expected an aws.s3 'Object Created' event, got {} '{}'", ev.source, ev.detail_type),
+        ));
+    }
+    let bucket = ev.detail.bucket.name.clone();
+    let key = ev.detail.object.key.clone();
+    let s = &deps.settings;
+    // The EventBridge rule matches the upload prefix only; checking again here
+    // means a misconfigured rule can never make the pipeline sign its own output.
+    if !key.starts_with(&s.upload_prefix) || key.starts_with(&s.signed_prefix) {
+        return Err(ota_core::error::invalid(
+            "event",
+            format!("s3://{bucket}/{key} is not under the upload prefix {}", s.upload_prefix),
+        ));
+    }
+    let upload_time = OffsetDateTime::parse(&ev.time, &Rfc3339)
+        .map_err(|_| ota_core::error::invalid("event", format!("event time '{}' is not RFC 3339", ev.time)))?;
+
+    // Pin the exact version: everything downstream uses it.
+    let (version_id, size) = match (&ev.detail.object.version_id, ev.detail.object.size) {
+        (Some(v), Some(size)) if !v.is_empty() => (v.clone(), size),
+        _ => {
+            warn!(bucket = %bucket, key = %key, "event has no object version id; pinning the current version with HeadObject");
+            let head = deps
+                .s3
+                .head_object()
+                .bucket(&bucket)
+                .key(&key)
+                .send()
+                .await
+                .map_err(|e| {
+                    if is_not_found(&e) {
+                        OtaError::SourceNotFound(format!("s3://{bucket}/{key} no longer exists"))
+                    } else {
+                        classify("HeadObject", &e)
+                    }
+                })?;
+            let v = head.version_id().filter(|v| !v.is_empty() && *v != "null").ok_or_else(|| {
+                ota_core::error::invalid(
+                    "bucket",
+                    format!("s3://{bucket}/{key} has no version id: the bucket must have versioning enabled"),
+                )
+            })?;
+            (v.to_string(), head.content_length().unwrap_or(0).max(0) as u64)
+        }
+    };
+    let span = tracing::info_span!("start_signing", bucket = %bucket, key = %key, version_id = %version_id, execution_id = %input.execution_id);
+    let _enter = span.enter();
+
+    let tagging = deps
+        .s3
+        .get_object_tagging()
+        .bucket(&bucket)
+        .key(&key)
+        .version_id(&version_id)
+        .send()
+        .await
+        .map_err(|e| {
+            if is_not_found(&e) {
+                OtaError::SourceNotFound(format!("s3://{bucket}/{key} version {version_id} no longer exists"))
+            } else {
+                classify("GetObjectTagging", &e)
+            }
+        })?;
+    let tags: Vec<(String, String)> = tagging
+        .tag_set()
+        .iter()
+        .map(|t| (t.key().to_string(), t.value().to_string()))
+        .collect();
+
+    let (tag_spec, mut problems) = ota_core::tags::parse_tags(&tags);
+    let mut manifest_spec = RequestSpec::default();
+    if let Some(m) = &tag_spec.manifest {
+        if !m.starts_with(&s.manifest_prefix) {
+            problems.push(
+                "ota:manifest",
+                format!("'{m}' is not under the manifest prefix {}", s.manifest_prefix),
+            );
+        } else {
+            match read_manifest(deps, &bucket, m).await? {
+                Ok(bytes) => {
+                    let (spec, p) = parse_manifest(&bytes, m);
+                    manifest_spec = spec;
+                    problems.extend(p);
+                }
+                Err(problem) => problems.push("ota:manifest", problem),
+            }
+        }
+    }
+    let (defaults, default_problems) = deps.defaults.clone();
+    problems.extend(default_problems);
+    let merged = tag_spec.or(manifest_spec).or(defaults);
+    let region = ev.region.clone();
+    let ctx = RequestContext {
+        partition: partition_of(&region).to_string(),
+        region: region.clone(),
+        account: ev.account.clone(),
+        bucket: bucket.clone(),
+        key: key.clone(),
+        version_id: version_id.clone(),
+        upload_time,
+    };
+    let request = match validate(&merged, &ctx) {
+        Ok(r) if problems.is_empty() => r,
+        Ok(_) => return Err(OtaError::InvalidRequest(problems)),
+        Err(e) => {
+            // A value that failed to parse is already reported under its tag;
+            // don't report its absence again.
+            for p in e.problems() {
+                if !problems.iter().any(|q| q.field == p.field) {
+                    problems.push(p.field.clone(), p.message.clone());
+                }
+            }
+            return Err(OtaError::InvalidRequest(problems));
+        }
+    };
+
+    let started_at = OffsetDateTime::now_utc().format(&Rfc3339).unwrap_or_default();
+    let source = SourceObject {
+        bucket: bucket.clone(),
+        key: key.clone(),
+        version_id: version_id.clone(),
+        upload_time: ev.time.clone(),
+        size,
+        region,
+        account: ev.account.clone(),
+        partition: ctx.partition.clone(),
+    };
+    let signing = match &request.signing {
+        Signing::PreSigned { certfile, .. } => {
+            info!(job_id = %request.job_id, "pre-signed firmware: no signing job");
+            SigningState {
+                status: SigningStatus::NotRequired,
+                job_id: None,
+                certfile: certfile.clone(),
+                attempts: 0,
+                wait_seconds: 0,
+                started_at,
+                signed_object: None,
+            }
+        }
+        Signing::Profile { profile_name } => {
+            let profile_field = merged.source_of("profile");
+            let certfile = check_profile(deps, profile_name, &profile_field, size).await?;
+            let token = ids::signing_token(&bucket, &key, &version_id, profile_name);
+            let source = S3Source::builder()
+                .bucket_name(&bucket)
+                .key(&key)
+                .version(&version_id)
+                .build()
+                .map_err(|e| OtaError::Internal(format!("S3Source: {e}")))?;
+            let out = deps
+                .signer
+                .start_signing_job()
+                .source(Source::builder().s3(source).build())
+                .destination(
+                    Destination::builder()
+                        .s3(
+                            S3Destination::builder()
+                                .bucket_name(&bucket)
+                                .prefix(&s.signed_prefix)
+                                .build(),
+                        )
+                        .build(),
+                )
+                .profile_name(profile_name)
+                .client_request_token(token)
+                .send()
+                .await
+                .map_err(|e| {
+                    if is_not_found(&e) {
+                        OtaError::SourceNotFound(format!(
+                            "StartSigningJob: s3://{bucket}/{key} version {version_id} or profile {profile_name} not found: {}",
+                            aws_smithy_types::error::display::DisplayErrorContext(&e)
+                        ))
+                    } else {
+                        classify("StartSigningJob", &e)
+                    }
+                })?;
+            let job_id = out
+                .job_id()
+                .ok_or_else(|| OtaError::Internal("StartSigningJob returned no job id".into()))?;
+            info!(signing_job_id = %job_id, profile = %profile_name, job_id = %request.job_id, "signing started");
+            SigningState {
+                status: SigningStatus::InProgress,
+                job_id: Some(job_id.to_string()),
+                certfile,
+                attempts: 0,
+                wait_seconds: FIRST_SIGNING_WAIT_SECONDS,
+                started_at,
+                signed_object: None,
+            }
+        }
+    };
+    Ok(PipelineState {
+        execution_id: input.execution_id,
+        source,
+        request,
+        signing,
+        signed_file: None,
+        stream: None,
+        job: None,
+        error: None,
+    })
+}
+
+/// The manifest's bytes, `Ok(Err(problem))` when the user named a manifest
+/// that cannot be used, `Err` for a failure worth retrying or reporting as is.
+async fn read_manifest(deps: &Deps, bucket: &str, key: &str) -> Result<Result<Vec<u8>, String>, OtaError> {
+    let out = match deps.s3.get_object().bucket(bucket).key(key).send().await {
+        Ok(o) => o,
+        Err(e) if is_not_found(&e) => return Ok(Err(format!("s3://{bucket}/{key} does not exist"))),
+        Err(e) => return Err(classify("GetObject (manifest)", &e)),
+    };
+    if out.content_length().unwrap_or(0) > MAX_MANIFEST_BYTES as i64 {
+        return Ok(Err(format!(
+            "s3://{bucket}/{key} is {} bytes; a manifest is at most {MAX_MANIFEST_BYTES}",
+            out.content_length().unwrap_or(0)
+        )));
+    }
+    let mut body = out.body;
+    let mut bytes = Vec::new();
+    while let Some(chunk) = body
+        .try_next()
+        .await
+        .map_err(|e| OtaError::ServiceUnavailable(format!("reading manifest s3://{bucket}/{key}: {e}")))?
+    {
+        bytes.extend_from_slice(&chunk);
+        if bytes.len() > MAX_MANIFEST_BYTES {
+            return Ok(Err(format!("s3://{bucket}/{key} is larger than {MAX_MANIFEST_BYTES} bytes")));
+        }
+    }
+    Ok(Ok(bytes))
+}
+
+/// Checks the profile before signing: it exists, is Active, names the
+/// certificate path on the device (`certname`), and its platform accepts a
+/// file this large. Returns the certname.
+async fn check_profile(deps: &Deps, profile: &str, field: &str, size: u64) -> Result<String, OtaError> {
+    let out = match deps.signer.get_signing_profile().profile_name(profile).send().await {
+        Ok(o) => o,
+        Err(e) if is_not_found(&e) => {
+            return Err(ota_core::error::invalid(
+                field,
+                format!("signing profile '{profile}' does not exist in this account and region"),
+            ))
+        }
+        Err(e) => return Err(classify("GetSigningProfile", &e)),
+    };
+    let mut problems = Problems::default();
+    if let Some(status) = out.status() {
+        if status.as_str() != "Active" {
+            problems.push(field, format!("signing profile '{profile}' is {}, not Active", status.as_str()));
+        }
+    }
+    let certname = out
+        .signing_parameters()
+        .and_then(|p| p.get("certname"))
+        .cloned()
+        .unwrap_or_default();
+    if certname.is_empty() {
+        problems.push(
+            field,
+            format!("signing profile '{profile}' has no 'certname' signing parameter (the certificate path on the device)"),
+        );
+    }
+    let platform = out.platform_id().unwrap_or("");
+    if platform.starts_with("AmazonFreeRTOS") && size > FREERTOS_MAX_FIRMWARE_BYTES {
+        problems.push(
+            field,
+            format!(
+                "the firmware is {size} bytes; the {platform} signing platform accepts at most {FREERTOS_MAX_FIRMWARE_BYTES}"
+            ),
+        );
+    }
+    problems.into_result()?;
+    Ok(certname)
+}
