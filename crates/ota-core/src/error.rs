@@ -155,7 +155,10 @@ impl OtaError {
 
     /// Whether the same call may succeed when simply tried again later.
     pub fn is_retryable(&self) -> bool {
-        matches!(self, OtaError::Throttled(_) | OtaError::ServiceUnavailable(_))
+        matches!(
+            self,
+            OtaError::Throttled(_) | OtaError::ServiceUnavailable(_)
+        )
     }
 
     /// The problems of an InvalidRequest, empty for every other kind.

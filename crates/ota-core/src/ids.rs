@@ -31,7 +31,13 @@ fn stem(key: &str) -> String {
     let max = MAX_JOB_ID_LEN - ID_PREFIX.len() - 1 - HASH_HEX_LEN;
     let s: String = name
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
         .take(max)
         .collect();
     if s.is_empty() {
@@ -67,7 +73,8 @@ mod tests {
     fn valid_iot_id(s: &str) -> bool {
         !s.is_empty()
             && s.len() <= MAX_JOB_ID_LEN
-            && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+            && s.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
     }
 
     #[test]
@@ -80,7 +87,10 @@ mod tests {
         assert_ne!(id, stream_id("fw", "firmware/app-v1.4.bin", "v1"));
         assert!(job_id("b", "firmware/.bin", "v").starts_with("AFR_OTA-_bin-"));
         assert!(job_id("b", "firmware/", "v").starts_with("AFR_OTA-firmware-"));
-        assert_ne!(signing_token("b", "k", "v", "p1"), signing_token("b", "k", "v", "p2"));
+        assert_ne!(
+            signing_token("b", "k", "v", "p1"),
+            signing_token("b", "k", "v", "p2")
+        );
         assert_eq!(signing_token("b", "k", "v", "p1").len(), 32);
     }
 

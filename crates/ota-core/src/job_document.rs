@@ -46,7 +46,12 @@ fn encode_query(v: &str) -> String {
 
 /// IoT's presigned-URL placeholder for the exact object version; IoT swaps it
 /// for a presigned URL when a device fetches the document.
-pub fn presigned_url_placeholder(region: &str, bucket: &str, key: &str, version_id: &str) -> String {
+pub fn presigned_url_placeholder(
+    region: &str,
+    bucket: &str,
+    key: &str,
+    version_id: &str,
+) -> String {
     format!(
         "${{aws:iot:s3-presigned-url-v2:https://s3.{region}.amazonaws.com/{bucket}/{}?versionId={}}}",
         encode_path(key),
@@ -58,12 +63,14 @@ pub fn presigned_url_placeholder(region: &str, bucket: &str, key: &str, version_
 /// receives). Fails for an unknown signature algorithm or a document over
 /// 32 KB.
 pub fn build(req: &OtaRequest, f: &FileFacts<'_>) -> Result<(Value, String), OtaError> {
-    let sig_key = signature_key(f.signature_algorithm).map_err(|e| {
-        OtaError::SignedObjectInvalid(format!("signatureAlgorithm {e}"))
-    })?;
+    let sig_key = signature_key(f.signature_algorithm)
+        .map_err(|e| OtaError::SignedObjectInvalid(format!("signatureAlgorithm {e}")))?;
     let protocols: Vec<&str> = req.protocols.iter().map(|p| p.as_str()).collect();
     let mut file = Map::new();
-    file.insert("filepath".into(), req.file_path.as_deref().map_or(Value::Null, |p| json!(p)));
+    file.insert(
+        "filepath".into(),
+        req.file_path.as_deref().map_or(Value::Null, |p| json!(p)),
+    );
     file.insert("filesize".into(), json!(f.size));
     file.insert("fileid".into(), json!(0));
     if let Some(t) = req.file_type {
@@ -73,7 +80,12 @@ pub fn build(req: &OtaRequest, f: &FileFacts<'_>) -> Result<(Value, String), Ota
     if req.uses_http() {
         file.insert(
             "update_data_url".into(),
-            json!(presigned_url_placeholder(f.region, f.bucket, f.key, f.version_id)),
+            json!(presigned_url_placeholder(
+                f.region,
+                f.bucket,
+                f.key,
+                f.version_id
+            )),
         );
         file.insert("auth_scheme".into(), json!("aws.s3.presigned"));
     } else {
@@ -161,7 +173,11 @@ mod tests {
 
     #[test]
     fn http_matches_create_ota_update_with_a_pinned_placeholder() {
-        let (doc, _) = build(&request("HTTP", &[("ota:file-path", "/ota/app.bin")]), &facts(None)).unwrap();
+        let (doc, _) = build(
+            &request("HTTP", &[("ota:file-path", "/ota/app.bin")]),
+            &facts(None),
+        )
+        .unwrap();
         let expected: Value = serde_json::from_str(
             r#"{"afr_ota":{"protocols":["HTTP"],"files":[{
               "filepath":"/ota/app.bin","filesize":366816,"fileid":0,"certfile":"ecdsasigner.crt",
@@ -184,7 +200,10 @@ mod tests {
         assert_eq!(ota["streamname"], "AFR_OTA-app-1");
         assert_eq!(ota["files"][0]["auth_scheme"], "aws.s3.presigned");
         assert_eq!(ota["files"][0]["filetype"], 2);
-        assert!(ota["files"][0]["update_data_url"].as_str().unwrap().contains("versionId="));
+        assert!(ota["files"][0]["update_data_url"]
+            .as_str()
+            .unwrap()
+            .contains("versionId="));
     }
 
     #[test]
@@ -194,7 +213,10 @@ mod tests {
         let (doc, _) = build(&request("MQTT", &[]), &f).unwrap();
         assert_eq!(doc["afr_ota"]["files"][0]["sig-sha1-rsa"], "MEUCIQ==");
         f.signature_algorithm = "ROT13";
-        assert_eq!(build(&request("MQTT", &[]), &f).unwrap_err().error_type(), "SignedObjectInvalid");
+        assert_eq!(
+            build(&request("MQTT", &[]), &f).unwrap_err().error_type(),
+            "SignedObjectInvalid"
+        );
     }
 
     #[test]

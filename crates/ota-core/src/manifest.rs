@@ -133,7 +133,12 @@ impl Collector {
             }
         }
     }
-    fn all<T, U>(&mut self, field: &str, items: Vec<T>, f: impl Fn(T) -> Result<U, String>) -> Option<Vec<U>> {
+    fn all<T, U>(
+        &mut self,
+        field: &str,
+        items: Vec<T>,
+        f: impl Fn(T) -> Result<U, String>,
+    ) -> Option<Vec<U>> {
         let mut out = Vec::new();
         let mut ok = true;
         for (i, item) in items.into_iter().enumerate() {
@@ -146,7 +151,10 @@ impl Collector {
             }
         }
         if ok && out.is_empty() {
-            self.p.push(manifest_path(field), "is empty; give at least one value or leave it out");
+            self.p.push(
+                manifest_path(field),
+                "is empty; give at least one value or leave it out",
+            );
             return None;
         }
         ok.then_some(out)
@@ -156,18 +164,26 @@ impl Collector {
 /// Parses a manifest. A JSON or shape error (unknown field, wrong type) is
 /// one problem with its line and column; value errors are all collected.
 pub fn parse_manifest(bytes: &[u8], name: &str) -> (RequestSpec, Problems) {
-    let mut c = Collector { p: Problems::default() };
+    let mut c = Collector {
+        p: Problems::default(),
+    };
     if bytes.len() > MAX_MANIFEST_BYTES {
         c.p.push(
             "ota:manifest",
-            format!("{name} is {} bytes; a manifest is at most {MAX_MANIFEST_BYTES}", bytes.len()),
+            format!(
+                "{name} is {} bytes; a manifest is at most {MAX_MANIFEST_BYTES}",
+                bytes.len()
+            ),
         );
         return (RequestSpec::default(), c.p);
     }
     let m: Manifest = match serde_json::from_slice(bytes) {
         Ok(m) => m,
         Err(e) => {
-            c.p.push("ota:manifest", format!("{name} is not a valid manifest: {e}"));
+            c.p.push(
+                "ota:manifest",
+                format!("{name} is not a valid manifest: {e}"),
+            );
             return (RequestSpec::default(), c.p);
         }
     };
@@ -213,7 +229,12 @@ pub fn parse_manifest(bytes: &[u8], name: &str) -> (RequestSpec, Problems) {
     if let Some(v) = m.timeout_config {
         s.timeout_minutes = c.take(
             "timeout_minutes",
-            int_in(v.in_progress_timeout_in_minutes, 1, 10080, "an in-progress timeout in minutes"),
+            int_in(
+                v.in_progress_timeout_in_minutes,
+                1,
+                10080,
+                "an in-progress timeout in minutes",
+            ),
         );
     }
     if let Some(v) = m.job_executions_retry_config {
@@ -242,7 +263,12 @@ pub fn parse_manifest(bytes: &[u8], name: &str) -> (RequestSpec, Problems) {
             s.windows = c.all("windows", v, |w| {
                 Ok(MaintenanceWindow {
                     start: WindowStart::Cron(parse_cron(&w.start_time)?),
-                    duration_minutes: int_in(w.duration_in_minutes, 1, 1430, "a window length in minutes")?,
+                    duration_minutes: int_in(
+                        w.duration_in_minutes,
+                        1,
+                        1430,
+                        "a window length in minutes",
+                    )?,
                 })
             });
         }
@@ -250,10 +276,14 @@ pub fn parse_manifest(bytes: &[u8], name: &str) -> (RequestSpec, Problems) {
     if let Some(v) = m.abort_config {
         let list = c.all("abort", v.criteria_list, |e| {
             if e.action != "CANCEL" {
-                return Err(format!("action '{}' is not CANCEL, the only abort action", e.action));
+                return Err(format!(
+                    "action '{}' is not CANCEL, the only abort action",
+                    e.action
+                ));
             }
             let bp = e.threshold_percentage * 100.0;
-            if !(bp.is_finite() && bp >= 1.0 && bp <= 10_000.0 && (bp - bp.round()).abs() < 1e-6) {
+            if !(bp.is_finite() && (1.0..=10_000.0).contains(&bp) && (bp - bp.round()).abs() < 1e-6)
+            {
                 return Err(format!(
                     "thresholdPercentage {} is not above 0 and at most 100 with up to 2 decimals",
                     e.threshold_percentage
@@ -285,7 +315,10 @@ pub fn parse_manifest(bytes: &[u8], name: &str) -> (RequestSpec, Problems) {
                 None => None,
                 Some(e) => {
                     let tenths = e.increment_factor * 10.0;
-                    if !(tenths.is_finite() && (tenths - tenths.round()).abs() < 1e-6 && (11.0..=50.0).contains(&tenths.round())) {
+                    if !(tenths.is_finite()
+                        && (tenths - tenths.round()).abs() < 1e-6
+                        && (11.0..=50.0).contains(&tenths.round()))
+                    {
                         return Err(format!(
                             "incrementFactor {} is not from 1.1 to 5.0 with one decimal",
                             e.increment_factor
@@ -305,7 +338,12 @@ pub fn parse_manifest(bytes: &[u8], name: &str) -> (RequestSpec, Problems) {
                         }
                     };
                     Some(ExponentialRate {
-                        base_rate_per_minute: int_in(e.base_rate_per_minute, 1, 1000, "a base rate per minute")?,
+                        base_rate_per_minute: int_in(
+                            e.base_rate_per_minute,
+                            1,
+                            1000,
+                            "a base rate per minute",
+                        )?,
                         increment_factor_tenths: tenths.round() as u32,
                         criteria,
                     })
@@ -324,7 +362,12 @@ pub fn parse_manifest(bytes: &[u8], name: &str) -> (RequestSpec, Problems) {
     if let Some(v) = m.presigned_url_config {
         s.presigned_expiry_seconds = c.take(
             "presigned_expiry_seconds",
-            int_in(v.expires_in_sec, 60, 3600, "a presigned URL lifetime in seconds"),
+            int_in(
+                v.expires_in_sec,
+                60,
+                3600,
+                "a presigned URL lifetime in seconds",
+            ),
         );
     }
     if let Some(v) = m.destination_package_versions {
@@ -363,9 +406,19 @@ mod tests {
         assert!(p.is_empty(), "{p}");
         assert_eq!(s.target_selection, Some(TargetSelection::Continuous));
         assert_eq!(s.abort.as_ref().unwrap()[0].threshold_basis_points, 1250);
-        assert_eq!(s.rollout.unwrap().exponential_rate.unwrap().increment_factor_tenths, 15);
+        assert_eq!(
+            s.rollout
+                .unwrap()
+                .exponential_rate
+                .unwrap()
+                .increment_factor_tenths,
+            15
+        );
         assert_eq!(s.windows.as_ref().unwrap()[0].cron(), "cron(0 2 ? * SUN *)");
-        assert_eq!(s.source_of("retry"), "manifest.jobExecutionsRetryConfig.criteriaList");
+        assert_eq!(
+            s.source_of("retry"),
+            "manifest.jobExecutionsRetryConfig.criteriaList"
+        );
     }
 
     #[test]

@@ -126,7 +126,10 @@ pub fn validate(spec: &RequestSpec, ctx: &RequestContext) -> Result<OtaRequest, 
         p.push(src("targets"), "names the same target twice");
     }
 
-    let protocols = spec.protocols.clone().unwrap_or_else(|| vec![Protocol::Mqtt]);
+    let protocols = spec
+        .protocols
+        .clone()
+        .unwrap_or_else(|| vec![Protocol::Mqtt]);
 
     // Signing: a signature (pre-signed firmware) or a profile, not both.
     let signature_source_is_default = spec
@@ -199,10 +202,16 @@ pub fn validate(spec: &RequestSpec, ctx: &RequestContext) -> Result<OtaRequest, 
 
     // Presigned URLs belong to HTTP.
     let presigned_expiry_seconds = if protocols.contains(&Protocol::Http) {
-        Some(spec.presigned_expiry_seconds.unwrap_or(DEFAULT_PRESIGNED_EXPIRY_SECONDS))
+        Some(
+            spec.presigned_expiry_seconds
+                .unwrap_or(DEFAULT_PRESIGNED_EXPIRY_SECONDS),
+        )
     } else {
         if spec.presigned_expiry_seconds.is_some() {
-            p.push(src("presigned_expiry_seconds"), "applies only when ota:protocols includes HTTP");
+            p.push(
+                src("presigned_expiry_seconds"),
+                "applies only when ota:protocols includes HTTP",
+            );
         }
         None
     };
@@ -223,20 +232,39 @@ pub fn validate(spec: &RequestSpec, ctx: &RequestContext) -> Result<OtaRequest, 
                 ),
             );
         } else if utc(s) > upload + Duration::days(365) {
-            p.push(src("start"), format!("{} is more than a year ahead; IoT schedules at most a year ahead", format_minute(s)));
+            p.push(
+                src("start"),
+                format!(
+                    "{} is more than a year ahead; IoT schedules at most a year ahead",
+                    format_minute(s)
+                ),
+            );
         }
     }
     if let Some(e) = end {
         if utc(e) < upload + lead {
-            p.push(src("end"), format!("{} is less than 30 minutes after the upload", format_minute(e)));
+            p.push(
+                src("end"),
+                format!(
+                    "{} is less than 30 minutes after the upload",
+                    format_minute(e)
+                ),
+            );
         } else if utc(e) > upload + Duration::days(2 * 365) {
-            p.push(src("end"), format!("{} is more than two years ahead", format_minute(e)));
+            p.push(
+                src("end"),
+                format!("{} is more than two years ahead", format_minute(e)),
+            );
         }
         if let Some(s) = start {
             if e < s + lead {
                 p.push(
                     src("end"),
-                    format!("{} must be at least 30 minutes after the start ({})", format_minute(e), format_minute(s)),
+                    format!(
+                        "{} must be at least 30 minutes after the start ({})",
+                        format_minute(e),
+                        format_minute(s)
+                    ),
                 );
             } else if e > s + Duration::days(2 * 365) {
                 p.push(src("end"), "is more than two years after the start");
@@ -278,7 +306,10 @@ pub fn validate(spec: &RequestSpec, ctx: &RequestContext) -> Result<OtaRequest, 
         .clone()
         .unwrap_or_else(|| ids::job_id(&ctx.bucket, &ctx.key, &ctx.version_id));
     let description = spec.description.clone().unwrap_or_else(|| {
-        let d = format!("OTA update of s3://{}/{} version {}", ctx.bucket, ctx.key, ctx.version_id);
+        let d = format!(
+            "OTA update of s3://{}/{} version {}",
+            ctx.bucket, ctx.key, ctx.version_id
+        );
         d.chars().take(2028).collect()
     });
 
@@ -311,13 +342,22 @@ pub fn parse_defaults(
 ) -> (RequestSpec, Problems) {
     let mut tags = Vec::new();
     if !default_profile.trim().is_empty() {
-        tags.push(("ota:profile".to_string(), default_profile.trim().to_string()));
+        tags.push((
+            "ota:profile".to_string(),
+            default_profile.trim().to_string(),
+        ));
     }
     if !default_targets.trim().is_empty() {
-        tags.push(("ota:targets".to_string(), default_targets.trim().to_string()));
+        tags.push((
+            "ota:targets".to_string(),
+            default_targets.trim().to_string(),
+        ));
     }
     if !default_protocols.trim().is_empty() {
-        tags.push(("ota:protocols".to_string(), default_protocols.trim().to_string()));
+        tags.push((
+            "ota:protocols".to_string(),
+            default_protocols.trim().to_string(),
+        ));
     }
     let (spec, mut problems) = crate::tags::parse_tags(&tags);
     let name = |f: &str| match f {
@@ -355,7 +395,10 @@ mod tests {
     }
 
     fn spec(pairs: &[(&str, &str)]) -> RequestSpec {
-        let tags: Vec<_> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let tags: Vec<_> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
         let (s, p) = parse_tags(&tags);
         assert!(p.is_empty(), "{p}");
         s
@@ -368,7 +411,10 @@ mod tests {
         }
     }
 
-    const BASE: [(&str, &str); 2] = [("ota:targets", "thinggroup/Lab"), ("ota:profile", "OtaProfile")];
+    const BASE: [(&str, &str); 2] = [
+        ("ota:targets", "thinggroup/Lab"),
+        ("ota:profile", "OtaProfile"),
+    ];
 
     fn with(extra: &[(&'static str, &'static str)]) -> Vec<(&'static str, &'static str)> {
         let mut v = BASE.to_vec();
@@ -379,13 +425,21 @@ mod tests {
     #[test]
     fn minimal_request_resolves_defaults() {
         let r = validate(&spec(&BASE), &ctx()).unwrap();
-        assert_eq!(r.targets, ["arn:aws:iot:us-east-1:123456789012:thinggroup/Lab"]);
+        assert_eq!(
+            r.targets,
+            ["arn:aws:iot:us-east-1:123456789012:thinggroup/Lab"]
+        );
         assert_eq!(r.protocols, [Protocol::Mqtt]);
         assert_eq!(r.target_selection, TargetSelection::Snapshot);
         assert!(r.job_id.starts_with("AFR_OTA-app-v1_4"), "{}", r.job_id);
         assert_eq!(r.presigned_expiry_seconds, None);
         assert!(r.schedule.is_none());
-        assert_eq!(r.signing, Signing::Profile { profile_name: "OtaProfile".into() });
+        assert_eq!(
+            r.signing,
+            Signing::Profile {
+                profile_name: "OtaProfile".into()
+            }
+        );
     }
 
     #[test]
@@ -398,7 +452,10 @@ mod tests {
     #[test]
     fn duplicate_targets_after_resolution_are_rejected() {
         let p = problems(&[
-            ("ota:targets", "thing/a arn:aws:iot:us-east-1:123456789012:thing/a"),
+            (
+                "ota:targets",
+                "thing/a arn:aws:iot:us-east-1:123456789012:thing/a",
+            ),
             ("ota:profile", "OtaProfile"),
         ]);
         assert!(p[0].contains("same target twice"), "{p:?}");
@@ -425,7 +482,10 @@ mod tests {
         assert!(p[1].starts_with("ota:signature-algorithm"));
         assert!(p[2].starts_with("ota:certfile"));
         let p = problems(&with(&[("ota:certfile", "/c.pem")]));
-        assert!(p[0].starts_with("ota:certfile: applies only to pre-signed"), "{p:?}");
+        assert!(
+            p[0].starts_with("ota:certfile: applies only to pre-signed"),
+            "{p:?}"
+        );
     }
 
     #[test]
@@ -439,7 +499,10 @@ mod tests {
         ]);
         let r = validate(&tags.or(defaults), &ctx()).unwrap();
         assert!(matches!(r.signing, Signing::PreSigned { .. }));
-        assert_eq!(r.targets, ["arn:aws:iot:us-east-1:123456789012:thinggroup/All"]);
+        assert_eq!(
+            r.targets,
+            ["arn:aws:iot:us-east-1:123456789012:thinggroup/All"]
+        );
     }
 
     #[test]
@@ -461,13 +524,19 @@ mod tests {
         let r = validate(&spec(&with(&[("ota:protocols", "MQTT HTTP")])), &ctx()).unwrap();
         assert_eq!(r.presigned_expiry_seconds, Some(3600));
         let r = validate(
-            &spec(&with(&[("ota:protocols", "HTTP"), ("ota:presigned-expiry", "600")])),
+            &spec(&with(&[
+                ("ota:protocols", "HTTP"),
+                ("ota:presigned-expiry", "600"),
+            ])),
             &ctx(),
         )
         .unwrap();
         assert_eq!(r.presigned_expiry_seconds, Some(600));
         let p = problems(&with(&[("ota:presigned-expiry", "600")]));
-        assert!(p[0].starts_with("ota:presigned-expiry: applies only"), "{p:?}");
+        assert!(
+            p[0].starts_with("ota:presigned-expiry: applies only"),
+            "{p:?}"
+        );
     }
 
     #[test]
@@ -486,7 +555,10 @@ mod tests {
     fn end_rules() {
         assert!(problems(&with(&[("ota:start", "+1h"), ("ota:end", "+1h30m")])).is_empty());
         let p = problems(&with(&[("ota:start", "+1h"), ("ota:end", "+1h29m")]));
-        assert!(p[0].contains("at least 30 minutes after the start"), "{p:?}");
+        assert!(
+            p[0].contains("at least 30 minutes after the start"),
+            "{p:?}"
+        );
         let p = problems(&with(&[("ota:end", "+10m")]));
         assert!(p[0].starts_with("ota:end"), "{p:?}");
         let p = problems(&with(&[("ota:end", "2029-01-01T00:00")]));
@@ -506,7 +578,10 @@ mod tests {
         let s = r.schedule.unwrap();
         assert_eq!(s.start_time.as_deref(), Some("2026-11-22T11:00"));
         assert_eq!(s.end_time.as_deref(), Some("2026-11-23T10:00"));
-        assert_eq!(s.maintenance_windows[0].start_time, "cron(0 2 ? * MON-FRI *)");
+        assert_eq!(
+            s.maintenance_windows[0].start_time,
+            "cron(0 2 ? * MON-FRI *)"
+        );
     }
 
     #[test]

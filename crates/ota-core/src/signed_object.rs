@@ -160,7 +160,11 @@ impl SignedObjectReader {
     }
 
     fn end_value(&mut self) {
-        self.mode = if self.stack.is_empty() { Mode::Done } else { Mode::AfterValue };
+        self.mode = if self.stack.is_empty() {
+            Mode::Done
+        } else {
+            Mode::AfterValue
+        };
     }
 
     fn finish_string(&mut self, kind: StrKind) -> Result<(), OtaError> {
@@ -169,7 +173,11 @@ impl SignedObjectReader {
         match kind {
             StrKind::Key => {
                 if let Some(Container::Obj { key }) = self.stack.last_mut() {
-                    *key = if self.key_overflow { Some(String::new()) } else { Some(text) };
+                    *key = if self.key_overflow {
+                        Some(String::new())
+                    } else {
+                        Some(text)
+                    };
                 }
                 self.key_overflow = false;
                 self.mode = Mode::Colon;
@@ -191,7 +199,10 @@ impl SignedObjectReader {
             }
             StrKind::Payload => {
                 if (self.payload_chars + self.payload_pad) % 4 != 0 {
-                    return Err(bad(self.offset, "payload is not whole base64 (length not a multiple of 4)"));
+                    return Err(bad(
+                        self.offset,
+                        "payload is not whole base64 (length not a multiple of 4)",
+                    ));
                 }
             }
             StrKind::Skip => {}
@@ -264,13 +275,18 @@ impl SignedObjectReader {
                                 self.finish_string(kind)?;
                             }
                             b'\\' => *esc = Esc::Backslash,
-                            0..=0x1f => return Err(bad(self.offset, "control character in a string")),
+                            0..=0x1f => {
+                                return Err(bad(self.offset, "control character in a string"))
+                            }
                             _ => match kind {
                                 StrKind::Payload => {
                                     if b == b'=' {
                                         self.payload_pad += 1;
                                         if self.payload_pad > 2 {
-                                            return Err(bad(self.offset, "payload has too much base64 padding"));
+                                            return Err(bad(
+                                                self.offset,
+                                                "payload has too much base64 padding",
+                                            ));
                                         }
                                     } else if is_b64(b) && self.payload_pad == 0 {
                                         self.payload_chars += 1;
@@ -287,7 +303,10 @@ impl SignedObjectReader {
                                 }
                                 StrKind::Capture(_) => {
                                     if self.buf.len() >= MAX_CAPTURE {
-                                        return Err(bad(self.offset, format!("a value is longer than {MAX_CAPTURE} bytes")));
+                                        return Err(bad(
+                                            self.offset,
+                                            format!("a value is longer than {MAX_CAPTURE} bytes"),
+                                        ));
                                     }
                                     self.buf.push(b);
                                 }
@@ -300,7 +319,10 @@ impl SignedObjectReader {
                     if b.is_ascii_digit() || matches!(b, b'-' | b'+' | b'.' | b'e' | b'E') {
                         if *capture {
                             if self.buf.len() > 24 {
-                                return Err(bad(self.offset, "rawPayloadSize is too long a number"));
+                                return Err(bad(
+                                    self.offset,
+                                    "rawPayloadSize is too long a number",
+                                ));
                             }
                             self.buf.push(b);
                         }
@@ -308,9 +330,12 @@ impl SignedObjectReader {
                         if *capture {
                             let s = String::from_utf8_lossy(&self.buf).to_string();
                             self.buf.clear();
-                            let n: u64 = s
-                                .parse()
-                                .map_err(|_| bad(self.offset, format!("rawPayloadSize '{s}' is not a whole number")))?;
+                            let n: u64 = s.parse().map_err(|_| {
+                                bad(
+                                    self.offset,
+                                    format!("rawPayloadSize '{s}' is not a whole number"),
+                                )
+                            })?;
                             if self.raw_payload_size.replace(n).is_some() {
                                 return Err(bad(self.offset, "rawPayloadSize appears twice"));
                             }
@@ -363,12 +388,18 @@ impl SignedObjectReader {
                                         StrKind::Payload
                                     }
                                     Some(Field::RawPayloadSize) => {
-                                        return Err(bad(self.offset, "rawPayloadSize is not a number"))
+                                        return Err(bad(
+                                            self.offset,
+                                            "rawPayloadSize is not a number",
+                                        ))
                                     }
                                     Some(Field::PayloadLocation) | None => StrKind::Skip,
                                     Some(f) => StrKind::Capture(f),
                                 };
-                                self.mode = Mode::Str { kind, esc: Esc::None };
+                                self.mode = Mode::Str {
+                                    kind,
+                                    esc: Esc::None,
+                                };
                             }
                             b'-' | b'0'..=b'9' => {
                                 let capture = field == Some(Field::RawPayloadSize);
@@ -377,10 +408,27 @@ impl SignedObjectReader {
                                 }
                                 self.mode = Mode::Num { capture };
                             }
-                            b't' => self.mode = Mode::Lit { expected: b"true", pos: 1 },
-                            b'f' => self.mode = Mode::Lit { expected: b"false", pos: 1 },
-                            b'n' => self.mode = Mode::Lit { expected: b"null", pos: 1 },
-                            _ => return Err(bad(self.offset, format!("unexpected '{}'", b as char))),
+                            b't' => {
+                                self.mode = Mode::Lit {
+                                    expected: b"true",
+                                    pos: 1,
+                                }
+                            }
+                            b'f' => {
+                                self.mode = Mode::Lit {
+                                    expected: b"false",
+                                    pos: 1,
+                                }
+                            }
+                            b'n' => {
+                                self.mode = Mode::Lit {
+                                    expected: b"null",
+                                    pos: 1,
+                                }
+                            }
+                            _ => {
+                                return Err(bad(self.offset, format!("unexpected '{}'", b as char)))
+                            }
                         }
                     }
                 }
@@ -390,7 +438,10 @@ impl SignedObjectReader {
                         self.end_value();
                     } else if b == b'"' {
                         self.buf.clear();
-                        self.mode = Mode::Str { kind: StrKind::Key, esc: Esc::None };
+                        self.mode = Mode::Str {
+                            kind: StrKind::Key,
+                            esc: Esc::None,
+                        };
                     } else {
                         return Err(bad(self.offset, "expected a key"));
                     }
@@ -426,13 +477,22 @@ impl SignedObjectReader {
         // inside is closed by the bracket, so only Done is complete.
         if !matches!(self.mode, Mode::Done) {
             if self.offset == 0 {
-                return Err(OtaError::SignedObjectInvalid("the signed object is empty".into()));
+                return Err(OtaError::SignedObjectInvalid(
+                    "the signed object is empty".into(),
+                ));
             }
-            return Err(bad(self.offset, "the signed object ends before its JSON does"));
+            return Err(bad(
+                self.offset,
+                "the signed object ends before its JSON does",
+            ));
         }
-        let missing = |f: &str| OtaError::SignedObjectInvalid(format!("the signed object has no {f}"));
+        let missing =
+            |f: &str| OtaError::SignedObjectInvalid(format!("the signed object has no {f}"));
         let signature = self.signature.take().ok_or_else(|| missing("signature"))?;
-        let signature_algorithm = self.signature_algorithm.take().ok_or_else(|| missing("signatureAlgorithm"))?;
+        let signature_algorithm = self
+            .signature_algorithm
+            .take()
+            .ok_or_else(|| missing("signatureAlgorithm"))?;
         if signature.is_empty() {
             return Err(missing("signature"));
         }
@@ -443,10 +503,16 @@ impl SignedObjectReader {
                 ));
             }
             let decoded = (self.payload_chars + self.payload_pad) / 4 * 3 - self.payload_pad;
-            SignedFormat::Embedded { payload_size: decoded }
+            SignedFormat::Embedded {
+                payload_size: decoded,
+            }
         } else if self.location_seen {
             let [bucket, key, version] = std::mem::take(&mut self.loc);
-            SignedFormat::Detached { bucket, key, version }
+            SignedFormat::Detached {
+                bucket,
+                key,
+                version,
+            }
         } else {
             return Err(missing("payload or payloadLocation"));
         };
@@ -528,7 +594,9 @@ mod tests {
     fn large_embedded_object_streams_in_small_chunks() {
         // 8 MB of firmware, 10.7 MB of base64, fed 4 KB at a time; the reader
         // keeps nothing of it.
-        let firmware: Vec<u8> = (0..8 * 1024 * 1024u32).map(|i| (i * 31 % 251) as u8).collect();
+        let firmware: Vec<u8> = (0..8 * 1024 * 1024u32)
+            .map(|i| (i * 31 % 251) as u8)
+            .collect();
         let b64 = base64::engine::general_purpose::STANDARD.encode(&firmware);
         let doc = format!(
             r#"{{"rawPayloadSize":{},"signature":"MEUCIQ==","signatureAlgorithm":"SHA256withECDSA","payload":"{b64}"}}"#,
@@ -537,7 +605,11 @@ mod tests {
         let mut r = SignedObjectReader::new();
         for chunk in doc.as_bytes().chunks(4096) {
             r.feed(chunk).unwrap();
-            assert!(r.buf.capacity() <= MAX_CAPTURE * 2, "buffer grew to {}", r.buf.capacity());
+            assert!(
+                r.buf.capacity() <= MAX_CAPTURE * 2,
+                "buffer grew to {}",
+                r.buf.capacity()
+            );
         }
         let s = r.finish().unwrap();
         assert_eq!(s.raw_payload_size, firmware.len() as u64);
@@ -568,12 +640,22 @@ mod tests {
         for (input, want) in cases {
             let e = read(input).unwrap_err();
             assert_eq!(e.error_type(), "SignedObjectInvalid");
-            assert!(e.to_string().contains(want), "{:?}: {e}", String::from_utf8_lossy(input));
+            assert!(
+                e.to_string().contains(want),
+                "{:?}: {e}",
+                String::from_utf8_lossy(input)
+            );
         }
         let deep = "[".repeat(100);
-        assert!(read(format!("{{\"a\":{deep}").as_bytes()).unwrap_err().to_string().contains("deeply"));
+        assert!(read(format!("{{\"a\":{deep}").as_bytes())
+            .unwrap_err()
+            .to_string()
+            .contains("deeply"));
         let long = format!("{{\"signature\":\"{}\"}}", "A".repeat(MAX_CAPTURE + 1));
-        assert!(read(long.as_bytes()).unwrap_err().to_string().contains("longer than"));
+        assert!(read(long.as_bytes())
+            .unwrap_err()
+            .to_string()
+            .contains("longer than"));
     }
 
     proptest! {

@@ -137,7 +137,10 @@ mod tests {
         assert_eq!(merged.timeout_minutes, Some(10));
         assert_eq!(merged.profile.as_deref(), Some("DefaultProfile"));
         assert_eq!(merged.source_of("targets"), "ota:targets");
-        assert_eq!(merged.source_of("timeout_minutes"), "manifest.timeoutConfig.inProgressTimeoutInMinutes");
+        assert_eq!(
+            merged.source_of("timeout_minutes"),
+            "manifest.timeoutConfig.inProgressTimeoutInMinutes"
+        );
         assert_eq!(merged.source_of("profile"), "stack parameter");
         assert_eq!(merged.source_of("retry"), "ota:retry");
     }

@@ -111,7 +111,8 @@ pub const MAX_SIGNING_WAIT_STEP_SECONDS: u32 = 30;
 
 /// The wait after the `attempts`-th InProgress answer: 2, 4, 8, 16, 30, 30...
 pub fn next_signing_wait(attempts: u32) -> u32 {
-    2u32.saturating_pow(attempts.min(16)).min(MAX_SIGNING_WAIT_STEP_SECONDS)
+    2u32.saturating_pow(attempts.min(16))
+        .min(MAX_SIGNING_WAIT_STEP_SECONDS)
 }
 
 #[cfg(test)]

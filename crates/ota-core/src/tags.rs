@@ -33,10 +33,19 @@ pub fn check_s3_tag_rules(tags: &[(String, String)]) -> Problems {
     }
     for (k, v) in tags {
         if k.is_empty() || k.chars().count() > MAX_KEY_LEN {
-            p.push(k.clone(), format!("tag key must be 1 to {MAX_KEY_LEN} characters"));
+            p.push(
+                k.clone(),
+                format!("tag key must be 1 to {MAX_KEY_LEN} characters"),
+            );
         }
         if v.chars().count() > MAX_VALUE_LEN {
-            p.push(k.clone(), format!("value is {} characters; S3 allows at most {MAX_VALUE_LEN}", v.chars().count()));
+            p.push(
+                k.clone(),
+                format!(
+                    "value is {} characters; S3 allows at most {MAX_VALUE_LEN}",
+                    v.chars().count()
+                ),
+            );
         }
         if let Some(c) = k.chars().chain(v.chars()).find(|c| !is_tag_char(*c)) {
             p.push(
@@ -72,7 +81,12 @@ fn list<T>(
     ok.then_some(out)
 }
 
-fn one<T>(field: &str, v: &str, parse: impl Fn(&str) -> Result<T, String>, p: &mut Problems) -> Option<T> {
+fn one<T>(
+    field: &str,
+    v: &str,
+    parse: impl Fn(&str) -> Result<T, String>,
+    p: &mut Problems,
+) -> Option<T> {
     match parse(v.trim()) {
         Ok(x) => Some(x),
         Err(e) => {
@@ -113,13 +127,27 @@ pub fn parse_rollout(v: &str) -> Result<Rollout, String> {
             }
             "notified" => {
                 dup(crit.is_some())?;
-                crit = Some(RateIncrease::NotifiedThings(parse_int_in(n, 1, u32::MAX, "a number of notified things")?));
+                crit = Some(RateIncrease::NotifiedThings(parse_int_in(
+                    n,
+                    1,
+                    u32::MAX,
+                    "a number of notified things",
+                )?));
             }
             "succeeded" => {
                 dup(crit.is_some())?;
-                crit = Some(RateIncrease::SucceededThings(parse_int_in(n, 1, u32::MAX, "a number of succeeded things")?));
+                crit = Some(RateIncrease::SucceededThings(parse_int_in(
+                    n,
+                    1,
+                    u32::MAX,
+                    "a number of succeeded things",
+                )?));
             }
-            _ => return Err(format!("'{k}' is not a rollout setting; expected {ROLLOUT_GRAMMAR}")),
+            _ => {
+                return Err(format!(
+                    "'{k}' is not a rollout setting; expected {ROLLOUT_GRAMMAR}"
+                ))
+            }
         }
     }
     match (base, factor, crit) {
@@ -131,11 +159,10 @@ pub fn parse_rollout(v: &str) -> Result<Rollout, String> {
                 criteria: c,
             })
         }
-        _ => {
-            return Err(
-                "an exponential rollout needs all of base:N, factor:F and notified:N or succeeded:N".into(),
-            )
-        }
+        _ => return Err(
+            "an exponential rollout needs all of base:N, factor:F and notified:N or succeeded:N"
+                .into(),
+        ),
     }
     if r == Rollout::default() {
         return Err(format!("is empty; expected {ROLLOUT_GRAMMAR}"));
@@ -150,7 +177,10 @@ pub fn render_rollout(r: &Rollout) -> String {
     }
     if let Some(e) = &r.exponential_rate {
         parts.push(format!("base:{}", e.base_rate_per_minute));
-        parts.push(format!("factor:{}", render_tenths(e.increment_factor_tenths)));
+        parts.push(format!(
+            "factor:{}",
+            render_tenths(e.increment_factor_tenths)
+        ));
         parts.push(match e.criteria {
             RateIncrease::NotifiedThings(n) => format!("notified:{n}"),
             RateIncrease::SucceededThings(n) => format!("succeeded:{n}"),
@@ -159,7 +189,11 @@ pub fn render_rollout(r: &Rollout) -> String {
     parts.join(" ")
 }
 
-fn no_duplicates<T: PartialEq + std::fmt::Display>(field: &str, items: &[T], p: &mut Problems) -> bool {
+fn no_duplicates<T: PartialEq + std::fmt::Display>(
+    field: &str,
+    items: &[T],
+    p: &mut Problems,
+) -> bool {
     for (i, x) in items.iter().enumerate() {
         if items[..i].contains(x) {
             p.push(tag_key(field), format!("lists '{x}' twice"));
@@ -181,7 +215,10 @@ pub fn parse_tags(tags: &[(String, String)]) -> (RequestSpec, Problems) {
         };
         let Some((field, _, _)) = FIELDS.iter().find(|(_, t, _)| t == key) else {
             let known: Vec<&str> = FIELDS.iter().map(|(_, t, _)| *t).collect();
-            p.push(key.clone(), format!("unknown ota: tag; known tags are {}", known.join(", ")));
+            p.push(
+                key.clone(),
+                format!("unknown ota: tag; known tags are {}", known.join(", ")),
+            );
             continue;
         };
         let field: &'static str = field;
@@ -191,61 +228,90 @@ pub fn parse_tags(tags: &[(String, String)]) -> (RequestSpec, Problems) {
         }
         match field {
             "targets" => {
-                s.targets = list(field, v, parse_target, &mut p).filter(|t| no_duplicates(field, t, &mut p))
+                s.targets =
+                    list(field, v, parse_target, &mut p).filter(|t| no_duplicates(field, t, &mut p))
             }
-            "target_selection" => s.target_selection = one(field, v, TargetSelection::parse, &mut p),
+            "target_selection" => {
+                s.target_selection = one(field, v, TargetSelection::parse, &mut p)
+            }
             "description" => s.description = one(field, v, parse_description, &mut p),
             "protocols" => {
-                s.protocols = list(field, v, Protocol::parse, &mut p).filter(|t| no_duplicates(field, t, &mut p))
+                s.protocols = list(field, v, Protocol::parse, &mut p)
+                    .filter(|t| no_duplicates(field, t, &mut p))
             }
             "file_path" => s.file_path = one(field, v, parse_device_path, &mut p),
-            "file_type" => s.file_type = one(field, v, |x| parse_int_in(x, 0, 255, "a file type"), &mut p),
+            "file_type" => {
+                s.file_type = one(field, v, |x| parse_int_in(x, 0, 255, "a file type"), &mut p)
+            }
             "profile" => s.profile = one(field, v, parse_profile_name, &mut p),
             "signature" => s.signature = one(field, v, parse_signature, &mut p),
-            "signature_algorithm" => s.signature_algorithm = one(field, v, parse_signature_algorithm, &mut p),
+            "signature_algorithm" => {
+                s.signature_algorithm = one(field, v, parse_signature_algorithm, &mut p)
+            }
             "certfile" => s.certfile = one(field, v, parse_device_path, &mut p),
             "timeout_minutes" => {
-                s.timeout_minutes = one(field, v, |x| parse_int_in(x, 1, 10080, "an in-progress timeout in minutes"), &mut p)
+                s.timeout_minutes = one(
+                    field,
+                    v,
+                    |x| parse_int_in(x, 1, 10080, "an in-progress timeout in minutes"),
+                    &mut p,
+                )
             }
             "retry" => {
-                s.retry = list(field, v, parse_retry_criterion, &mut p).filter(|l| match check_retry_list(l) {
-                    Ok(()) => true,
-                    Err(e) => {
-                        p.push(key.clone(), e);
-                        false
-                    }
-                })
+                s.retry =
+                    list(field, v, parse_retry_criterion, &mut p).filter(
+                        |l| match check_retry_list(l) {
+                            Ok(()) => true,
+                            Err(e) => {
+                                p.push(key.clone(), e);
+                                false
+                            }
+                        },
+                    )
             }
             "start" => s.start = one(field, v, TimeSpec::parse, &mut p),
             "end" => s.end = one(field, v, TimeSpec::parse, &mut p),
             "end_behavior" => s.end_behavior = one(field, v, EndBehavior::parse, &mut p),
             "windows" => s.windows = list(field, v, parse_window, &mut p),
             "abort" => {
-                s.abort = list(field, v, parse_abort_criterion, &mut p).filter(|l| match check_abort_list(l) {
-                    Ok(()) => true,
-                    Err(e) => {
-                        p.push(key.clone(), e);
-                        false
-                    }
-                })
+                s.abort =
+                    list(field, v, parse_abort_criterion, &mut p).filter(
+                        |l| match check_abort_list(l) {
+                            Ok(()) => true,
+                            Err(e) => {
+                                p.push(key.clone(), e);
+                                false
+                            }
+                        },
+                    )
             }
             "rollout" => s.rollout = one(field, v, parse_rollout, &mut p),
             "presigned_expiry_seconds" => {
-                s.presigned_expiry_seconds =
-                    one(field, v, |x| parse_int_in(x, 60, 3600, "a presigned URL lifetime in seconds"), &mut p)
+                s.presigned_expiry_seconds = one(
+                    field,
+                    v,
+                    |x| parse_int_in(x, 60, 3600, "a presigned URL lifetime in seconds"),
+                    &mut p,
+                )
             }
             "packages" => {
-                s.packages = list(field, v, parse_package, &mut p).filter(|t| no_duplicates(field, t, &mut p))
+                s.packages = list(field, v, parse_package, &mut p)
+                    .filter(|t| no_duplicates(field, t, &mut p))
             }
             "job_id" => s.job_id = one(field, v, parse_job_id, &mut p),
             "manifest" => {
-                s.manifest = one(field, v, |x| {
-                    if x.is_empty() || x.len() > 1024 {
-                        Err("is not an S3 key (1 to 1024 characters)".to_string())
-                    } else {
-                        Ok(x.to_string())
-                    }
-                }, &mut p)
+                s.manifest = one(
+                    field,
+                    v,
+                    |x| {
+                        if x.is_empty() || x.len() > 1024 {
+                            Err("is not an S3 key (1 to 1024 characters)".to_string())
+                        } else {
+                            Ok(x.to_string())
+                        }
+                    },
+                    &mut p,
+                )
             }
             _ => p.push(key.clone(), "has no parser (a bug in ota-core)"),
         }
@@ -254,7 +320,11 @@ pub fn parse_tags(tags: &[(String, String)]) -> (RequestSpec, Problems) {
 }
 
 fn join<T: std::fmt::Display>(items: &[T]) -> String {
-    items.iter().map(|x| x.to_string()).collect::<Vec<_>>().join(" ")
+    items
+        .iter()
+        .map(|x| x.to_string())
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// Renders a spec as tags, in the grammar `parse_tags` reads. Fails, naming
@@ -319,7 +389,10 @@ pub fn render_tags(s: &RequestSpec) -> Result<Vec<(String, String)>, Problems> {
         let rendered: Option<Vec<String>> = v.iter().map(render_window).collect();
         match rendered {
             Some(r) => put("windows", r.join(" ")),
-            None => p.push("ota:windows", "a raw cron window cannot be a tag value; put it in the manifest"),
+            None => p.push(
+                "ota:windows",
+                "a raw cron window cannot be a tag value; put it in the manifest",
+            ),
         }
     }
     if let Some(v) = &s.abort {
@@ -385,7 +458,10 @@ mod tests {
     use super::*;
 
     fn t(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
     }
 
     #[test]
@@ -424,16 +500,28 @@ mod tests {
         let fields: Vec<&str> = p.iter().map(|x| x.field.as_str()).collect();
         assert_eq!(
             fields,
-            ["ota:targets", "ota:retry", "ota:timeot", "ota:start", "ota:protocols", "ota:rollout"],
+            [
+                "ota:targets",
+                "ota:retry",
+                "ota:timeot",
+                "ota:start",
+                "ota:protocols",
+                "ota:rollout"
+            ],
             "{p}"
         );
-        assert!(p.0[2].message.contains("ota:timeout"), "unknown key lists known keys");
+        assert!(
+            p.0[2].message.contains("ota:timeout"),
+            "unknown key lists known keys"
+        );
     }
 
     #[test]
     fn s3_rules_are_checked() {
         let many: Vec<(String, String)> = (0..11).map(|i| (format!("k{i}"), "v".into())).collect();
-        assert!(check_s3_tag_rules(&many).0[0].message.contains("at most 10"));
+        assert!(check_s3_tag_rules(&many).0[0]
+            .message
+            .contains("at most 10"));
         let long = t(&[("ota:description", &"a".repeat(257))]);
         assert!(!check_s3_tag_rules(&long).is_empty());
         let ok = t(&[("ota:description", &"a".repeat(256))]);
@@ -473,7 +561,10 @@ mod tests {
     #[test]
     fn tagging_string_is_url_encoded() {
         assert_eq!(
-            tagging_string(&t(&[("ota:targets", "thinggroup/Lab thing/x"), ("ota:retry", "FAILED:2")])),
+            tagging_string(&t(&[
+                ("ota:targets", "thinggroup/Lab thing/x"),
+                ("ota:retry", "FAILED:2")
+            ])),
             "ota%3Atargets=thinggroup%2FLab%20thing%2Fx&ota%3Aretry=FAILED%3A2"
         );
     }

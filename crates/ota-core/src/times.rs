@@ -105,12 +105,17 @@ impl TimeSpec {
         match self {
             TimeSpec::Absolute(t) => *t,
             TimeSpec::Relative(m) => {
-                let t = upload_time.to_offset(time::UtcOffset::UTC) + Duration::minutes(i64::from(*m));
+                let t =
+                    upload_time.to_offset(time::UtcOffset::UTC) + Duration::minutes(i64::from(*m));
                 let floor = t
                     .replace_second(0)
                     .and_then(|t| t.replace_nanosecond(0))
                     .unwrap_or(t);
-                let up = if floor == t { t } else { floor + Duration::minutes(1) };
+                let up = if floor == t {
+                    t
+                } else {
+                    floor + Duration::minutes(1)
+                };
                 PrimitiveDateTime::new(up.date(), up.time())
             }
         }
@@ -169,9 +174,15 @@ mod tests {
     #[test]
     fn relative_rounds_up_to_the_minute() {
         let upload = datetime!(2026-11-22 10:00:30 UTC);
-        assert_eq!(TimeSpec::Relative(30).resolve(upload), datetime!(2026-11-22 10:31));
+        assert_eq!(
+            TimeSpec::Relative(30).resolve(upload),
+            datetime!(2026-11-22 10:31)
+        );
         let upload = datetime!(2026-11-22 10:00:00 UTC);
-        assert_eq!(TimeSpec::Relative(30).resolve(upload), datetime!(2026-11-22 10:30));
+        assert_eq!(
+            TimeSpec::Relative(30).resolve(upload),
+            datetime!(2026-11-22 10:30)
+        );
     }
 
     #[test]

@@ -19,7 +19,9 @@ impl Target {
     /// The ARN CreateJob wants, in the given region and account.
     pub fn to_arn(&self, partition: &str, region: &str, account: &str) -> String {
         match self {
-            Target::ThingGroup(n) => format!("arn:{partition}:iot:{region}:{account}:thinggroup/{n}"),
+            Target::ThingGroup(n) => {
+                format!("arn:{partition}:iot:{region}:{account}:thinggroup/{n}")
+            }
             Target::Thing(n) => format!("arn:{partition}:iot:{region}:{account}:thing/{n}"),
             Target::Arn(a) => a.clone(),
         }
@@ -73,7 +75,9 @@ pub fn parse_target(s: &str) -> Result<Target, String> {
         return if ok {
             Ok(Target::Arn(s.to_string()))
         } else {
-            Err(format!("'{s}' is not a valid target ARN; expected {ALLOWED}"))
+            Err(format!(
+                "'{s}' is not a valid target ARN; expected {ALLOWED}"
+            ))
         };
     }
     Err(format!("'{s}' is not a valid target; expected {ALLOWED}"))
@@ -135,7 +139,9 @@ keyword_enum!(
 pub fn parse_int_in(s: &str, lo: u32, hi: u32, what: &str) -> Result<u32, String> {
     match s.parse::<u32>() {
         Ok(n) if (lo..=hi).contains(&n) && !s.starts_with('+') => Ok(n),
-        _ => Err(format!("'{s}' is not {what}: a whole number from {lo} to {hi}")),
+        _ => Err(format!(
+            "'{s}' is not {what}: a whole number from {lo} to {hi}"
+        )),
     }
 }
 
@@ -201,14 +207,19 @@ impl AbortCriterion {
 pub fn parse_percentage(s: &str) -> Result<u32, String> {
     let err = || format!("'{s}' is not a percentage above 0 and at most 100 (up to 2 decimals)");
     let (whole, frac) = s.split_once('.').unwrap_or((s, ""));
-    if whole.is_empty() || whole.len() > 3 || frac.len() > 2 || (s.contains('.') && frac.is_empty()) {
+    if whole.is_empty() || whole.len() > 3 || frac.len() > 2 || (s.contains('.') && frac.is_empty())
+    {
         return Err(err());
     }
     if !whole.bytes().all(|b| b.is_ascii_digit()) || !frac.bytes().all(|b| b.is_ascii_digit()) {
         return Err(err());
     }
     let w: u32 = whole.parse().map_err(|_| err())?;
-    let mut f: u32 = if frac.is_empty() { 0 } else { frac.parse().map_err(|_| err())? };
+    let mut f: u32 = if frac.is_empty() {
+        0
+    } else {
+        frac.parse().map_err(|_| err())?
+    };
     if frac.len() == 1 {
         f *= 10;
     }
@@ -254,7 +265,10 @@ pub fn check_abort_list(list: &[AbortCriterion]) -> Result<(), String> {
     }
     for (i, a) in list.iter().enumerate() {
         if list[..i].iter().any(|b| b.failure_type == a.failure_type) {
-            return Err(format!("names {} twice; each failure type at most once", a.failure_type));
+            return Err(format!(
+                "names {} twice; each failure type at most once",
+                a.failure_type
+            ));
         }
     }
     Ok(())
@@ -430,7 +444,9 @@ pub fn parse_cron(s: &str) -> Result<String, String> {
     let inner = s
         .strip_prefix("cron(")
         .and_then(|r| r.strip_suffix(')'))
-        .ok_or_else(|| format!("'{s}' is not cron(MIN HOUR DAY-OF-MONTH MONTH DAY-OF-WEEK YEAR)"))?;
+        .ok_or_else(|| {
+            format!("'{s}' is not cron(MIN HOUR DAY-OF-MONTH MONTH DAY-OF-WEEK YEAR)")
+        })?;
     let fields: Vec<&str> = inner.split_whitespace().collect();
     if fields.len() != 6 {
         return Err(format!(
@@ -439,7 +455,9 @@ pub fn parse_cron(s: &str) -> Result<String, String> {
         ));
     }
     if fields[2] != "?" && fields[4] != "?" {
-        return Err(format!("'{s}': one of day-of-month and day-of-week must be '?'"));
+        return Err(format!(
+            "'{s}': one of day-of-month and day-of-week must be '?'"
+        ));
     }
     let ok_chars = |f: &str| {
         f.bytes()
@@ -510,7 +528,9 @@ pub fn parse_package(s: &str) -> Result<PackageRef, String> {
         return if resource_ok {
             Ok(PackageRef::Arn(s.to_string()))
         } else {
-            Err(format!("'{s}' is not a package version ARN; expected {allowed}"))
+            Err(format!(
+                "'{s}' is not a package version ARN; expected {allowed}"
+            ))
         };
     }
     match s.split_once('@') {
@@ -518,7 +538,9 @@ pub fn parse_package(s: &str) -> Result<PackageRef, String> {
             name: n.to_string(),
             version: v.to_string(),
         }),
-        _ => Err(format!("'{s}' is not a package version; expected {allowed}")),
+        _ => Err(format!(
+            "'{s}' is not a package version; expected {allowed}"
+        )),
     }
 }
 
@@ -616,7 +638,10 @@ mod tests {
             t.to_arn("aws", "eu-west-1", "123456789012"),
             "arn:aws:iot:eu-west-1:123456789012:thinggroup/Lab"
         );
-        assert_eq!(parse_target("thing/dev-7").unwrap(), Target::Thing("dev-7".into()));
+        assert_eq!(
+            parse_target("thing/dev-7").unwrap(),
+            Target::Thing("dev-7".into())
+        );
         let arn = "arn:aws:iot:us-east-1:123456789012:thing/dev-7";
         assert_eq!(parse_target(arn).unwrap(), Target::Arn(arn.into()));
         for bad in [
@@ -638,7 +663,10 @@ mod tests {
     fn retry_rules() {
         assert_eq!(
             parse_retry_criterion("FAILED:2").unwrap(),
-            RetryCriterion { failure_type: RetryFailureType::Failed, number_of_retries: 2 }
+            RetryCriterion {
+                failure_type: RetryFailureType::Failed,
+                number_of_retries: 2
+            }
         );
         assert!(parse_retry_criterion("FAILED:11").is_err());
         assert!(parse_retry_criterion("FAILED:10").is_ok());
@@ -699,7 +727,10 @@ mod tests {
         assert_eq!(w.duration_minutes, 120);
         let w = parse_window("SAT+SUN@23:30/60").unwrap();
         assert_eq!(w.cron(), "cron(30 23 ? * SAT,SUN *)");
-        assert_eq!(parse_window("DAILY@01:05/1").unwrap().cron(), "cron(5 1 ? * * *)");
+        assert_eq!(
+            parse_window("DAILY@01:05/1").unwrap().cron(),
+            "cron(5 1 ? * * *)"
+        );
         for bad in [
             "MON@02:00/0",
             "MON@02:00/1431",
@@ -731,7 +762,9 @@ mod tests {
             p.to_arn("aws", "us-east-1", "123456789012"),
             "arn:aws:iot:us-east-1:123456789012:package/MyPkg/version/1.4.0"
         );
-        assert!(parse_package("arn:aws:iot:us-east-1:123456789012:package/MyPkg/version/1.4.0").is_ok());
+        assert!(
+            parse_package("arn:aws:iot:us-east-1:123456789012:package/MyPkg/version/1.4.0").is_ok()
+        );
         assert!(parse_package("arn:aws:iot:us-east-1:123456789012:package/MyPkg").is_err());
         assert!(parse_package("MyPkg").is_err());
         assert!(parse_package("My Pkg@1").is_err());
@@ -759,7 +792,10 @@ mod tests {
 
     #[test]
     fn signature_keys() {
-        assert_eq!(signature_key("SHA256withECDSA").unwrap(), "sig-sha256-ecdsa");
+        assert_eq!(
+            signature_key("SHA256withECDSA").unwrap(),
+            "sig-sha256-ecdsa"
+        );
         assert_eq!(signature_key("SHA1withRSA").unwrap(), "sig-sha1-rsa");
         assert_eq!(signature_key("SHA384withRSA").unwrap(), "sig-sha384-rsa");
         assert!(signature_key("MD5withRSA").is_err());

@@ -167,10 +167,16 @@ where
                 OtaError::LimitExceeded(text)
             } else if NOT_FOUND_CODES.contains(&code) || status == 404 {
                 OtaError::ResourceNotFound(text)
-            } else if code == "ResourceAlreadyExistsException" || code == "ConflictException" || status == 409 {
+            } else if code == "ResourceAlreadyExistsException"
+                || code == "ConflictException"
+                || status == 409
+            {
                 OtaError::Conflict(text)
             } else if INVALID_CODES.contains(&code) || (400..500).contains(&status) {
-                OtaError::InvalidRequest(ota_core::Problems(vec![ota_core::Problem::new(op, format!("AWS rejected the request: {code}: {message}"))]))
+                OtaError::InvalidRequest(ota_core::Problems(vec![ota_core::Problem::new(
+                    op,
+                    format!("AWS rejected the request: {code}: {message}"),
+                )]))
             } else {
                 OtaError::Internal(text)
             }
@@ -230,5 +236,40 @@ mod tests {
         let d: Diagnostic = FunctionError(OtaError::Throttled("x".into())).into();
         assert_eq!(d.error_type, "Throttled");
         assert_eq!(d.error_message, "throttled: x");
+    }
+}
+
+/// Helpers for handler tests: AWS error responses as the services send them,
+/// so the SDK's real deserializers and `classify` are exercised.
+#[cfg(feature = "test-support")]
+pub mod test_support {
+    use aws_smithy_runtime_api::http::{Response, StatusCode};
+    use aws_smithy_types::body::SdkBody;
+
+    fn status(code: u16) -> StatusCode {
+        StatusCode::try_from(code).unwrap_or_else(|_| panic!("bad HTTP status {code}"))
+    }
+
+    /// A restJson1 error (IoT, Signer): `x-amzn-errortype` header and body.
+    pub fn json_error(http_status: u16, code: &str, message: &str) -> Response {
+        let body = serde_json::json!({ "message": message }).to_string();
+        let mut r = Response::new(status(http_status), SdkBody::from(body));
+        r.headers_mut().insert("x-amzn-errortype", code.to_string());
+        r.headers_mut().insert("content-type", "application/json");
+        r
+    }
+
+    /// A restXml error (S3).
+    pub fn xml_error(http_status: u16, code: &str, message: &str) -> Response {
+        let body = format!(
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>{code}</Code><Message>{message}</Message><RequestId>r</RequestId></Error>"
+        );
+        Response::new(status(http_status), SdkBody::from(body))
+    }
+
+    /// A file under the workspace's `events/` folder.
+    pub fn event(name: &str) -> String {
+        let path = format!("{}/../../events/{name}", env!("CARGO_MANIFEST_DIR"));
+        std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
     }
 }

@@ -23,18 +23,16 @@ pub struct Deps {
 pub fn max_wait_from_env() -> Result<u64, lambda_runtime::Error> {
     match std::env::var("MAX_SIGNING_WAIT_SECONDS") {
         Err(_) => Ok(DEFAULT_MAX_WAIT_SECONDS),
-        Ok(v) => v
-            .parse()
-            .map_err(|_| format!("MAX_SIGNING_WAIT_SECONDS '{v}' is not a whole number of seconds").into()),
+        Ok(v) => v.parse().map_err(|_| {
+            format!("MAX_SIGNING_WAIT_SECONDS '{v}' is not a whole number of seconds").into()
+        }),
     }
 }
 
 pub async fn handle(mut state: PipelineState, deps: &Deps) -> Result<PipelineState, OtaError> {
-    let job_id = state
-        .signing
-        .job_id
-        .clone()
-        .ok_or_else(|| OtaError::Internal("await-signing called without a signing job id".into()))?;
+    let job_id = state.signing.job_id.clone().ok_or_else(|| {
+        OtaError::Internal("await-signing called without a signing job id".into())
+    })?;
     let out = deps
         .signer
         .describe_signing_job()
@@ -42,13 +40,18 @@ pub async fn handle(mut state: PipelineState, deps: &Deps) -> Result<PipelineSta
         .send()
         .await
         .map_err(|e| classify("DescribeSigningJob", &e))?;
-    let status = out.status().map(|s| s.as_str().to_string()).unwrap_or_default();
+    let status = out
+        .status()
+        .map(|s| s.as_str().to_string())
+        .unwrap_or_default();
     let reason = out.status_reason().unwrap_or("no reason given").to_string();
     state.signing.attempts += 1;
     match status.as_str() {
         "Succeeded" => {
             let s3 = out.signed_object().and_then(|o| o.s3()).ok_or_else(|| {
-                OtaError::SigningFailed(format!("signing job {job_id} succeeded but names no signed object"))
+                OtaError::SigningFailed(format!(
+                    "signing job {job_id} succeeded but names no signed object"
+                ))
             })?;
             let (Some(bucket), Some(key)) = (s3.bucket_name(), s3.key()) else {
                 return Err(OtaError::SigningFailed(format!(
@@ -64,10 +67,17 @@ pub async fn handle(mut state: PipelineState, deps: &Deps) -> Result<PipelineSta
             });
             Ok(state)
         }
-        "Failed" => Err(OtaError::SigningFailed(format!("signing job {job_id} failed: {reason}"))),
+        "Failed" => Err(OtaError::SigningFailed(format!(
+            "signing job {job_id} failed: {reason}"
+        ))),
         "InProgress" => {
-            let started = OffsetDateTime::parse(&state.signing.started_at, &Rfc3339)
-                .map_err(|_| OtaError::Internal(format!("bad signing.startedAt '{}'", state.signing.started_at)))?;
+            let started =
+                OffsetDateTime::parse(&state.signing.started_at, &Rfc3339).map_err(|_| {
+                    OtaError::Internal(format!(
+                        "bad signing.startedAt '{}'",
+                        state.signing.started_at
+                    ))
+                })?;
             let waited = ((deps.now)() - started).whole_seconds().max(0) as u64;
             if waited > deps.max_wait_seconds {
                 return Err(OtaError::SigningTimedOut(format!(

@@ -6,15 +6,15 @@
 
 use aws_sdk_iot::operation::create_job::builders::CreateJobFluentBuilder;
 use aws_sdk_iot::types::{
-    AbortAction, AbortConfig, AbortCriteria, ExponentialRolloutRate, JobEndBehavior, JobExecutionFailureType,
-    JobExecutionsRetryConfig, JobExecutionsRolloutConfig, MaintenanceWindow, PresignedUrlConfig,
-    RateIncreaseCriteria, RetryCriteria, RetryableFailureType, SchedulingConfig, Tag, TargetSelection,
-    TimeoutConfig,
+    AbortAction, AbortConfig, AbortCriteria, ExponentialRolloutRate, JobEndBehavior,
+    JobExecutionFailureType, JobExecutionsRetryConfig, JobExecutionsRolloutConfig,
+    MaintenanceWindow, PresignedUrlConfig, RateIncreaseCriteria, RetryCriteria,
+    RetryableFailureType, SchedulingConfig, Tag, TargetSelection, TimeoutConfig,
 };
 use ota_core::job_document::{self, FileFacts};
+use ota_core::state::JobState;
 use ota_core::values::RateIncrease;
 use ota_core::{OtaError, OtaRequest, PipelineState};
-use ota_core::state::JobState;
 use ota_lambda::{classify, is_already_exists, is_not_found};
 use tracing::info;
 
@@ -30,7 +30,9 @@ pub const TAG_SOURCE_KEY: &str = "ota:source-key";
 pub const TAG_SOURCE_VERSION: &str = "ota:source-version";
 pub const TAG_EXECUTION: &str = "ota:execution";
 
-fn build_err(what: &str) -> impl Fn(aws_smithy_types::error::operation::BuildError) -> OtaError + '_ {
+fn build_err(
+    what: &str,
+) -> impl Fn(aws_smithy_types::error::operation::BuildError) -> OtaError + '_ {
     move |e| OtaError::Internal(format!("building {what}: {e}"))
 }
 
@@ -54,7 +56,11 @@ pub fn configure(
         call = call.targets(t);
     }
     if let Some(m) = req.timeout_minutes {
-        call = call.timeout_config(TimeoutConfig::builder().in_progress_timeout_in_minutes(i64::from(m)).build());
+        call = call.timeout_config(
+            TimeoutConfig::builder()
+                .in_progress_timeout_in_minutes(i64::from(m))
+                .build(),
+        );
     }
     if !req.retry.is_empty() {
         let mut b = JobExecutionsRetryConfig::builder();
@@ -67,7 +73,8 @@ pub fn configure(
                     .map_err(build_err("RetryCriteria"))?,
             );
         }
-        call = call.job_executions_retry_config(b.build().map_err(build_err("JobExecutionsRetryConfig"))?);
+        call = call
+            .job_executions_retry_config(b.build().map_err(build_err("JobExecutionsRetryConfig"))?);
     }
     if let Some(s) = &req.schedule {
         let mut b = SchedulingConfig::builder();
@@ -99,7 +106,9 @@ pub fn configure(
                     .failure_type(JobExecutionFailureType::from(a.failure_type.as_str()))
                     .action(AbortAction::Cancel)
                     .threshold_percentage(a.threshold_percentage())
-                    .min_number_of_executed_things(a.min_number_of_executed_things.min(i32::MAX as u32) as i32)
+                    .min_number_of_executed_things(
+                        a.min_number_of_executed_things.min(i32::MAX as u32) as i32,
+                    )
                     .build()
                     .map_err(build_err("AbortCriteria"))?,
             );
@@ -113,12 +122,10 @@ pub fn configure(
         }
         if let Some(e) = &r.exponential_rate {
             let criteria = match e.criteria {
-                RateIncrease::NotifiedThings(n) => {
-                    RateIncreaseCriteria::builder().number_of_notified_things(n.min(i32::MAX as u32) as i32)
-                }
-                RateIncrease::SucceededThings(n) => {
-                    RateIncreaseCriteria::builder().number_of_succeeded_things(n.min(i32::MAX as u32) as i32)
-                }
+                RateIncrease::NotifiedThings(n) => RateIncreaseCriteria::builder()
+                    .number_of_notified_things(n.min(i32::MAX as u32) as i32),
+                RateIncrease::SucceededThings(n) => RateIncreaseCriteria::builder()
+                    .number_of_succeeded_things(n.min(i32::MAX as u32) as i32),
             }
             .build();
             b = b.exponential_rate(
@@ -175,7 +182,13 @@ pub async fn handle(mut state: PipelineState, deps: &Deps) -> Result<PipelineSta
         (TAG_SOURCE_VERSION, src.version_id.as_str()),
         (TAG_EXECUTION, state.execution_id.as_str()),
     ] {
-        call = call.tags(Tag::builder().key(k).value(tag_value(v)).build().map_err(build_err("Tag"))?);
+        call = call.tags(
+            Tag::builder()
+                .key(k)
+                .value(tag_value(v))
+                .build()
+                .map_err(build_err("Tag"))?,
+        );
     }
     let job = match call.send().await {
         Ok(out) => {
@@ -201,7 +214,11 @@ pub async fn handle(mut state: PipelineState, deps: &Deps) -> Result<PipelineSta
 
 /// A job with this id exists: the same document and targets is this run's
 /// job (a duplicate event or a retry), anything else a Conflict.
-async fn existing_job(deps: &Deps, req: &OtaRequest, document: &serde_json::Value) -> Result<JobState, OtaError> {
+async fn existing_job(
+    deps: &Deps,
+    req: &OtaRequest,
+    document: &serde_json::Value,
+) -> Result<JobState, OtaError> {
     let doc = deps
         .iot
         .get_job_document()
@@ -209,7 +226,8 @@ async fn existing_job(deps: &Deps, req: &OtaRequest, document: &serde_json::Valu
         .send()
         .await
         .map_err(|e| classify("GetJobDocument", &e))?;
-    let existing_doc: Option<serde_json::Value> = doc.document().and_then(|d| serde_json::from_str(d).ok());
+    let existing_doc: Option<serde_json::Value> =
+        doc.document().and_then(|d| serde_json::from_str(d).ok());
     let described = deps
         .iot
         .describe_job()

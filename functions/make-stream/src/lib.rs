@@ -54,8 +54,12 @@ pub struct CleanUpReport {
 
 pub async fn handle(input: MakeStreamInput, deps: &Deps) -> Result<MakeStreamOutput, OtaError> {
     match input {
-        MakeStreamInput::Make(state) => make(*state, deps).await.map(|s| MakeStreamOutput::Made(Box::new(s))),
-        MakeStreamInput::CleanUp { clean_up } => clean_up_stream(clean_up, deps).await.map(MakeStreamOutput::CleanedUp),
+        MakeStreamInput::Make(state) => make(*state, deps)
+            .await
+            .map(|s| MakeStreamOutput::Made(Box::new(s))),
+        MakeStreamInput::CleanUp { clean_up } => clean_up_stream(clean_up, deps)
+            .await
+            .map(MakeStreamOutput::CleanedUp),
     }
 }
 
@@ -75,19 +79,29 @@ async fn make(mut state: PipelineState, deps: &Deps) -> Result<PipelineState, Ot
     let _enter = span.enter();
 
     let signed_file = match (&state.signing.status, &state.request.signing) {
-        (SigningStatus::NotRequired, Signing::PreSigned { signature, signature_algorithm, .. }) => SignedFile {
+        (
+            SigningStatus::NotRequired,
+            Signing::PreSigned {
+                signature,
+                signature_algorithm,
+                ..
+            },
+        ) => SignedFile {
             size: src.size,
             signature: signature.clone(),
             signature_algorithm: signature_algorithm.clone(),
         },
         (SigningStatus::Succeeded, Signing::Profile { .. }) => {
-            let loc = state
-                .signing
-                .signed_object
-                .clone()
-                .ok_or_else(|| OtaError::Internal("signing succeeded without a signed object".into()))?;
+            let loc = state.signing.signed_object.clone().ok_or_else(|| {
+                OtaError::Internal("signing succeeded without a signed object".into())
+            })?;
             let signed = read_signed_object(deps, &loc.bucket, &loc.key).await?;
-            if let SignedFormat::Detached { bucket, key, version } = &signed.format {
+            if let SignedFormat::Detached {
+                bucket,
+                key,
+                version,
+            } = &signed.format
+            {
                 let same = bucket.as_deref().is_none_or(|b| b == src.bucket)
                     && key.as_deref().is_none_or(|k| k == src.key)
                     && version.as_deref().is_none_or(|v| v == src.version_id);
@@ -140,13 +154,22 @@ async fn read_signed_object(
     bucket: &str,
     key: &str,
 ) -> Result<ota_core::signed_object::SignedObject, OtaError> {
-    let out = deps.s3.get_object().bucket(bucket).key(key).send().await.map_err(|e| {
-        if is_not_found(&e) {
-            OtaError::SignedObjectInvalid(format!("the signed object s3://{bucket}/{key} does not exist"))
-        } else {
-            classify("GetObject (signed object)", &e)
-        }
-    })?;
+    let out = deps
+        .s3
+        .get_object()
+        .bucket(bucket)
+        .key(key)
+        .send()
+        .await
+        .map_err(|e| {
+            if is_not_found(&e) {
+                OtaError::SignedObjectInvalid(format!(
+                    "the signed object s3://{bucket}/{key} does not exist"
+                ))
+            } else {
+                classify("GetObject (signed object)", &e)
+            }
+        })?;
     let mut body = out.body;
     let mut reader = SignedObjectReader::new();
     // Chunk by chunk: memory stays flat whatever the firmware size.
@@ -204,9 +227,9 @@ async fn create_stream(state: &PipelineState, deps: &Deps) -> Result<StreamState
                 .send()
                 .await
                 .map_err(|e| classify("DescribeStream", &e))?;
-            let info = existing
-                .stream_info()
-                .ok_or_else(|| OtaError::Internal("DescribeStream returned no stream info".into()))?;
+            let info = existing.stream_info().ok_or_else(|| {
+                OtaError::Internal("DescribeStream returned no stream info".into())
+            })?;
             let want = stream_file(state);
             let same_files = info.files().len() == 1
                 && info.files()[0].file_id() == want.file_id()
@@ -248,15 +271,31 @@ async fn clean_up_stream(req: CleanUpRequest, deps: &Deps) -> Result<CleanUpRepo
 
     // A job whose document names the stream uses it: keep it. (A job with
     // the same id that names another stream is a conflicting job, not ours.)
-    match deps.iot.get_job_document().job_id(&state.request.job_id).send().await {
-        Ok(doc) if doc.document().is_some_and(|d| d.contains(&format!("\"{stream_id}\""))) => {
+    match deps
+        .iot
+        .get_job_document()
+        .job_id(&state.request.job_id)
+        .send()
+        .await
+    {
+        Ok(doc)
+            if doc
+                .document()
+                .is_some_and(|d| d.contains(&format!("\"{stream_id}\""))) =>
+        {
             return Ok(report(None, "the job exists and uses the stream"))
         }
         Ok(_) => {}
         Err(e) if is_not_found(&e) => {}
         Err(e) => return Err(classify("GetJobDocument", &e)),
     }
-    let info = match deps.iot.describe_stream().stream_id(&stream_id).send().await {
+    let info = match deps
+        .iot
+        .describe_stream()
+        .stream_id(&stream_id)
+        .send()
+        .await
+    {
         Ok(o) => o.stream_info().cloned(),
         Err(e) if is_not_found(&e) => return Ok(report(None, "no stream was created")),
         Err(e) => return Err(classify("DescribeStream", &e)),
@@ -272,7 +311,10 @@ async fn clean_up_stream(req: CleanUpRequest, deps: &Deps) -> Result<CleanUpRepo
     match deps.iot.delete_stream().stream_id(&stream_id).send().await {
         Ok(_) => {
             info!("deleted the stream this execution created");
-            Ok(report(Some(stream_id), "deleted the stream this execution created"))
+            Ok(report(
+                Some(stream_id),
+                "deleted the stream this execution created",
+            ))
         }
         Err(e) if is_not_found(&e) => Ok(report(None, "the stream was already gone")),
         Err(e) => Err(classify("DeleteStream", &e)),

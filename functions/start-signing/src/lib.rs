@@ -74,7 +74,10 @@ pub async fn handle(input: StartSigningInput, deps: &Deps) -> Result<PipelineSta
     if ev.source != "aws.s3" || ev.detail_type != "Object Created" {
         return Err(ota_core::error::invalid(
             "event",
-            format!("expected an aws.s3 'Object Created' event, got {} '{}'", ev.source, ev.detail_type),
+            format!(
+                "expected an aws.s3 'Object Created' event, got {} '{}'",
+                ev.source, ev.detail_type
+            ),
         ));
     }
     let bucket = ev.detail.bucket.name.clone();
@@ -85,11 +88,15 @@ pub async fn handle(input: StartSigningInput, deps: &Deps) -> Result<PipelineSta
     if !key.starts_with(&s.upload_prefix) || key.starts_with(&s.signed_prefix) {
         return Err(ota_core::error::invalid(
             "event",
-            format!("s3://{bucket}/{key} is not under the upload prefix {}", s.upload_prefix),
+            format!(
+                "s3://{bucket}/{key} is not under the upload prefix {}",
+                s.upload_prefix
+            ),
         ));
     }
-    let upload_time = OffsetDateTime::parse(&ev.time, &Rfc3339)
-        .map_err(|_| ota_core::error::invalid("event", format!("event time '{}' is not RFC 3339", ev.time)))?;
+    let upload_time = OffsetDateTime::parse(&ev.time, &Rfc3339).map_err(|_| {
+        ota_core::error::invalid("event", format!("event time '{}' is not RFC 3339", ev.time))
+    })?;
 
     // Pin the exact version: everything downstream uses it.
     let (version_id, size) = match (&ev.detail.object.version_id, ev.detail.object.size) {
@@ -116,7 +123,10 @@ pub async fn handle(input: StartSigningInput, deps: &Deps) -> Result<PipelineSta
                     format!("s3://{bucket}/{key} has no version id: the bucket must have versioning enabled"),
                 )
             })?;
-            (v.to_string(), head.content_length().unwrap_or(0).max(0) as u64)
+            (
+                v.to_string(),
+                head.content_length().unwrap_or(0).max(0) as u64,
+            )
         }
     };
     let span = tracing::info_span!("start_signing", bucket = %bucket, key = %key, version_id = %version_id, execution_id = %input.execution_id);
@@ -132,7 +142,9 @@ pub async fn handle(input: StartSigningInput, deps: &Deps) -> Result<PipelineSta
         .await
         .map_err(|e| {
             if is_not_found(&e) {
-                OtaError::SourceNotFound(format!("s3://{bucket}/{key} version {version_id} no longer exists"))
+                OtaError::SourceNotFound(format!(
+                    "s3://{bucket}/{key} version {version_id} no longer exists"
+                ))
             } else {
                 classify("GetObjectTagging", &e)
             }
@@ -149,7 +161,10 @@ pub async fn handle(input: StartSigningInput, deps: &Deps) -> Result<PipelineSta
         if !m.starts_with(&s.manifest_prefix) {
             problems.push(
                 "ota:manifest",
-                format!("'{m}' is not under the manifest prefix {}", s.manifest_prefix),
+                format!(
+                    "'{m}' is not under the manifest prefix {}",
+                    s.manifest_prefix
+                ),
             );
         } else {
             match read_manifest(deps, &bucket, m).await? {
@@ -190,7 +205,9 @@ pub async fn handle(input: StartSigningInput, deps: &Deps) -> Result<PipelineSta
         }
     };
 
-    let started_at = OffsetDateTime::now_utc().format(&Rfc3339).unwrap_or_default();
+    let started_at = OffsetDateTime::now_utc()
+        .format(&Rfc3339)
+        .unwrap_or_default();
     let source = SourceObject {
         bucket: bucket.clone(),
         key: key.clone(),
@@ -281,10 +298,16 @@ pub async fn handle(input: StartSigningInput, deps: &Deps) -> Result<PipelineSta
 
 /// The manifest's bytes, `Ok(Err(problem))` when the user named a manifest
 /// that cannot be used, `Err` for a failure worth retrying or reporting as is.
-async fn read_manifest(deps: &Deps, bucket: &str, key: &str) -> Result<Result<Vec<u8>, String>, OtaError> {
+async fn read_manifest(
+    deps: &Deps,
+    bucket: &str,
+    key: &str,
+) -> Result<Result<Vec<u8>, String>, OtaError> {
     let out = match deps.s3.get_object().bucket(bucket).key(key).send().await {
         Ok(o) => o,
-        Err(e) if is_not_found(&e) => return Ok(Err(format!("s3://{bucket}/{key} does not exist"))),
+        Err(e) if is_not_found(&e) => {
+            return Ok(Err(format!("s3://{bucket}/{key} does not exist")))
+        }
         Err(e) => return Err(classify("GetObject (manifest)", &e)),
     };
     if out.content_length().unwrap_or(0) > MAX_MANIFEST_BYTES as i64 {
@@ -295,14 +318,14 @@ async fn read_manifest(deps: &Deps, bucket: &str, key: &str) -> Result<Result<Ve
     }
     let mut body = out.body;
     let mut bytes = Vec::new();
-    while let Some(chunk) = body
-        .try_next()
-        .await
-        .map_err(|e| OtaError::ServiceUnavailable(format!("reading manifest s3://{bucket}/{key}: {e}")))?
-    {
+    while let Some(chunk) = body.try_next().await.map_err(|e| {
+        OtaError::ServiceUnavailable(format!("reading manifest s3://{bucket}/{key}: {e}"))
+    })? {
         bytes.extend_from_slice(&chunk);
         if bytes.len() > MAX_MANIFEST_BYTES {
-            return Ok(Err(format!("s3://{bucket}/{key} is larger than {MAX_MANIFEST_BYTES} bytes")));
+            return Ok(Err(format!(
+                "s3://{bucket}/{key} is larger than {MAX_MANIFEST_BYTES} bytes"
+            )));
         }
     }
     Ok(Ok(bytes))
@@ -311,8 +334,19 @@ async fn read_manifest(deps: &Deps, bucket: &str, key: &str) -> Result<Result<Ve
 /// Checks the profile before signing: it exists, is Active, names the
 /// certificate path on the device (`certname`), and its platform accepts a
 /// file this large. Returns the certname.
-async fn check_profile(deps: &Deps, profile: &str, field: &str, size: u64) -> Result<String, OtaError> {
-    let out = match deps.signer.get_signing_profile().profile_name(profile).send().await {
+async fn check_profile(
+    deps: &Deps,
+    profile: &str,
+    field: &str,
+    size: u64,
+) -> Result<String, OtaError> {
+    let out = match deps
+        .signer
+        .get_signing_profile()
+        .profile_name(profile)
+        .send()
+        .await
+    {
         Ok(o) => o,
         Err(e) if is_not_found(&e) => {
             return Err(ota_core::error::invalid(
@@ -325,7 +359,13 @@ async fn check_profile(deps: &Deps, profile: &str, field: &str, size: u64) -> Re
     let mut problems = Problems::default();
     if let Some(status) = out.status() {
         if status.as_str() != "Active" {
-            problems.push(field, format!("signing profile '{profile}' is {}, not Active", status.as_str()));
+            problems.push(
+                field,
+                format!(
+                    "signing profile '{profile}' is {}, not Active",
+                    status.as_str()
+                ),
+            );
         }
     }
     let certname = out

@@ -1,0 +1,257 @@
+//! create-job against a mocked IoT client: the exact CreateJob request (every
+//! configured field, the document, the tags), idempotency and error mapping.
+
+use aws_sdk_iot::operation::create_job::CreateJobOutput;
+use aws_sdk_iot::operation::describe_job::DescribeJobOutput;
+use aws_sdk_iot::operation::get_job_document::GetJobDocumentOutput;
+use aws_sdk_iot::types::{Job, JobEndBehavior, RetryableFailureType, TargetSelection};
+use aws_smithy_mocks::{mock, mock_client, Rule, RuleMode};
+use create_job::{handle, Deps};
+use ota_core::PipelineState;
+use ota_lambda::test_support::{event, json_error};
+use serde_json::{json, Value};
+use std::sync::{Arc, Mutex};
+
+const ROLE: &str = "arn:aws:iam::123456789012:role/ota-pipeline-OtaRole";
+
+fn state() -> PipelineState {
+    serde_json::from_str(&event("create-job.json"))
+        .expect("events/create-job.json is a PipelineState")
+}
+
+fn deps(rules: &[&Rule]) -> Deps {
+    Deps {
+        iot: mock_client!(aws_sdk_iot, RuleMode::MatchAny, rules, |c| c
+            .retry_config(aws_sdk_iot::config::retry::RetryConfig::disabled())),
+        ota_role_arn: ROLE.into(),
+    }
+}
+
+fn expected_document() -> Value {
+    json!({"afr_ota": {"protocols": ["MQTT"], "streamname": "AFR_OTA-app-v1_4-8e41d07f2c6a", "files": [{
+        "filepath": null, "filesize": 366816, "fileid": 0, "certfile": "ecdsa-signer.crt",
+        "update_data_url": null, "auth_scheme": null,
+        "sig-sha256-ecdsa": "MEUCIQDkRJ1lbcw7xq2yPqDmo3jUxm8bTI9zNr8yFQjH3lG9OgIgKH2Jx0uY5nG1y8Zq3kz4JmPq7s8B0o1bC2dE3fG4hI0="
+    }]}})
+}
+
+#[tokio::test]
+async fn create_job_sends_every_configured_field() {
+    let seen = Arc::new(Mutex::new(None));
+    let seen_in = seen.clone();
+    let create = mock!(aws_sdk_iot::Client::create_job)
+        .match_requests(move |r| {
+            *seen_in.lock().unwrap() = Some(r.clone());
+            true
+        })
+        .then_output(|| {
+            CreateJobOutput::builder()
+                .job_id("AFR_OTA-app-v1_4-5c0b7a1e93d2")
+                .job_arn("arn:aws:iot:us-east-1:123456789012:job/AFR_OTA-app-v1_4-5c0b7a1e93d2")
+                .build()
+        });
+    let d = deps(&[&create]);
+    let s = handle(state(), &d).await.unwrap();
+    let job = s.job.unwrap();
+    assert!(job.created);
+    assert_eq!(
+        job.job_arn,
+        "arn:aws:iot:us-east-1:123456789012:job/AFR_OTA-app-v1_4-5c0b7a1e93d2"
+    );
+
+    let r = seen.lock().unwrap().take().expect("CreateJob was called");
+    assert_eq!(r.job_id(), Some("AFR_OTA-app-v1_4-5c0b7a1e93d2"));
+    assert_eq!(
+        r.targets(),
+        [
+            "arn:aws:iot:us-east-1:123456789012:thinggroup/Lab",
+            "arn:aws:iot:us-east-1:123456789012:thing/dev-7"
+        ]
+    );
+    assert_eq!(r.target_selection(), Some(&TargetSelection::Snapshot));
+    let doc: Value = serde_json::from_str(r.document().unwrap()).unwrap();
+    assert_eq!(doc, expected_document());
+    assert_eq!(
+        r.timeout_config().unwrap().in_progress_timeout_in_minutes(),
+        Some(10)
+    );
+    let retry = r.job_executions_retry_config().unwrap().criteria_list();
+    assert_eq!(retry.len(), 2);
+    assert_eq!(retry[0].failure_type(), &RetryableFailureType::Failed);
+    assert_eq!(retry[0].number_of_retries(), 2);
+    assert_eq!(retry[1].failure_type(), &RetryableFailureType::TimedOut);
+    assert_eq!(retry[1].number_of_retries(), 3);
+    let sched = r.scheduling_config().unwrap();
+    assert_eq!(sched.start_time(), Some("2026-12-01T02:00"));
+    assert_eq!(sched.end_time(), Some("2026-12-08T02:00"));
+    assert_eq!(sched.end_behavior(), Some(&JobEndBehavior::Cancel));
+    assert_eq!(
+        sched.maintenance_windows()[0].start_time(),
+        "cron(0 2 ? * MON-FRI *)"
+    );
+    assert_eq!(sched.maintenance_windows()[0].duration_in_minutes(), 120);
+    assert_eq!(
+        r.destination_package_versions(),
+        ["arn:aws:iot:us-east-1:123456789012:package/MyPkg/version/1.4.0"]
+    );
+    assert!(
+        r.presigned_url_config().is_none(),
+        "MQTT only: no presigned URLs"
+    );
+    assert!(r.abort_config().is_none());
+    assert!(r.job_executions_rollout_config().is_none());
+    let tags: Vec<(&str, &str)> = r
+        .tags()
+        .iter()
+        .map(|t| (t.key(), t.value().unwrap_or_default()))
+        .collect();
+    assert_eq!(
+        tags,
+        [
+            ("ota:source-bucket", "ota-pipeline-firmwarebucket-1a2b3c4d5e6f"),
+            ("ota:source-key", "firmware/app-v1.4.bin"),
+            ("ota:source-version", "3HL4kqtJlcpXroDTDmJ.rmSpXd3dIbrHY"),
+            (
+                "ota:execution",
+                "arn:aws:states:us-east-1:123456789012:execution:ota-update:3f1c2a9e-0b7d-4c55-9d0e-6a1b2c3d4e5f"
+            ),
+        ]
+    );
+}
+
+#[tokio::test]
+async fn http_rollout_and_abort_reach_create_job() {
+    let mut s = state();
+    s.request.protocols = vec![
+        ota_core::values::Protocol::Mqtt,
+        ota_core::values::Protocol::Http,
+    ];
+    s.request.presigned_expiry_seconds = Some(600);
+    s.request.rollout =
+        Some(ota_core::tags::parse_rollout("max:100 base:10 factor:2.5 succeeded:20").unwrap());
+    s.request.abort = vec![ota_core::values::parse_abort_criterion("FAILED:12.5:10").unwrap()];
+    let seen = Arc::new(Mutex::new(None));
+    let seen_in = seen.clone();
+    let create = mock!(aws_sdk_iot::Client::create_job)
+        .match_requests(move |r| {
+            *seen_in.lock().unwrap() = Some(r.clone());
+            true
+        })
+        .then_output(|| CreateJobOutput::builder().build());
+    let d = deps(&[&create]);
+    handle(s, &d).await.unwrap();
+    let r = seen.lock().unwrap().take().unwrap();
+    let p = r.presigned_url_config().unwrap();
+    assert_eq!((p.role_arn(), p.expires_in_sec()), (Some(ROLE), Some(600)));
+    let ro = r.job_executions_rollout_config().unwrap();
+    assert_eq!(ro.maximum_per_minute(), Some(100));
+    let e = ro.exponential_rate().unwrap();
+    assert_eq!((e.base_rate_per_minute(), e.increment_factor()), (10, 2.5));
+    assert_eq!(
+        e.rate_increase_criteria()
+            .unwrap()
+            .number_of_succeeded_things(),
+        Some(20)
+    );
+    let a = &r.abort_config().unwrap().criteria_list()[0];
+    assert_eq!(
+        (a.threshold_percentage(), a.min_number_of_executed_things()),
+        (12.5, 10)
+    );
+    let doc: Value = serde_json::from_str(r.document().unwrap()).unwrap();
+    let f = &doc["afr_ota"]["files"][0];
+    assert_eq!(f["auth_scheme"], "aws.s3.presigned");
+    assert_eq!(
+        f["update_data_url"],
+        "${aws:iot:s3-presigned-url-v2:https://s3.us-east-1.amazonaws.com/ota-pipeline-firmwarebucket-1a2b3c4d5e6f/firmware/app-v1.4.bin?versionId=3HL4kqtJlcpXroDTDmJ.rmSpXd3dIbrHY}"
+    );
+    assert_eq!(doc["afr_ota"]["protocols"], json!(["MQTT", "HTTP"]));
+}
+
+fn exists() -> Rule {
+    mock!(aws_sdk_iot::Client::create_job)
+        .then_http_response(|| json_error(409, "ResourceAlreadyExistsException", "job exists"))
+}
+
+fn existing(document: Value, targets: &'static [&'static str]) -> (Rule, Rule) {
+    let doc = mock!(aws_sdk_iot::Client::get_job_document)
+        .match_requests(|r| r.job_id() == Some("AFR_OTA-app-v1_4-5c0b7a1e93d2"))
+        .then_output(move || {
+            GetJobDocumentOutput::builder()
+                .document(document.to_string())
+                .build()
+        });
+    let job = mock!(aws_sdk_iot::Client::describe_job).then_output(move || {
+        DescribeJobOutput::builder()
+            .job(
+                Job::builder()
+                    .job_arn("arn:aws:iot:us-east-1:123456789012:job/AFR_OTA-app-v1_4-5c0b7a1e93d2")
+                    .set_targets(Some(targets.iter().map(|t| t.to_string()).collect()))
+                    .build(),
+            )
+            .build()
+    });
+    (doc, job)
+}
+
+const TARGETS: &[&str] = &[
+    "arn:aws:iot:us-east-1:123456789012:thing/dev-7",
+    "arn:aws:iot:us-east-1:123456789012:thinggroup/Lab",
+];
+
+#[tokio::test]
+async fn an_identical_existing_job_is_success() {
+    let (c, (doc, job)) = (exists(), existing(expected_document(), TARGETS));
+    let d = deps(&[&c, &doc, &job]);
+    let s = handle(state(), &d).await.unwrap();
+    let j = s.job.unwrap();
+    assert!(!j.created);
+    assert!(j.job_arn.ends_with("job/AFR_OTA-app-v1_4-5c0b7a1e93d2"));
+}
+
+#[tokio::test]
+async fn a_different_existing_job_is_a_conflict() {
+    let mut other = expected_document();
+    other["afr_ota"]["files"][0]["filesize"] = json!(1);
+    let (c, (doc, job)) = (exists(), existing(other, TARGETS));
+    let d = deps(&[&c, &doc, &job]);
+    assert_eq!(
+        handle(state(), &d).await.unwrap_err().error_type(),
+        "Conflict"
+    );
+
+    let (c, (doc, job)) = (exists(), existing(expected_document(), &TARGETS[..1]));
+    let d = deps(&[&c, &doc, &job]);
+    assert_eq!(
+        handle(state(), &d).await.unwrap_err().error_type(),
+        "Conflict"
+    );
+}
+
+#[tokio::test]
+async fn create_job_errors_map() {
+    for (code, status, want) in [
+        ("ResourceNotFoundException", 404, "ResourceNotFound"),
+        ("ThrottlingException", 429, "Throttled"),
+        ("LimitExceededException", 410, "LimitExceeded"),
+        ("InvalidRequestException", 400, "InvalidRequest"),
+        ("ServiceUnavailableException", 503, "ServiceUnavailable"),
+    ] {
+        let r = mock!(aws_sdk_iot::Client::create_job)
+            .then_http_response(move || json_error(status, code, "x"));
+        let d = deps(&[&r]);
+        let e = handle(state(), &d).await.unwrap_err();
+        assert_eq!(e.error_type(), want, "{code}: {e}");
+    }
+}
+
+#[tokio::test]
+async fn create_job_without_make_stream_is_an_internal_error() {
+    let mut s = state();
+    s.signed_file = None;
+    let d = deps(&[]);
+    assert_eq!(
+        handle(s, &d).await.unwrap_err().error_type(),
+        "InternalError"
+    );
+}

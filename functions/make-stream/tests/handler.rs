@@ -1,0 +1,302 @@
+//! make-stream against mocked S3 and IoT: the signed object is read, the
+//! stream is created over the exact uploaded version, duplicates are
+//! idempotent, and clean-up removes only a stream this execution made.
+
+use aws_sdk_iot::operation::create_stream::CreateStreamOutput;
+use aws_sdk_iot::operation::delete_stream::DeleteStreamOutput;
+use aws_sdk_iot::operation::describe_stream::DescribeStreamOutput;
+use aws_sdk_iot::operation::get_job_document::GetJobDocumentOutput;
+use aws_sdk_iot::types::{S3Location, StreamFile, StreamInfo};
+use aws_sdk_s3::operation::get_object::GetObjectOutput;
+use aws_smithy_mocks::{mock, mock_client, Rule, RuleMode};
+use aws_smithy_types::byte_stream::ByteStream;
+use make_stream::{handle, Deps, MakeStreamInput, MakeStreamOutput};
+use ota_core::{ids, PipelineState};
+use ota_lambda::test_support::{event, json_error};
+
+const BUCKET: &str = "ota-pipeline-firmwarebucket-1a2b3c4d5e6f";
+const KEY: &str = "firmware/app-v1.4.bin";
+const VERSION: &str = "3HL4kqtJlcpXroDTDmJ.rmSpXd3dIbrHY";
+const ROLE: &str = "arn:aws:iam::123456789012:role/ota-pipeline-OtaRole";
+const EXECUTION: &str = "arn:aws:states:us-east-1:123456789012:execution:ota-update:3f1c2a9e-0b7d-4c55-9d0e-6a1b2c3d4e5f";
+
+fn state() -> PipelineState {
+    serde_json::from_str(&event("make-stream.json"))
+        .expect("events/make-stream.json is a PipelineState")
+}
+
+fn stream_id() -> String {
+    ids::stream_id(BUCKET, KEY, VERSION)
+}
+
+fn deps(s3: &[&Rule], iot: &[&Rule]) -> Deps {
+    Deps {
+        s3: mock_client!(aws_sdk_s3, RuleMode::MatchAny, s3, |c| c
+            .retry_config(aws_sdk_s3::config::retry::RetryConfig::disabled())),
+        iot: mock_client!(aws_sdk_iot, RuleMode::MatchAny, iot, |c| c
+            .retry_config(aws_sdk_iot::config::retry::RetryConfig::disabled())),
+        ota_role_arn: ROLE.into(),
+    }
+}
+
+fn signed_object(body: &'static str) -> Rule {
+    mock!(aws_sdk_s3::Client::get_object)
+        .match_requests(|r| {
+            r.bucket() == Some(BUCKET)
+                && r.key() == Some("signed/2a7d5c1e-6f3b-4b8a-9c0d-1e2f3a4b5c6d")
+        })
+        .then_output(move || {
+            GetObjectOutput::builder()
+                .body(ByteStream::from_static(body.as_bytes()))
+                .build()
+        })
+}
+
+const DETACHED: &str = r#"{"rawPayloadSize":366816,"signature":"MEUCIQDkRJ1lbcw7xq2yPqDmo3jUxm8bTI9zNr8yFQjH3lG9Og==","signatureAlgorithm":"SHA256withECDSA","payloadLocation":{"s3":{"bucketName":"ota-pipeline-firmwarebucket-1a2b3c4d5e6f","key":"firmware/app-v1.4.bin","version":"3HL4kqtJlcpXroDTDmJ.rmSpXd3dIbrHY"}}}"#;
+
+fn file() -> StreamFile {
+    StreamFile::builder()
+        .file_id(0)
+        .s3_location(
+            S3Location::builder()
+                .bucket(BUCKET)
+                .key(KEY)
+                .version(VERSION)
+                .build(),
+        )
+        .build()
+}
+
+fn create_ok() -> Rule {
+    let id = stream_id();
+    mock!(aws_sdk_iot::Client::create_stream)
+        .match_requests(move |r| {
+            r.stream_id() == Some(id.as_str())
+                && r.role_arn() == Some(ROLE)
+                && r.files() == [file()]
+                && r.description().is_some_and(|d| d.contains(EXECUTION))
+        })
+        .then_output(|| {
+            CreateStreamOutput::builder()
+                .stream_id(ids::stream_id(BUCKET, KEY, VERSION))
+                .stream_arn("arn:aws:iot:us-east-1:123456789012:stream/x")
+                .stream_version(1)
+                .build()
+        })
+}
+
+fn made(out: MakeStreamOutput) -> PipelineState {
+    match out {
+        MakeStreamOutput::Made(s) => *s,
+        other => panic!("expected a state, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn reads_the_signature_and_streams_the_exact_version() {
+    let (obj, create) = (signed_object(DETACHED), create_ok());
+    let d = deps(&[&obj], &[&create]);
+    let s = made(
+        handle(MakeStreamInput::Make(Box::new(state())), &d)
+            .await
+            .unwrap(),
+    );
+    assert_eq!(create.num_calls(), 1);
+    let f = s.signed_file.unwrap();
+    assert_eq!(f.size, 366816);
+    assert_eq!(f.signature_algorithm, "SHA256withECDSA");
+    assert!(f.signature.starts_with("MEUCIQ"));
+    let st = s.stream.unwrap();
+    assert_eq!(st.stream_id, stream_id());
+    assert_eq!(st.stream_version, 1);
+}
+
+#[tokio::test]
+async fn an_identical_existing_stream_is_success_a_different_one_a_conflict() {
+    let exists = || {
+        mock!(aws_sdk_iot::Client::create_stream).then_http_response(|| {
+            json_error(409, "ResourceAlreadyExistsException", "stream exists")
+        })
+    };
+    let describe = |f: StreamFile| {
+        mock!(aws_sdk_iot::Client::describe_stream).then_output(move || {
+            DescribeStreamOutput::builder()
+                .stream_info(
+                    StreamInfo::builder()
+                        .stream_id(ids::stream_id(BUCKET, KEY, VERSION))
+                        .stream_arn("arn:aws:iot:us-east-1:123456789012:stream/x")
+                        .stream_version(3)
+                        .files(f.clone())
+                        .build(),
+                )
+                .build()
+        })
+    };
+    let (obj, c, same) = (signed_object(DETACHED), exists(), describe(file()));
+    let d = deps(&[&obj], &[&c, &same]);
+    let s = made(
+        handle(MakeStreamInput::Make(Box::new(state())), &d)
+            .await
+            .unwrap(),
+    );
+    assert_eq!(s.stream.unwrap().stream_version, 3);
+
+    let other = StreamFile::builder()
+        .file_id(0)
+        .s3_location(
+            S3Location::builder()
+                .bucket(BUCKET)
+                .key(KEY)
+                .version("other")
+                .build(),
+        )
+        .build();
+    let (obj, c, diff) = (signed_object(DETACHED), exists(), describe(other));
+    let d = deps(&[&obj], &[&c, &diff]);
+    let e = handle(MakeStreamInput::Make(Box::new(state())), &d)
+        .await
+        .unwrap_err();
+    assert_eq!(e.error_type(), "Conflict");
+}
+
+#[tokio::test]
+async fn a_bad_signed_object_creates_no_stream() {
+    for (body, want) in [
+        (
+            r#"{"signature":"MEU=","signatureAlgorithm":"SHA256withECDSA"}"#,
+            "no payload",
+        ),
+        ("not json", "not a JSON object"),
+        (
+            r#"{"rawPayloadSize":366816,"signature":"MEU=","signatureAlgorithm":"SHA256withECDSA","payloadLocation":{"s3":{"bucketName":"ota-pipeline-firmwarebucket-1a2b3c4d5e6f","key":"firmware/app-v1.4.bin","version":"OTHER"}}}"#,
+            "not the uploaded version",
+        ),
+        (
+            r#"{"rawPayloadSize":5,"signature":"MEU=","signatureAlgorithm":"SHA256withECDSA","payloadLocation":{}}"#,
+            "366816 bytes",
+        ),
+        (
+            r#"{"rawPayloadSize":366816,"signature":"MEU=","signatureAlgorithm":"MD5withRSA","payloadLocation":{}}"#,
+            "signatureAlgorithm",
+        ),
+    ] {
+        let (obj, create) = (signed_object(body), create_ok());
+        let d = deps(&[&obj], &[&create]);
+        let e = handle(MakeStreamInput::Make(Box::new(state())), &d)
+            .await
+            .unwrap_err();
+        assert_eq!(e.error_type(), "SignedObjectInvalid", "{e}");
+        assert!(e.to_string().contains(want), "{want}: {e}");
+        assert_eq!(create.num_calls(), 0);
+    }
+}
+
+#[tokio::test]
+async fn an_embedded_signed_object_is_read_without_buffering_the_payload() {
+    use base64::Engine;
+    let fw = vec![0x5Au8; 366816];
+    let body = format!(
+        r#"{{"rawPayloadSize":366816,"signature":"MEUCIQ==","signatureAlgorithm":"SHA256withECDSA","payload":"{}"}}"#,
+        base64::engine::general_purpose::STANDARD.encode(&fw)
+    );
+    let body: &'static str = Box::leak(body.into_boxed_str());
+    let (obj, create) = (signed_object(body), create_ok());
+    let d = deps(&[&obj], &[&create]);
+    let s = made(
+        handle(MakeStreamInput::Make(Box::new(state())), &d)
+            .await
+            .unwrap(),
+    );
+    assert_eq!(s.signed_file.unwrap().size, 366816);
+}
+
+#[tokio::test]
+async fn create_stream_errors_map() {
+    for (code, status, want) in [
+        ("ThrottlingException", 429, "Throttled"),
+        ("LimitExceededException", 410, "LimitExceeded"),
+        ("UnauthorizedException", 401, "AccessDenied"),
+        ("InvalidRequestException", 400, "InvalidRequest"),
+        ("ServiceUnavailableException", 503, "ServiceUnavailable"),
+    ] {
+        let r = mock!(aws_sdk_iot::Client::create_stream)
+            .then_http_response(move || json_error(status, code, "x"));
+        let obj = signed_object(DETACHED);
+        let d = deps(&[&obj], &[&r]);
+        let e = handle(MakeStreamInput::Make(Box::new(state())), &d)
+            .await
+            .unwrap_err();
+        assert_eq!(e.error_type(), want, "{code}: {e}");
+    }
+}
+
+fn clean_up_input() -> MakeStreamInput {
+    serde_json::from_str(&event("clean-up.json"))
+        .expect("events/clean-up.json is a clean-up request")
+}
+
+fn described_with(description: String) -> Rule {
+    mock!(aws_sdk_iot::Client::describe_stream).then_output(move || {
+        DescribeStreamOutput::builder()
+            .stream_info(
+                StreamInfo::builder()
+                    .description(description.clone())
+                    .files(file())
+                    .build(),
+            )
+            .build()
+    })
+}
+
+fn no_job() -> Rule {
+    mock!(aws_sdk_iot::Client::get_job_document)
+        .then_http_response(|| json_error(404, "ResourceNotFoundException", "no job"))
+}
+
+#[tokio::test]
+async fn clean_up_deletes_the_stream_this_execution_created() {
+    let ours =
+        format!("OTA stream for s3://{BUCKET}/{KEY} version {VERSION} (execution {EXECUTION})");
+    let (job, desc) = (no_job(), described_with(ours));
+    let id = stream_id();
+    let delete = mock!(aws_sdk_iot::Client::delete_stream)
+        .match_requests(move |r| r.stream_id() == Some(id.as_str()))
+        .then_output(|| DeleteStreamOutput::builder().build());
+    let d = deps(&[], &[&job, &desc, &delete]);
+    let out = handle(clean_up_input(), &d).await.unwrap();
+    assert_eq!(delete.num_calls(), 1);
+    assert!(matches!(out, MakeStreamOutput::CleanedUp(r) if r.deleted_stream == Some(stream_id())));
+}
+
+#[tokio::test]
+async fn clean_up_leaves_another_executions_stream_and_a_used_one() {
+    let theirs =
+        format!("OTA stream for s3://{BUCKET}/{KEY} version {VERSION} (execution arn:other)");
+    let (job, desc) = (no_job(), described_with(theirs));
+    let delete = mock!(aws_sdk_iot::Client::delete_stream)
+        .then_output(|| DeleteStreamOutput::builder().build());
+    let d = deps(&[], &[&job, &desc, &delete]);
+    handle(clean_up_input(), &d).await.unwrap();
+    assert_eq!(delete.num_calls(), 0);
+
+    let id = stream_id();
+    let used = mock!(aws_sdk_iot::Client::get_job_document).then_output(move || {
+        GetJobDocumentOutput::builder()
+            .document(format!(r#"{{"afr_ota":{{"streamname":"{id}"}}}}"#))
+            .build()
+    });
+    let d = deps(&[], &[&used, &delete]);
+    handle(clean_up_input(), &d).await.unwrap();
+    assert_eq!(delete.num_calls(), 0);
+}
+
+#[tokio::test]
+async fn clean_up_after_start_signing_failed_has_nothing_to_do() {
+    let input: MakeStreamInput = serde_json::from_value(serde_json::json!({
+        "cleanUp": {"state": {"version": "0", "detail-type": "Object Created", "error": {"Error": "InvalidRequest"}}}
+    }))
+    .unwrap();
+    let d = deps(&[], &[]);
+    let out = handle(input, &d).await.unwrap();
+    assert!(matches!(out, MakeStreamOutput::CleanedUp(r) if r.deleted_stream.is_none()));
+}

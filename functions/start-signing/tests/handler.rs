@@ -1,0 +1,399 @@
+//! start-signing against mocked S3 and Signer clients: the exact requests it
+//! sends, what it returns, and how each AWS error maps to an errorType.
+
+use aws_sdk_s3::operation::get_object::GetObjectOutput;
+use aws_sdk_s3::operation::get_object_tagging::GetObjectTaggingOutput;
+use aws_sdk_s3::operation::head_object::HeadObjectOutput;
+use aws_sdk_s3::types::Tag;
+use aws_sdk_signer::operation::get_signing_profile::GetSigningProfileOutput;
+use aws_sdk_signer::operation::start_signing_job::StartSigningJobOutput;
+use aws_sdk_signer::types::SigningProfileStatus;
+use aws_smithy_mocks::{mock, mock_client, Rule, RuleMode};
+use aws_smithy_types::byte_stream::ByteStream;
+use ota_core::event::StartSigningInput;
+use ota_core::state::SigningStatus;
+use ota_core::{ids, Signing};
+use ota_lambda::test_support::{event, json_error, xml_error};
+use start_signing::{handle, Deps, Settings};
+
+const BUCKET: &str = "ota-pipeline-firmwarebucket-1a2b3c4d5e6f";
+const KEY: &str = "firmware/app-v1.4.bin";
+const VERSION: &str = "3HL4kqtJlcpXroDTDmJ.rmSpXd3dIbrHY";
+
+fn input() -> StartSigningInput {
+    serde_json::from_str(&event("start-signing.json"))
+        .expect("events/start-signing.json is a StartSigningInput")
+}
+
+fn settings() -> Settings {
+    Settings {
+        upload_prefix: "firmware/".into(),
+        signed_prefix: "signed/".into(),
+        manifest_prefix: "manifests/".into(),
+        default_profile: String::new(),
+        default_targets: String::new(),
+        default_protocols: "MQTT".into(),
+    }
+}
+
+fn deps(s3_rules: &[&Rule], signer_rules: &[&Rule], settings: Settings) -> Deps {
+    Deps::new(
+        mock_client!(aws_sdk_s3, RuleMode::MatchAny, s3_rules, |c| c
+            .retry_config(aws_sdk_s3::config::retry::RetryConfig::disabled())),
+        mock_client!(aws_sdk_signer, RuleMode::MatchAny, signer_rules, |c| c
+            .retry_config(aws_sdk_signer::config::retry::RetryConfig::disabled())),
+        settings,
+    )
+}
+
+fn tagging(pairs: &[(&str, &str)]) -> Rule {
+    let tags: Vec<Tag> = pairs
+        .iter()
+        .map(|(k, v)| Tag::builder().key(*k).value(*v).build().unwrap())
+        .collect();
+    mock!(aws_sdk_s3::Client::get_object_tagging)
+        .match_requests(|r| {
+            r.bucket() == Some(BUCKET) && r.key() == Some(KEY) && r.version_id() == Some(VERSION)
+        })
+        .then_output(move || {
+            GetObjectTaggingOutput::builder()
+                .set_tag_set(Some(tags.clone()))
+                .build()
+                .unwrap()
+        })
+}
+
+fn profile_ok() -> Rule {
+    mock!(aws_sdk_signer::Client::get_signing_profile)
+        .match_requests(|r| r.profile_name() == Some("OtaProfile"))
+        .then_output(|| {
+            GetSigningProfileOutput::builder()
+                .profile_name("OtaProfile")
+                .platform_id("AWSIoTDeviceManagement-SHA256-ECDSA")
+                .status(SigningProfileStatus::Active)
+                .signing_parameters("certname", "ecdsa-signer.crt")
+                .build()
+        })
+}
+
+fn start_ok() -> Rule {
+    let token = ids::signing_token(BUCKET, KEY, VERSION, "OtaProfile");
+    mock!(aws_sdk_signer::Client::start_signing_job)
+        .match_requests(move |r| {
+            let src = r.source().and_then(|s| s.s3());
+            let dst = r.destination().and_then(|d| d.s3());
+            src.map(|s| (s.bucket_name(), s.key(), s.version())) == Some((BUCKET, KEY, VERSION))
+                && dst.and_then(|d| d.bucket_name()) == Some(BUCKET)
+                && dst.and_then(|d| d.prefix()) == Some("signed/")
+                && r.profile_name() == Some("OtaProfile")
+                && r.client_request_token() == Some(token.as_str())
+        })
+        .then_output(|| StartSigningJobOutput::builder().job_id("job-123").build())
+}
+
+const GOOD_TAGS: &[(&str, &str)] = &[
+    ("ota:targets", "thinggroup/Lab thing/dev-7"),
+    ("ota:profile", "OtaProfile"),
+    ("ota:start", "2026-12-01T02:00"),
+    ("ota:windows", "MON-FRI@02:00/120"),
+    ("ota:retry", "FAILED:2 TIMED_OUT:3"),
+    ("ota:timeout", "10"),
+    ("owner", "fleet team"),
+];
+
+#[tokio::test]
+async fn valid_tags_start_signing_on_the_exact_version() {
+    let (tags, profile, start) = (tagging(GOOD_TAGS), profile_ok(), start_ok());
+    let d = deps(&[&tags], &[&profile, &start], settings());
+    let state = handle(input(), &d).await.unwrap();
+    assert_eq!(start.num_calls(), 1);
+    assert_eq!(state.signing.status, SigningStatus::InProgress);
+    assert_eq!(state.signing.job_id.as_deref(), Some("job-123"));
+    assert_eq!(state.signing.certfile, "ecdsa-signer.crt");
+    assert_eq!(state.signing.wait_seconds, 1);
+    assert_eq!(state.source.version_id, VERSION);
+    assert_eq!(state.source.size, 366816);
+    let r = &state.request;
+    assert_eq!(
+        r.targets,
+        [
+            "arn:aws:iot:us-east-1:123456789012:thinggroup/Lab",
+            "arn:aws:iot:us-east-1:123456789012:thing/dev-7"
+        ]
+    );
+    assert_eq!(r.job_id, ids::job_id(BUCKET, KEY, VERSION));
+    assert_eq!(r.timeout_minutes, Some(10));
+    assert_eq!(r.retry.len(), 2);
+    let s = r.schedule.as_ref().unwrap();
+    assert_eq!(s.start_time.as_deref(), Some("2026-12-01T02:00"));
+    assert_eq!(
+        s.maintenance_windows[0].start_time,
+        "cron(0 2 ? * MON-FRI *)"
+    );
+    assert!(state.execution_id.contains(":execution:ota-update:"));
+}
+
+#[tokio::test]
+async fn invalid_tags_fail_with_every_problem_and_sign_nothing() {
+    let tags = tagging(&[
+        ("ota:targets", "Lab"),
+        ("ota:retry", "FAILED:11"),
+        ("ota:timeot", "10"),
+        ("ota:start", "+5m"),
+    ]);
+    let (profile, start) = (profile_ok(), start_ok());
+    let d = deps(&[&tags], &[&profile, &start], settings());
+    let e = handle(input(), &d).await.unwrap_err();
+    assert_eq!(e.error_type(), "InvalidRequest");
+    let fields: Vec<&str> = e.problems().iter().map(|p| p.field.as_str()).collect();
+    assert_eq!(
+        fields,
+        [
+            "ota:targets",
+            "ota:retry",
+            "ota:timeot",
+            "ota:profile",
+            "ota:start"
+        ],
+        "{e}"
+    );
+    assert_eq!(
+        profile.num_calls() + start.num_calls(),
+        0,
+        "nothing is signed for an invalid request"
+    );
+}
+
+#[tokio::test]
+async fn stack_defaults_fill_in_and_tags_override() {
+    let tags = tagging(&[("ota:protocols", "HTTP")]);
+    let (profile, start) = (profile_ok(), start_ok());
+    let mut s = settings();
+    s.default_profile = "OtaProfile".into();
+    s.default_targets = "thinggroup/Fleet".into();
+    let d = deps(&[&tags], &[&profile, &start], s);
+    let state = handle(input(), &d).await.unwrap();
+    assert_eq!(
+        state.request.targets,
+        ["arn:aws:iot:us-east-1:123456789012:thinggroup/Fleet"]
+    );
+    assert_eq!(state.request.protocols, [ota_core::values::Protocol::Http]);
+    assert_eq!(state.request.presigned_expiry_seconds, Some(3600));
+}
+
+#[tokio::test]
+async fn pre_signed_firmware_skips_the_signer() {
+    let tags = tagging(&[
+        ("ota:targets", "thing/dev-7"),
+        (
+            "ota:signature",
+            "MEUCIQDkRJ1lbcw7xq2yPqDmo3jUxm8bTI9zNr8yFQjH3lG9Og==",
+        ),
+        ("ota:signature-algorithm", "SHA256withECDSA"),
+        ("ota:certfile", "/certs/ota.pem"),
+    ]);
+    let (profile, start) = (profile_ok(), start_ok());
+    let d = deps(&[&tags], &[&profile, &start], settings());
+    let state = handle(input(), &d).await.unwrap();
+    assert_eq!(state.signing.status, SigningStatus::NotRequired);
+    assert_eq!(state.signing.certfile, "/certs/ota.pem");
+    assert!(matches!(state.request.signing, Signing::PreSigned { .. }));
+    assert_eq!(profile.num_calls() + start.num_calls(), 0);
+}
+
+#[tokio::test]
+async fn manifest_is_read_and_tags_win() {
+    let tags = tagging(&[
+        ("ota:targets", "thinggroup/Lab"),
+        ("ota:profile", "OtaProfile"),
+        ("ota:manifest", "manifests/app.json"),
+        ("ota:timeout", "15"),
+    ]);
+    let manifest = mock!(aws_sdk_s3::Client::get_object)
+        .match_requests(|r| r.bucket() == Some(BUCKET) && r.key() == Some("manifests/app.json"))
+        .then_output(|| {
+            GetObjectOutput::builder()
+                .body(ByteStream::from_static(
+                    br#"{"timeoutConfig":{"inProgressTimeoutInMinutes":30},
+                        "schedulingConfig":{"maintenanceWindows":[{"startTime":"cron(0 3 ? * SUN *)","durationInMinutes":60}]}}"#,
+                ))
+                .build()
+        });
+    let (profile, start) = (profile_ok(), start_ok());
+    let d = deps(&[&tags, &manifest], &[&profile, &start], settings());
+    let state = handle(input(), &d).await.unwrap();
+    assert_eq!(
+        state.request.timeout_minutes,
+        Some(15),
+        "the tag overrides the manifest"
+    );
+    assert_eq!(
+        state.request.schedule.unwrap().maintenance_windows[0].start_time,
+        "cron(0 3 ? * SUN *)"
+    );
+}
+
+#[tokio::test]
+async fn a_missing_or_misplaced_manifest_is_an_invalid_request() {
+    let tags = tagging(&[
+        ("ota:targets", "thinggroup/Lab"),
+        ("ota:profile", "OtaProfile"),
+        ("ota:manifest", "manifests/missing.json"),
+    ]);
+    let missing = mock!(aws_sdk_s3::Client::get_object)
+        .then_http_response(|| xml_error(404, "NoSuchKey", "The specified key does not exist."));
+    let (profile, start) = (profile_ok(), start_ok());
+    let d = deps(&[&tags, &missing], &[&profile, &start], settings());
+    let e = handle(input(), &d).await.unwrap_err();
+    assert_eq!(e.error_type(), "InvalidRequest");
+    assert!(e.to_string().contains("ota:manifest: s3://"), "{e}");
+    assert_eq!(start.num_calls(), 0);
+
+    let tags = tagging(&[
+        ("ota:targets", "thinggroup/Lab"),
+        ("ota:profile", "OtaProfile"),
+        ("ota:manifest", "firmware/other.json"),
+    ]);
+    let d = deps(&[&tags], &[&profile, &start], settings());
+    let e = handle(input(), &d).await.unwrap_err();
+    assert!(
+        e.to_string().contains("not under the manifest prefix"),
+        "{e}"
+    );
+}
+
+#[tokio::test]
+async fn an_event_without_a_version_pins_it_with_head_object() {
+    let mut i = input();
+    i.event.detail.object.version_id = None;
+    let head = mock!(aws_sdk_s3::Client::head_object)
+        .match_requests(|r| {
+            r.bucket() == Some(BUCKET) && r.key() == Some(KEY) && r.version_id().is_none()
+        })
+        .then_output(|| {
+            HeadObjectOutput::builder()
+                .version_id(VERSION)
+                .content_length(42)
+                .build()
+        });
+    let (tags, profile, start) = (tagging(GOOD_TAGS), profile_ok(), start_ok());
+    let d = deps(&[&head, &tags], &[&profile, &start], settings());
+    let state = handle(i, &d).await.unwrap();
+    assert_eq!(head.num_calls(), 1);
+    assert_eq!(state.source.version_id, VERSION);
+    assert_eq!(state.source.size, 42);
+}
+
+#[tokio::test]
+async fn objects_outside_the_upload_prefix_are_refused() {
+    let mut i = input();
+    i.event.detail.object.key = "signed/2a7d5c1e".into();
+    let d = deps(&[], &[], settings());
+    let e = handle(i, &d).await.unwrap_err();
+    assert_eq!(e.error_type(), "InvalidRequest");
+    assert!(e.to_string().contains("not under the upload prefix"));
+}
+
+#[tokio::test]
+async fn profile_problems_are_invalid_requests() {
+    let tags = tagging(GOOD_TAGS);
+    let missing = mock!(aws_sdk_signer::Client::get_signing_profile)
+        .then_http_response(|| json_error(404, "ResourceNotFoundException", "profile not found"));
+    let start = start_ok();
+    let d = deps(&[&tags], &[&missing, &start], settings());
+    let e = handle(input(), &d).await.unwrap_err();
+    assert_eq!(e.error_type(), "InvalidRequest");
+    assert!(
+        e.to_string()
+            .contains("ota:profile: signing profile 'OtaProfile' does not exist"),
+        "{e}"
+    );
+
+    let tags = tagging(GOOD_TAGS);
+    let no_cert = mock!(aws_sdk_signer::Client::get_signing_profile).then_output(|| {
+        GetSigningProfileOutput::builder()
+            .status(SigningProfileStatus::Canceled)
+            .build()
+    });
+    let d = deps(&[&tags], &[&no_cert, &start], settings());
+    let e = handle(input(), &d).await.unwrap_err();
+    assert_eq!(e.problems().len(), 2, "{e}");
+    assert!(e.to_string().contains("is Canceled, not Active"));
+    assert!(e.to_string().contains("no 'certname'"));
+    assert_eq!(start.num_calls(), 0);
+}
+
+#[tokio::test]
+async fn aws_errors_map_to_stable_error_types() {
+    // (which call fails, the response, the errorType expected)
+    type Response = fn() -> aws_smithy_runtime_api::http::Response;
+    let cases: Vec<(&str, Response, &str)> = vec![
+        (
+            "tagging",
+            || {
+                xml_error(
+                    404,
+                    "NoSuchVersion",
+                    "The specified version does not exist.",
+                )
+            },
+            "SourceNotFound",
+        ),
+        (
+            "tagging",
+            || xml_error(403, "AccessDenied", "Access Denied"),
+            "AccessDenied",
+        ),
+        (
+            "tagging",
+            || xml_error(503, "SlowDown", "Please reduce your request rate."),
+            "Throttled",
+        ),
+        (
+            "tagging",
+            || xml_error(500, "InternalError", "We encountered an internal error."),
+            "ServiceUnavailable",
+        ),
+        (
+            "start",
+            || json_error(429, "ThrottlingException", "Rate exceeded"),
+            "Throttled",
+        ),
+        (
+            "start",
+            || json_error(403, "AccessDeniedException", "not authorized"),
+            "AccessDenied",
+        ),
+        (
+            "start",
+            || json_error(400, "ValidationException", "bad source"),
+            "InvalidRequest",
+        ),
+        (
+            "start",
+            || json_error(500, "InternalServiceErrorException", "oops"),
+            "ServiceUnavailable",
+        ),
+        (
+            "start",
+            || json_error(404, "ResourceNotFoundException", "no such object"),
+            "SourceNotFound",
+        ),
+    ];
+    for (which, response, expected) in cases {
+        let tags_rule = if which == "tagging" {
+            mock!(aws_sdk_s3::Client::get_object_tagging).then_http_response(response)
+        } else {
+            tagging(GOOD_TAGS)
+        };
+        let start_rule = if which == "start" {
+            mock!(aws_sdk_signer::Client::start_signing_job).then_http_response(response)
+        } else {
+            start_ok()
+        };
+        let profile = profile_ok();
+        let d = deps(&[&tags_rule], &[&profile, &start_rule], settings());
+        let e = handle(input(), &d).await.unwrap_err();
+        assert_eq!(e.error_type(), expected, "{which}: {e}");
+    }
+}

@@ -1,0 +1,318 @@
+//! template.yaml, statemachine/ota-update.asl.json and the code must agree:
+//! a renamed errorType, a missing substitution or a forgotten environment
+//! variable fails here rather than in a deployed stack.
+
+use ota_core::OtaError;
+use serde_json::Value as Json;
+use serde_yaml::Value as Yaml;
+use std::collections::BTreeSet;
+
+fn root(path: &str) -> String {
+    format!("{}/../../{path}", env!("CARGO_MANIFEST_DIR"))
+}
+
+fn asl() -> Json {
+    let text = std::fs::read_to_string(root("statemachine/ota-update.asl.json")).unwrap();
+    serde_json::from_str(&text).unwrap()
+}
+
+fn template() -> Yaml {
+    let text = std::fs::read_to_string(root("template.yaml")).unwrap();
+    serde_yaml::from_str(&text).unwrap()
+}
+
+fn resources(t: &Yaml) -> &serde_yaml::Mapping {
+    t["Resources"].as_mapping().unwrap()
+}
+
+fn state_machine(t: &Yaml) -> &Yaml {
+    resources(t)
+        .values()
+        .find(|r| r["Type"] == "AWS::Serverless::StateMachine")
+        .expect("a state machine")
+}
+
+fn placeholders(text: &str) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    let mut rest = text;
+    while let Some(i) = rest.find("${") {
+        let after = &rest[i + 2..];
+        let end = after.find('}').unwrap();
+        out.insert(after[..end].to_string());
+        rest = &after[end..];
+    }
+    out
+}
+
+#[test]
+fn every_asl_placeholder_has_a_definition_substitution_and_none_is_unused() {
+    let text = std::fs::read_to_string(root("statemachine/ota-update.asl.json")).unwrap();
+    let used = placeholders(&text);
+    let t = template();
+    let subs: BTreeSet<String> = state_machine(&t)["Properties"]["DefinitionSubstitutions"]
+        .as_mapping()
+        .unwrap()
+        .keys()
+        .map(|k| k.as_str().unwrap().to_string())
+        .collect();
+    assert!(!used.is_empty());
+    assert_eq!(used, subs, "ASL placeholders vs DefinitionSubstitutions");
+}
+
+fn states(a: &Json) -> Vec<(&String, &Json)> {
+    a["States"].as_object().unwrap().iter().collect()
+}
+
+#[test]
+fn every_error_the_asl_matches_exists_in_the_code() {
+    let a = asl();
+    let known: BTreeSet<&str> = OtaError::ERROR_TYPES.into_iter().collect();
+    let mut matched = BTreeSet::new();
+    for (name, s) in states(&a) {
+        for list in ["Retry", "Catch"] {
+            for rule in s[list].as_array().into_iter().flatten() {
+                for e in rule["ErrorEquals"].as_array().unwrap() {
+                    let e = e.as_str().unwrap();
+                    if e.starts_with("Lambda.") || e.starts_with("States.") {
+                        continue;
+                    }
+                    assert!(
+                        known.contains(e),
+                        "{name} matches {e}, which no function raises"
+                    );
+                    matched.insert(e);
+                }
+            }
+        }
+        for key in ["Error"] {
+            if let Some(e) = s[key].as_str() {
+                assert!(known.contains(e), "{name} fails with unknown error {e}");
+            }
+        }
+    }
+    // Every retryable kind is retried somewhere, and nothing else is.
+    let retryable: BTreeSet<&str> = ["Throttled", "ServiceUnavailable"].into_iter().collect();
+    assert_eq!(matched, retryable);
+}
+
+#[test]
+fn every_task_retries_transient_errors_and_catches_into_clean_up() {
+    let a = asl();
+    let tasks: Vec<_> = states(&a)
+        .into_iter()
+        .filter(|(_, s)| s["Type"] == "Task")
+        .collect();
+    assert_eq!(tasks.len(), 5, "four steps and Clean Up");
+    for (name, s) in tasks {
+        let retry = s["Retry"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{name} has no Retry"));
+        let names: Vec<&str> = retry
+            .iter()
+            .flat_map(|r| r["ErrorEquals"].as_array().unwrap())
+            .map(|e| e.as_str().unwrap())
+            .collect();
+        for must in [
+            "Throttled",
+            "ServiceUnavailable",
+            "Lambda.ServiceException",
+            "Lambda.TooManyRequestsException",
+        ] {
+            assert!(names.contains(&must), "{name} does not retry {must}");
+        }
+        for r in retry {
+            assert_eq!(r["JitterStrategy"], "FULL", "{name}: retries use jitter");
+            assert!(
+                r["BackoffRate"].as_f64().unwrap() > 1.0,
+                "{name}: retries back off"
+            );
+        }
+        let catch = &s["Catch"][0];
+        assert_eq!(catch["ErrorEquals"][0], "States.ALL", "{name}");
+        let next = catch["Next"].as_str().unwrap();
+        if name == "Clean Up" {
+            assert_eq!(next, "Update Failed");
+            assert_ne!(
+                catch["ResultPath"], "$.error",
+                "a failing clean-up must not hide the original error"
+            );
+        } else {
+            assert_eq!(next, "Clean Up", "{name}");
+            assert_eq!(catch["ResultPath"], "$.error", "{name}");
+        }
+    }
+    let fail = &a["States"]["Update Failed"];
+    assert_eq!(fail["ErrorPath"], "$.error.Error");
+    assert_eq!(fail["CausePath"], "$.error.Cause");
+}
+
+#[test]
+fn the_signing_choice_uses_the_codes_status_names() {
+    let a = asl();
+    let choices = a["States"]["Signed?"]["Choices"].as_array().unwrap();
+    let mut values: Vec<&str> = choices
+        .iter()
+        .map(|c| c["StringEquals"].as_str().unwrap())
+        .collect();
+    values.sort();
+    let mut ours: Vec<String> = [
+        ota_core::state::SigningStatus::InProgress,
+        ota_core::state::SigningStatus::Succeeded,
+        ota_core::state::SigningStatus::NotRequired,
+    ]
+    .iter()
+    .map(|s| {
+        serde_json::to_value(s)
+            .unwrap()
+            .as_str()
+            .unwrap()
+            .to_string()
+    })
+    .collect();
+    ours.sort();
+    assert_eq!(values, ours);
+    for c in choices {
+        assert_eq!(c["Variable"], "$.signing.status");
+    }
+    assert_eq!(
+        a["States"]["Wait For Signer"]["SecondsPath"],
+        "$.signing.waitSeconds"
+    );
+}
+
+#[test]
+fn functions_are_built_from_the_workspace_with_the_environment_they_read() {
+    let t = template();
+    let expect: &[(&str, &[&str])] = &[
+        (
+            "start-signing",
+            &[
+                "UPLOAD_PREFIX",
+                "SIGNED_PREFIX",
+                "MANIFEST_PREFIX",
+                "DEFAULT_SIGNING_PROFILE",
+                "DEFAULT_TARGETS",
+                "DEFAULT_PROTOCOLS",
+            ],
+        ),
+        ("await-signing", &["MAX_SIGNING_WAIT_SECONDS"]),
+        ("make-stream", &["OTA_ROLE_ARN"]),
+        ("create-job", &["OTA_ROLE_ARN"]),
+    ];
+    let functions: Vec<&Yaml> = resources(&t)
+        .values()
+        .filter(|r| r["Type"] == "AWS::Serverless::Function")
+        .collect();
+    assert_eq!(functions.len(), expect.len());
+    for (binary, vars) in expect {
+        let f = functions
+            .iter()
+            .find(|f| f["Metadata"]["BuildProperties"]["Binary"] == *binary)
+            .unwrap_or_else(|| panic!("no function builds {binary}"));
+        assert_eq!(f["Metadata"]["BuildMethod"], "rust-cargolambda");
+        let env: BTreeSet<&str> = f["Properties"]["Environment"]["Variables"]
+            .as_mapping()
+            .unwrap()
+            .keys()
+            .map(|k| k.as_str().unwrap())
+            .collect();
+        assert_eq!(env, vars.iter().copied().collect(), "{binary}");
+        let source = root(&format!("functions/{binary}/src/lib.rs"));
+        assert!(std::path::Path::new(&source).exists(), "{source}");
+    }
+    assert_eq!(t["Parameters"]["Architecture"]["Default"], "arm64");
+    assert_eq!(t["Globals"]["Function"]["Runtime"], "provided.al2023");
+}
+
+#[test]
+fn policies_never_grant_every_action_and_pass_role_only_to_iot() {
+    let text = std::fs::read_to_string(root("template.yaml")).unwrap();
+    assert!(
+        !text.contains("Action: \"*\"") && !text.contains("Action: '*'"),
+        "no Action \"*\""
+    );
+    let t = template();
+    for (name, r) in resources(&t) {
+        let policies = r["Properties"]["Policies"]
+            .as_sequence()
+            .into_iter()
+            .flatten();
+        for p in policies {
+            for st in p["Statement"].as_sequence().into_iter().flatten() {
+                let actions: Vec<&str> = match &st["Action"] {
+                    Yaml::String(s) => vec![s.as_str()],
+                    Yaml::Sequence(v) => v.iter().filter_map(|a| a.as_str()).collect(),
+                    _ => vec![],
+                };
+                if actions.contains(&"iam:PassRole") {
+                    assert_eq!(actions.len(), 1, "{name:?}: PassRole in its own statement");
+                    assert_eq!(
+                        st["Condition"]["StringEquals"]["iam:PassedToService"], "iot.amazonaws.com",
+                        "{name:?}: PassRole only to iot"
+                    );
+                    assert_ne!(st["Resource"], "*", "{name:?}: PassRole only the OTA role");
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn the_bucket_is_private_versioned_encrypted_and_notifies_eventbridge() {
+    let t = template();
+    let bucket = resources(&t)
+        .values()
+        .find(|r| r["Type"] == "AWS::S3::Bucket")
+        .expect("a bucket");
+    let p = &bucket["Properties"];
+    assert_eq!(p["VersioningConfiguration"]["Status"], "Enabled");
+    assert!(p["BucketEncryption"]["ServerSideEncryptionConfiguration"].is_sequence());
+    for k in [
+        "BlockPublicAcls",
+        "BlockPublicPolicy",
+        "IgnorePublicAcls",
+        "RestrictPublicBuckets",
+    ] {
+        assert_eq!(p["PublicAccessBlockConfiguration"][k], true, "{k}");
+    }
+    assert_eq!(
+        p["NotificationConfiguration"]["EventBridgeConfiguration"]["EventBridgeEnabled"],
+        true
+    );
+    let text = std::fs::read_to_string(root("template.yaml")).unwrap();
+    assert!(
+        text.contains("aws:SecureTransport"),
+        "a TLS-only bucket policy"
+    );
+}
+
+#[test]
+fn every_event_file_deserializes_into_its_functions_input() {
+    let read = |n: &str| std::fs::read_to_string(root(&format!("events/{n}"))).unwrap();
+    let _: ota_core::event::StartSigningInput =
+        serde_json::from_str(&read("start-signing.json")).unwrap();
+    for n in ["await-signing.json", "make-stream.json", "create-job.json"] {
+        let s: ota_core::PipelineState =
+            serde_json::from_str(&read(n)).unwrap_or_else(|e| panic!("{n}: {e}"));
+        assert!(!s.request.targets.is_empty());
+    }
+    let c: make_stream::MakeStreamInput = serde_json::from_str(&read("clean-up.json")).unwrap();
+    assert!(matches!(c, make_stream::MakeStreamInput::CleanUp { .. }));
+    let m: make_stream::MakeStreamInput = serde_json::from_str(&read("make-stream.json")).unwrap();
+    assert!(matches!(m, make_stream::MakeStreamInput::Make(_)));
+    let mut names: Vec<String> = std::fs::read_dir(root("events"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        [
+            "await-signing.json",
+            "clean-up.json",
+            "create-job.json",
+            "make-stream.json",
+            "start-signing.json"
+        ]
+    );
+}
