@@ -29,19 +29,11 @@ pub struct FileFacts<'a> {
 }
 
 fn encode_path(key: &str) -> String {
-    let mut o = String::new();
-    for b in key.bytes() {
-        if b.is_ascii_alphanumeric() || b"-_.~/".contains(&b) {
-            o.push(b as char);
-        } else {
-            o += &format!("%{b:02X}");
-        }
-    }
-    o
+    crate::values::percent_encode(key, b"-_.~/")
 }
 
 fn encode_query(v: &str) -> String {
-    encode_path(v).replace('/', "%2F")
+    crate::values::percent_encode(v, b"-_.~")
 }
 
 /// IoT's presigned-URL placeholder for the exact object version; IoT swaps it

@@ -112,13 +112,6 @@ struct PresignedUrlConfig {
     expires_in_sec: i64,
 }
 
-fn int_in(n: i64, lo: u32, hi: u32, what: &str) -> Result<u32, String> {
-    u32::try_from(n)
-        .ok()
-        .filter(|n| (lo..=hi).contains(n))
-        .ok_or_else(|| format!("{n} is not {what}: a whole number from {lo} to {hi}"))
-}
-
 struct Collector {
     p: Problems,
 }
@@ -210,7 +203,7 @@ pub fn parse_manifest(bytes: &[u8], name: &str) -> (RequestSpec, Problems) {
         s.file_path = c.take("file_path", parse_device_path(&v));
     }
     if let Some(v) = m.file_type {
-        s.file_type = c.take("file_type", int_in(v, 0, 255, "a file type"));
+        s.file_type = c.take("file_type", FILE_TYPE.check(v));
     }
     if let Some(v) = m.signing_profile {
         s.profile = c.take("profile", parse_profile_name(&v));
@@ -229,19 +222,14 @@ pub fn parse_manifest(bytes: &[u8], name: &str) -> (RequestSpec, Problems) {
     if let Some(v) = m.timeout_config {
         s.timeout_minutes = c.take(
             "timeout_minutes",
-            int_in(
-                v.in_progress_timeout_in_minutes,
-                1,
-                10080,
-                "an in-progress timeout in minutes",
-            ),
+            TIMEOUT_MINUTES.check(v.in_progress_timeout_in_minutes),
         );
     }
     if let Some(v) = m.job_executions_retry_config {
         let list = c.all("retry", v.criteria_list, |e| {
             Ok(RetryCriterion {
                 failure_type: RetryFailureType::parse(&e.failure_type)?,
-                number_of_retries: int_in(e.number_of_retries, 0, 10, "a number of retries")?,
+                number_of_retries: RETRIES.check(e.number_of_retries)?,
             })
         });
         s.retry = list.and_then(|l| {
@@ -263,12 +251,7 @@ pub fn parse_manifest(bytes: &[u8], name: &str) -> (RequestSpec, Problems) {
             s.windows = c.all("windows", v, |w| {
                 Ok(MaintenanceWindow {
                     start: WindowStart::Cron(parse_cron(&w.start_time)?),
-                    duration_minutes: int_in(
-                        w.duration_in_minutes,
-                        1,
-                        1430,
-                        "a window length in minutes",
-                    )?,
+                    duration_minutes: WINDOW_MINUTES.check(w.duration_in_minutes)?,
                 })
             });
         }
@@ -292,12 +275,8 @@ pub fn parse_manifest(bytes: &[u8], name: &str) -> (RequestSpec, Problems) {
             Ok(AbortCriterion {
                 failure_type: AbortFailureType::parse(&e.failure_type)?,
                 threshold_basis_points: bp.round() as u32,
-                min_number_of_executed_things: int_in(
-                    e.min_number_of_executed_things,
-                    1,
-                    u32::MAX,
-                    "a minimum number of executed things",
-                )?,
+                min_number_of_executed_things: MIN_EXECUTED_THINGS
+                    .check(e.min_number_of_executed_things)?,
             })
         });
         s.abort = list.and_then(|l| {
@@ -309,7 +288,7 @@ pub fn parse_manifest(bytes: &[u8], name: &str) -> (RequestSpec, Problems) {
         let r = (|| -> Result<Rollout, String> {
             let maximum_per_minute = v
                 .maximum_per_minute
-                .map(|n| int_in(n, 1, 1000, "a maximum per minute"))
+                .map(|n| MAX_PER_MINUTE.check(n))
                 .transpose()?;
             let exponential_rate = match v.exponential_rate {
                 None => None,
@@ -328,8 +307,8 @@ pub fn parse_manifest(bytes: &[u8], name: &str) -> (RequestSpec, Problems) {
                         e.rate_increase_criteria.number_of_notified_things,
                         e.rate_increase_criteria.number_of_succeeded_things,
                     ) {
-                        (Some(n), None) => RateIncrease::NotifiedThings(int_in(n, 1, u32::MAX, "a number of things")?),
-                        (None, Some(n)) => RateIncrease::SucceededThings(int_in(n, 1, u32::MAX, "a number of things")?),
+                        (Some(n), None) => RateIncrease::NotifiedThings(RATE_INCREASE_THINGS.check(n)?),
+                        (None, Some(n)) => RateIncrease::SucceededThings(RATE_INCREASE_THINGS.check(n)?),
                         _ => {
                             return Err(
                                 "rateIncreaseCriteria needs exactly one of numberOfNotifiedThings and numberOfSucceededThings"
@@ -338,12 +317,7 @@ pub fn parse_manifest(bytes: &[u8], name: &str) -> (RequestSpec, Problems) {
                         }
                     };
                     Some(ExponentialRate {
-                        base_rate_per_minute: int_in(
-                            e.base_rate_per_minute,
-                            1,
-                            1000,
-                            "a base rate per minute",
-                        )?,
+                        base_rate_per_minute: BASE_RATE_PER_MINUTE.check(e.base_rate_per_minute)?,
                         increment_factor_tenths: tenths.round() as u32,
                         criteria,
                     })
@@ -362,12 +336,7 @@ pub fn parse_manifest(bytes: &[u8], name: &str) -> (RequestSpec, Problems) {
     if let Some(v) = m.presigned_url_config {
         s.presigned_expiry_seconds = c.take(
             "presigned_expiry_seconds",
-            int_in(
-                v.expires_in_sec,
-                60,
-                3600,
-                "a presigned URL lifetime in seconds",
-            ),
+            PRESIGNED_EXPIRY_SECONDS.check(v.expires_in_sec),
         );
     }
     if let Some(v) = m.destination_package_versions {

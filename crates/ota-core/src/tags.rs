@@ -115,11 +115,11 @@ pub fn parse_rollout(v: &str) -> Result<Rollout, String> {
         match k {
             "max" => {
                 dup(r.maximum_per_minute.is_some())?;
-                r.maximum_per_minute = Some(parse_int_in(n, 1, 1000, "a maximum per minute")?);
+                r.maximum_per_minute = Some(MAX_PER_MINUTE.parse(n)?);
             }
             "base" => {
                 dup(base.is_some())?;
-                base = Some(parse_int_in(n, 1, 1000, "a base rate per minute")?);
+                base = Some(BASE_RATE_PER_MINUTE.parse(n)?);
             }
             "factor" => {
                 dup(factor.is_some())?;
@@ -127,21 +127,13 @@ pub fn parse_rollout(v: &str) -> Result<Rollout, String> {
             }
             "notified" => {
                 dup(crit.is_some())?;
-                crit = Some(RateIncrease::NotifiedThings(parse_int_in(
-                    n,
-                    1,
-                    u32::MAX,
-                    "a number of notified things",
-                )?));
+                crit = Some(RateIncrease::NotifiedThings(RATE_INCREASE_THINGS.parse(n)?));
             }
             "succeeded" => {
                 dup(crit.is_some())?;
-                crit = Some(RateIncrease::SucceededThings(parse_int_in(
-                    n,
-                    1,
-                    u32::MAX,
-                    "a number of succeeded things",
-                )?));
+                crit = Some(RateIncrease::SucceededThings(
+                    RATE_INCREASE_THINGS.parse(n)?,
+                ));
             }
             _ => {
                 return Err(format!(
@@ -240,9 +232,7 @@ pub fn parse_tags(tags: &[(String, String)]) -> (RequestSpec, Problems) {
                     .filter(|t| no_duplicates(field, t, &mut p))
             }
             "file_path" => s.file_path = one(field, v, parse_device_path, &mut p),
-            "file_type" => {
-                s.file_type = one(field, v, |x| parse_int_in(x, 0, 255, "a file type"), &mut p)
-            }
+            "file_type" => s.file_type = one(field, v, |x| FILE_TYPE.parse(x), &mut p),
             "profile" => s.profile = one(field, v, parse_profile_name, &mut p),
             "signature" => s.signature = one(field, v, parse_signature, &mut p),
             "signature_algorithm" => {
@@ -250,12 +240,7 @@ pub fn parse_tags(tags: &[(String, String)]) -> (RequestSpec, Problems) {
             }
             "certfile" => s.certfile = one(field, v, parse_device_path, &mut p),
             "timeout_minutes" => {
-                s.timeout_minutes = one(
-                    field,
-                    v,
-                    |x| parse_int_in(x, 1, 10080, "an in-progress timeout in minutes"),
-                    &mut p,
-                )
+                s.timeout_minutes = one(field, v, |x| TIMEOUT_MINUTES.parse(x), &mut p)
             }
             "retry" => {
                 s.retry =
@@ -287,12 +272,8 @@ pub fn parse_tags(tags: &[(String, String)]) -> (RequestSpec, Problems) {
             }
             "rollout" => s.rollout = one(field, v, parse_rollout, &mut p),
             "presigned_expiry_seconds" => {
-                s.presigned_expiry_seconds = one(
-                    field,
-                    v,
-                    |x| parse_int_in(x, 60, 3600, "a presigned URL lifetime in seconds"),
-                    &mut p,
-                )
+                s.presigned_expiry_seconds =
+                    one(field, v, |x| PRESIGNED_EXPIRY_SECONDS.parse(x), &mut p)
             }
             "packages" => {
                 s.packages = list(field, v, parse_package, &mut p)
@@ -436,17 +417,7 @@ pub fn render_tags(s: &RequestSpec) -> Result<Vec<(String, String)>, Problems> {
 
 /// The URL-encoded `k=v&k=v` form S3's PutObject `x-amz-tagging` takes.
 pub fn tagging_string(tags: &[(String, String)]) -> String {
-    fn enc(s: &str) -> String {
-        let mut o = String::new();
-        for b in s.bytes() {
-            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
-                o.push(b as char);
-            } else {
-                o += &format!("%{b:02X}");
-            }
-        }
-        o
-    }
+    let enc = |s: &str| percent_encode(s, b"-_.~");
     tags.iter()
         .map(|(k, v)| format!("{}={}", enc(k), enc(v)))
         .collect::<Vec<_>>()

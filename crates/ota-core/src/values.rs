@@ -135,15 +135,58 @@ keyword_enum!(
     Weekday { Mon = "MON", Tue = "TUE", Wed = "WED", Thu = "THU", Fri = "FRI", Sat = "SAT", Sun = "SUN" }
 );
 
-/// Parses an integer in `lo..=hi`, with the unit named in the message.
-pub fn parse_int_in(s: &str, lo: u32, hi: u32, what: &str) -> Result<u32, String> {
-    match s.parse::<u32>() {
-        Ok(n) if (lo..=hi).contains(&n) && !s.starts_with('+') => Ok(n),
-        _ => Err(format!(
-            "'{s}' is not {what}: a whole number from {lo} to {hi}"
-        )),
+/// An inclusive range of whole numbers AWS allows for one setting, with what
+/// the number is, for messages. Tags and the manifest check against the same
+/// constants.
+#[derive(Debug, Clone, Copy)]
+pub struct Bounds {
+    pub lo: u32,
+    pub hi: u32,
+    pub what: &'static str,
+}
+
+impl Bounds {
+    const fn new(lo: u32, hi: u32, what: &'static str) -> Self {
+        Self { lo, hi, what }
+    }
+
+    fn message(&self, shown: impl fmt::Display) -> String {
+        format!(
+            "'{shown}' is not {}: a whole number from {} to {}",
+            self.what, self.lo, self.hi
+        )
+    }
+
+    /// Parses decimal text (no sign) within the bounds.
+    pub fn parse(&self, s: &str) -> Result<u32, String> {
+        match s.parse::<u32>() {
+            Ok(n) if (self.lo..=self.hi).contains(&n) && !s.starts_with('+') => Ok(n),
+            _ => Err(self.message(s)),
+        }
+    }
+
+    /// Checks a JSON number within the bounds.
+    pub fn check(&self, n: i64) -> Result<u32, String> {
+        u32::try_from(n)
+            .ok()
+            .filter(|n| (self.lo..=self.hi).contains(n))
+            .ok_or_else(|| self.message(n))
     }
 }
+
+pub const FILE_TYPE: Bounds = Bounds::new(0, 255, "a file type");
+pub const TIMEOUT_MINUTES: Bounds = Bounds::new(1, 10080, "an in-progress timeout in minutes");
+pub const RETRIES: Bounds = Bounds::new(0, 10, "a number of retries");
+pub const WINDOW_MINUTES: Bounds = Bounds::new(1, 1430, "a window length in minutes");
+pub const HOUR: Bounds = Bounds::new(0, 23, "an hour");
+pub const MINUTE: Bounds = Bounds::new(0, 59, "a minute");
+pub const MIN_EXECUTED_THINGS: Bounds =
+    Bounds::new(1, i32::MAX as u32, "a minimum number of executed things");
+pub const MAX_PER_MINUTE: Bounds = Bounds::new(1, 1000, "a maximum per minute");
+pub const BASE_RATE_PER_MINUTE: Bounds = Bounds::new(1, 1000, "a base rate per minute");
+pub const RATE_INCREASE_THINGS: Bounds = Bounds::new(1, i32::MAX as u32, "a number of things");
+pub const PRESIGNED_EXPIRY_SECONDS: Bounds =
+    Bounds::new(60, 3600, "a presigned URL lifetime in seconds");
 
 /// One jobExecutionsRetryConfig criterion.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -179,7 +222,7 @@ pub fn parse_retry_criterion(s: &str) -> Result<RetryCriterion, String> {
         .split_once(':')
         .ok_or_else(|| format!("'{s}' is not TYPE:RETRIES (TYPE is FAILED, TIMED_OUT or ALL)"))?;
     let failure_type = RetryFailureType::parse(t)?;
-    let number_of_retries = parse_int_in(n, 0, 10, "a number of retries")?;
+    let number_of_retries = RETRIES.parse(n)?;
     Ok(RetryCriterion {
         failure_type,
         number_of_retries,
@@ -250,12 +293,7 @@ pub fn parse_abort_criterion(s: &str) -> Result<AbortCriterion, String> {
     Ok(AbortCriterion {
         failure_type: AbortFailureType::parse(parts[0])?,
         threshold_basis_points: parse_percentage(parts[1])?,
-        min_number_of_executed_things: parse_int_in(
-            parts[2],
-            1,
-            u32::MAX,
-            "a minimum number of executed things",
-        )?,
+        min_number_of_executed_things: MIN_EXECUTED_THINGS.parse(parts[2])?,
     })
 }
 
@@ -351,6 +389,22 @@ pub struct DayRange {
     pub to: Weekday,
 }
 
+impl DayRange {
+    /// `MON`, `MON-FRI`, ... joined with `sep` (`,` in cron, `+` in tags).
+    pub fn join(days: &[DayRange], sep: &str) -> String {
+        days.iter()
+            .map(|d| {
+                if d.from == d.to {
+                    d.from.to_string()
+                } else {
+                    format!("{}-{}", d.from, d.to)
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(sep)
+    }
+}
+
 impl MaintenanceWindow {
     /// The `startTime` cron expression IoT wants.
     pub fn cron(&self) -> String {
@@ -360,16 +414,7 @@ impl MaintenanceWindow {
                 let dow = if days.is_empty() {
                     "*".to_string()
                 } else {
-                    days.iter()
-                        .map(|d| {
-                            if d.from == d.to {
-                                d.from.to_string()
-                            } else {
-                                format!("{}-{}", d.from, d.to)
-                            }
-                        })
-                        .collect::<Vec<_>>()
-                        .join(",")
+                    DayRange::join(days, ",")
                 };
                 format!("cron({minute} {hour} ? * {dow} *)")
             }
@@ -388,9 +433,9 @@ pub fn parse_window(s: &str) -> Result<MaintenanceWindow, String> {
     if hh.len() != 2 || mm.len() != 2 {
         return Err(bad());
     }
-    let hour = parse_int_in(hh, 0, 23, "an hour").map_err(|_| bad())?;
-    let minute = parse_int_in(mm, 0, 59, "a minute").map_err(|_| bad())?;
-    let duration_minutes = parse_int_in(duration, 1, 1430, "a window length in minutes")?;
+    let hour = HOUR.parse(hh).map_err(|_| bad())?;
+    let minute = MINUTE.parse(mm).map_err(|_| bad())?;
+    let duration_minutes = WINDOW_MINUTES.parse(duration)?;
     let days = if days == "DAILY" {
         Vec::new()
     } else {
@@ -423,16 +468,7 @@ pub fn render_window(w: &MaintenanceWindow) -> Option<String> {
             let d = if days.is_empty() {
                 "DAILY".to_string()
             } else {
-                days.iter()
-                    .map(|d| {
-                        if d.from == d.to {
-                            d.from.to_string()
-                        } else {
-                            format!("{}-{}", d.from, d.to)
-                        }
-                    })
-                    .collect::<Vec<_>>()
-                    .join("+")
+                DayRange::join(days, "+")
             };
             Some(format!("{d}@{hour:02}:{minute:02}/{}", w.duration_minutes))
         }
@@ -618,6 +654,19 @@ pub fn parse_device_path(s: &str) -> Result<String, String> {
     }
 }
 
+/// Percent-encodes every byte but ASCII letters, digits and `keep`.
+pub fn percent_encode(s: &str, keep: &[u8]) -> String {
+    let mut o = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || keep.contains(&b) {
+            o.push(b as char);
+        } else {
+            o += &format!("%{b:02X}");
+        }
+    }
+    o
+}
+
 /// A job description: at most 2028 characters, no control characters.
 pub fn parse_description(s: &str) -> Result<String, String> {
     if s.is_empty() || s.chars().count() > 2028 || s.chars().any(char::is_control) {
@@ -671,6 +720,7 @@ mod tests {
         assert!(parse_retry_criterion("FAILED:11").is_err());
         assert!(parse_retry_criterion("FAILED:10").is_ok());
         assert!(parse_retry_criterion("FAILED:-1").is_err());
+        assert!(parse_retry_criterion("FAILED:+1").is_err());
         assert!(parse_retry_criterion("REJECTED:1").is_err());
         assert!(parse_retry_criterion("FAILED").is_err());
         let f = parse_retry_criterion("FAILED:1").unwrap();
