@@ -12,6 +12,14 @@ CARGO_LAMBDA_VERSION=1.9.2
 AWS_SAM_CLI_VERSION=1.170.0
 CFN_LINT_VERSION=1.58.0
 ASL_VALIDATOR_VERSION=4.0.0
+# The local AWS emulator and what its tooling imports. A venv of its own:
+# ministack pins botocore exactly, which the SAM CLI's boto3 range does not
+# always allow. aws-sam-translator must sit beside ministack: ministack applies
+# the SAM transform itself during `sam deploy`.
+MINISTACK_VERSION=1.5.33
+AWS_SAM_TRANSLATOR_VERSION=1.115.0
+CRYPTOGRAPHY_VERSION=50.0.2
+BOTO3_VERSION=1.43.106
 
 pins="cargo-lambda==$CARGO_LAMBDA_VERSION aws-sam-cli==$AWS_SAM_CLI_VERSION cfn-lint==$CFN_LINT_VERSION"
 stamp=".venv/.installed"
@@ -22,6 +30,17 @@ if [[ ! -f "$stamp" || "$(cat "$stamp")" != "$pins" ]]; then
   # shellcheck disable=SC2086
   .venv/bin/pip install --quiet $pins
   echo "$pins" > "$stamp"
+fi
+
+emu_pins="ministack==$MINISTACK_VERSION aws-sam-translator==$AWS_SAM_TRANSLATOR_VERSION cryptography==$CRYPTOGRAPHY_VERSION boto3==$BOTO3_VERSION"
+emu_stamp=".venv-emulator/.installed"
+if [[ ! -f "$emu_stamp" || "$(cat "$emu_stamp")" != "$emu_pins" ]]; then
+  echo "setup-tools: installing $emu_pins into .venv-emulator/"
+  python3 -m venv .venv-emulator
+  .venv-emulator/bin/pip install --quiet --upgrade pip
+  # shellcheck disable=SC2086
+  .venv-emulator/bin/pip install --quiet $emu_pins
+  echo "$emu_pins" > "$emu_stamp"
 fi
 
 node_stamp=".tools/node/.installed"

@@ -1,15 +1,36 @@
 #!/usr/bin/env bash
-# The test command: every unit, property, handler and infrastructure test in
-# the workspace. Handler tests use aws-smithy-mocks; nothing here talks to AWS
-# or to any network address.
+# The test command. Runs, in order:
+#   1. every unit, property, handler (aws-smithy-mocks) and infrastructure test
+#      in the workspace;
+#   2. the local emulator's own check (local/emulator_check.py);
+#   3. the end-to-end suite (tests/e2e): builds the functions for this machine,
+#      starts the local AWS emulator on 127.0.0.1, prepares it, deploys the
+#      real template with the real SAM CLI and drives real uploads through it.
+# The emulator and every process it started are stopped at the end, also on
+# failure. Nothing talks to AWS or to any address but 127.0.0.1.
 #
-# Usage: scripts/test.sh [extra cargo test args]
+# Usage: scripts/test.sh [extra cargo test args for step 1]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-# The SDK must never look for real credentials or the instance metadata
-# service while testing.
+bash scripts/setup-tools.sh >/dev/null
+# The SDK must never look for real credentials, a real endpoint or the
+# instance metadata service while testing.
 export AWS_EC2_METADATA_DISABLED=true
 export AWS_REGION=us-east-1
 export AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test
 unset AWS_ENDPOINT_URL AWS_PROFILE
-exec cargo test --workspace --locked "$@"
+
+echo "== unit, property, handler and infrastructure tests"
+cargo test --workspace --exclude e2e --locked "$@"
+
+py=.venv-emulator/bin/python
+echo "== local emulator check"
+"$py" local/emulator_check.py
+
+echo "== end-to-end tests on the local emulator"
+bash scripts/build-host.sh
+trap '"$py" local/localaws.py down' EXIT
+"$py" local/localaws.py up
+"$py" local/localaws.py prepare
+"$py" local/localaws.py deploy
+cargo test -p e2e --locked

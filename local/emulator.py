@@ -1,0 +1,360 @@
+#!/usr/bin/env python3
+"""The project's local AWS: ministack (pinned 1.5.33, see scripts/setup-tools.sh)
+on 127.0.0.1, with the two gaps this project needs closed:
+
+  * IoT CreateStream / DescribeStream / UpdateStream / DeleteStream / ListStreams
+    (REST: POST|GET|PUT|DELETE /streams/{streamId}, GET /streams), routed before
+    ministack's own IoT dispatcher (which answers "Unsupported IoT path").
+  * S3 -> EventBridge "Object Created"/"Object Deleted" events carry
+    detail.object["version-id"] when S3 cut a version (real S3 does).
+
+Usage:
+  python local/emulator.py --state-dir DIR [--port 0] [--persist] [--ready-file F]
+
+Prints "MINISTACK_READY http://127.0.0.1:PORT" on stdout (and writes the URL to
+--ready-file) once /_ministack/ready answers. SIGTERM/SIGINT stop it cleanly:
+hypercorn drains, ministack's lifespan shutdown runs (state saved with
+--persist), then every warm Lambda bootstrap process is killed.
+
+Only ever binds 127.0.0.1. All env must be set BEFORE ministack is imported:
+several modules read GATEWAY_PORT / AWS_ENDPOINT_URL / STATE_DIR at import.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import re
+import signal
+import socket
+import sys
+import threading
+import time
+import urllib.request
+
+
+def _parse_args():
+    p = argparse.ArgumentParser()
+    p.add_argument("--port", type=int, default=0, help="0 = any free port")
+    p.add_argument("--state-dir", required=True)
+    p.add_argument("--persist", action="store_true", help="PERSIST_STATE=1 under state-dir")
+    p.add_argument("--ready-file", default=None)
+    p.add_argument("--log-level", default="WARNING")
+    p.add_argument("--region", default="us-east-1")
+    return p.parse_args()
+
+
+def _prepare_env(args, port: int) -> None:
+    state = os.path.abspath(args.state_dir)
+    tmp = os.path.join(state, "tmp")
+    os.makedirs(tmp, exist_ok=True)
+    endpoint = f"http://127.0.0.1:{port}"
+    os.environ.update({
+        "GATEWAY_PORT": str(port),
+        "BIND_HOST": "127.0.0.1",
+        # provided.* bootstraps inherit ministack's environment, and
+        # lambda_svc._provided_worker_env forces AWS_ENDPOINT_URL from it.
+        "AWS_ENDPOINT_URL": endpoint,
+        "AWS_ACCESS_KEY_ID": os.environ.get("AWS_ACCESS_KEY_ID", "test"),
+        "AWS_SECRET_ACCESS_KEY": os.environ.get("AWS_SECRET_ACCESS_KEY", "test"),
+        "AWS_DEFAULT_REGION": args.region,
+        "MINISTACK_REGION": args.region,
+        # Everything ministack writes goes under state-dir.
+        "TMPDIR": tmp,  # provided-code cache, lambda tmp dirs, tls, pid files
+        "STATE_DIR": os.path.join(state, "state"),
+        "S3_DATA_DIR": os.path.join(state, "s3"),
+        "PERSIST_STATE": "1" if args.persist else "0",
+        "S3_PERSIST": "1" if args.persist else "0",
+        # Listeners that would bind 0.0.0.0 (mTLS MQTT on 8883, SFTP).
+        "IOT_MTLS_ENABLED": "0",
+        "SFTP_ENABLED": "0",
+        # Never talk to (or reap containers of) a local Docker daemon.
+        "DOCKER_HOST": "unix://" + os.path.join(tmp, "no-docker.sock"),
+        "LOG_LEVEL": args.log_level,
+    })
+    os.environ.pop("LOCALSTACK_PERSISTENCE", None)
+    import tempfile
+    tempfile.tempdir = None  # re-read TMPDIR
+
+
+# ---------------------------------------------------------------------------
+# IoT streams
+# ---------------------------------------------------------------------------
+
+_STREAM_ID_RE = re.compile(r"^[a-zA-Z0-9_-]{1,128}$")
+
+
+def install_iot_streams() -> None:
+    from ministack.core.responses import (
+        AccountRegionScopedDict, error_response_json, get_account_id, get_region, json_response,
+    )
+    from ministack.services import iot
+
+    streams = AccountRegionScopedDict()  # streamId -> record
+
+    def arn(stream_id):
+        return f"arn:aws:iot:{get_region()}:{get_account_id()}:stream/{stream_id}"
+
+    def bad(msg):
+        return error_response_json("InvalidRequestException", msg, 400)
+
+    def not_found(stream_id):
+        return error_response_json("ResourceNotFoundException", f"Stream {stream_id} does not exist", 404)
+
+    def check_files(files):
+        if not isinstance(files, list) or not 1 <= len(files) <= 50:
+            return bad("files must contain between 1 and 50 items")
+        seen = set()
+        for f in files:
+            fid = f.get("fileId") if isinstance(f, dict) else None
+            loc = (f or {}).get("s3Location") if isinstance(f, dict) else None
+            if not isinstance(fid, int) or not 0 <= fid <= 255:
+                return bad("fileId must be an integer between 0 and 255")
+            if fid in seen:
+                return bad(f"Duplicate fileId {fid}")
+            seen.add(fid)
+            if not isinstance(loc, dict) or not loc.get("bucket") or not loc.get("key"):
+                return bad("s3Location.bucket and s3Location.key are required")
+        return None
+
+    def body_of(raw):
+        try:
+            return json.loads(raw or b"{}")
+        except ValueError:
+            return None
+
+    def create(stream_id, raw):
+        payload = body_of(raw)
+        if payload is None:
+            return bad("Invalid JSON body")
+        if not _STREAM_ID_RE.match(stream_id):
+            return bad("streamId must match [a-zA-Z0-9_-]{1,128}")
+        if err := check_files(payload.get("files")):
+            return err
+        role = payload.get("roleArn")
+        if not isinstance(role, str) or not 20 <= len(role) <= 2048:
+            return bad("roleArn is required (20..2048 characters)")
+        desc = payload.get("description")
+        if desc is not None and (not isinstance(desc, str) or len(desc) > 2028):
+            return bad("description must be at most 2028 characters")
+        if stream_id in streams:
+            return error_response_json(
+                "ResourceAlreadyExistsException", f"Stream {stream_id} already exists", 409,
+                extra={"resourceId": stream_id, "resourceArn": arn(stream_id)})
+        now = time.time()
+        rec = {"streamId": stream_id, "streamArn": arn(stream_id), "streamVersion": 1,
+               "files": payload["files"], "roleArn": role, "createdAt": now, "lastUpdatedAt": now}
+        if desc is not None:
+            rec["description"] = desc
+        streams[stream_id] = rec
+        if payload.get("tags") and hasattr(iot, "_set_created_tags"):
+            iot._set_created_tags(rec["streamArn"], payload["tags"])
+        return json_response({k: rec[k] for k in ("streamId", "streamArn", "description", "streamVersion") if k in rec})
+
+    def update(stream_id, raw):
+        rec = streams.get(stream_id)
+        if rec is None:
+            return not_found(stream_id)
+        payload = body_of(raw)
+        if payload is None:
+            return bad("Invalid JSON body")
+        if "files" in payload:
+            if err := check_files(payload["files"]):
+                return err
+            rec["files"] = payload["files"]
+        for k in ("description", "roleArn"):
+            if k in payload:
+                rec[k] = payload[k]
+        rec["streamVersion"] += 1
+        rec["lastUpdatedAt"] = time.time()
+        return json_response({k: rec[k] for k in ("streamId", "streamArn", "description", "streamVersion") if k in rec})
+
+    def list_(qp):
+        def one(name):
+            v = qp.get(name)
+            return v[0] if isinstance(v, list) else v
+        try:
+            max_results = int(one("maxResults") or 250)
+            start = int(one("nextToken") or 0)
+        except ValueError:
+            return bad("Invalid maxResults or nextToken")
+        if not 1 <= max_results <= 250:
+            return bad("maxResults must be between 1 and 250")
+        asc = str(one("ascendingOrder") or "false").lower() == "true"
+        recs = sorted((streams[k] for k in streams), key=lambda r: r["createdAt"], reverse=not asc)
+        page = recs[start:start + max_results]
+        out = {"streams": [{k: r[k] for k in ("streamId", "streamArn", "streamVersion", "description") if k in r}
+                           for r in page]}
+        if start + max_results < len(recs):
+            out["nextToken"] = str(start + max_results)
+        return json_response(out)
+
+    def route(method, path, body, qp):
+        if path in ("/streams", "/streams/") and method == "GET":
+            return list_(qp)
+        if not path.startswith("/streams/"):
+            return None
+        stream_id = path[len("/streams/"):]
+        if "/" in stream_id:
+            return None
+        if method == "POST":
+            return create(stream_id, body)
+        if method == "PUT":
+            return update(stream_id, body)
+        rec = streams.get(stream_id)
+        if method == "GET":
+            return not_found(stream_id) if rec is None else json_response({"streamInfo": rec})
+        if method == "DELETE":
+            if rec is None:
+                return not_found(stream_id)
+            del streams[stream_id]
+            return json_response({})
+        return None
+
+    # app._lazy_handler looks up mod.handle_request on every call, so replacing
+    # the module attribute is enough (ministack/app.py:392-399).
+    orig_handle = iot.handle_request
+
+    async def handle_request(method, path, headers, body, query_params):
+        if path == "/streams" or path.startswith("/streams/"):
+            resp = route(method, path, body, query_params or {})
+            if resp is not None:
+                return resp
+        return await orig_handle(method, path, headers, body, query_params)
+
+    iot.handle_request = handle_request
+
+    # Persistence (/_ministack/reset and PERSIST_STATE) piggy-backs on iot's.
+    orig_get_state, orig_load, orig_reset = iot.get_state, iot.load_persisted_state, iot.reset
+
+    def get_state():
+        st = orig_get_state()
+        st["x_emu_streams"] = [[list(k), v] for k, v in streams._data.items()]
+        return st
+
+    def load_persisted_state(data):
+        for k, v in (data or {}).pop("x_emu_streams", []):
+            streams._data[tuple(k)] = v
+        return orig_load(data)
+
+    def reset():
+        streams._data.clear()
+        return orig_reset()
+
+    iot.get_state, iot.load_persisted_state, iot.reset = get_state, load_persisted_state, reset
+
+
+# ---------------------------------------------------------------------------
+# S3 -> EventBridge: detail.object["version-id"]
+# ---------------------------------------------------------------------------
+
+def install_s3_version_id() -> None:
+    from ministack.services import eventbridge, s3
+
+    tls = threading.local()
+    orig_fire = s3._fire_s3_event
+
+    def fire(*args, **kwargs):
+        # signature: (bucket_name, key, event_name, size, etag, deletion_type,
+        #             restore_event_data, version_id, sequencer, ...)
+        vid = kwargs.get("version_id", args[7] if len(args) > 7 else None)
+        tls.version_id = vid
+        try:
+            return orig_fire(*args, **kwargs)
+        finally:
+            tls.version_id = None
+
+    # _fire_s3_event_async resolves the global at call time (s3.py:4717-4745).
+    s3._fire_s3_event = fire
+
+    orig_dispatch = eventbridge._dispatch_event
+
+    def dispatch(event, view=None):
+        vid = getattr(tls, "version_id", None)
+        if vid and event.get("Source") == "aws.s3" and isinstance(event.get("Detail"), str):
+            detail = json.loads(event["Detail"])
+            obj = detail.get("object")
+            if isinstance(obj, dict) and "version-id" not in obj:
+                # Same member order as AWS: key, size, etag, version-id, sequencer.
+                new = {}
+                for k, v in obj.items():
+                    if k == "sequencer":
+                        new["version-id"] = vid
+                    new[k] = v
+                new.setdefault("version-id", vid)
+                detail["object"] = new
+                event = dict(event, Detail=json.dumps(detail))
+                view = None  # pattern view was built from the old detail
+        return orig_dispatch(event, view)
+
+    # s3 calls _eb._dispatch_event through the module (s3.py:4650).
+    eventbridge._dispatch_event = dispatch
+
+
+# ---------------------------------------------------------------------------
+
+def main() -> None:
+    args = _parse_args()
+    # Bind first (race-free free port), hand the fd to hypercorn.
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", args.port))
+    port = sock.getsockname()[1]
+    _prepare_env(args, port)
+
+    from hypercorn.asyncio import serve
+    from hypercorn.config import Config
+
+    import ministack.app as msapp  # noqa: E402  (env must be set first)
+
+    install_iot_streams()
+    install_s3_version_id()
+
+    endpoint = f"http://127.0.0.1:{port}"
+
+    def announce():
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            try:
+                with urllib.request.urlopen(endpoint + "/_ministack/ready", timeout=2) as r:
+                    if r.status == 200:
+                        break
+            except Exception:
+                time.sleep(0.1)
+        if args.ready_file:
+            tmp = args.ready_file + ".tmp"
+            with open(tmp, "w") as f:
+                f.write(endpoint + "\n")
+            os.replace(tmp, args.ready_file)
+        print(f"MINISTACK_READY {endpoint}", flush=True)
+
+    threading.Thread(target=announce, daemon=True).start()
+
+    config = Config()
+    config.bind = [f"fd://{sock.fileno()}"]
+    config.keep_alive_timeout = 75
+    config.loglevel = args.log_level
+    config.graceful_timeout = 3
+
+    async def run():
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+        await serve(msapp.app, config, shutdown_trigger=stop.wait)
+
+    try:
+        asyncio.run(run())
+    finally:
+        # Warm provided.* bootstraps are plain children (no new session):
+        # kill them so nothing outlives the emulator.
+        try:
+            from ministack.core import lambda_runtime
+            lambda_runtime.reset()
+        except Exception as e:  # pragma: no cover
+            print(f"launcher: worker cleanup failed: {e}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,203 @@
+#!/usr/bin/env python3
+"""Checks the local emulator (local/emulator.py) does what the pipeline needs:
+the IoT stream routes it adds, the S3 -> EventBridge version-id it adds, and
+the IoT job and Signer + ACM behaviour ministack itself provides. Starts its own
+emulator on 127.0.0.1 and stops it. Run with .venv-emulator/bin/python."""
+from __future__ import annotations
+
+import datetime
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def start(state_dir):
+    proc = subprocess.Popen(
+        [sys.executable, os.path.join(HERE, "emulator.py"), "--state-dir", state_dir],
+        stdout=subprocess.PIPE, stderr=open(os.path.join(state_dir, "ministack.log"), "w"),
+        text=True, start_new_session=True)
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        line = proc.stdout.readline()
+        if line.startswith("MINISTACK_READY "):
+            return proc, line.split()[1]
+        if proc.poll() is not None:
+            raise SystemExit(f"launcher exited {proc.returncode}")
+    raise SystemExit("launcher not ready")
+
+
+def stop(proc):
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(15)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+
+
+def client(name, endpoint):
+    return boto3.client(name, endpoint_url=endpoint, region_name="us-east-1",
+                        aws_access_key_id="test", aws_secret_access_key="test",
+                        config=Config(retries={"max_attempts": 1}))
+
+
+def code(e):
+    return e.response["Error"]["Code"], e.response["ResponseMetadata"]["HTTPStatusCode"]
+
+
+RESULTS = {"passed": 0, "failed": 0}
+
+
+def check(label, cond, detail=""):
+    print(("PASS " if cond else "FAIL ") + label + (f"  [{detail}]" if detail else ""))
+    RESULTS["passed" if cond else "failed"] += 1
+    return cond
+
+
+def streams(ep):
+    iot = client("iot", ep)
+    ok = True
+    files = [{"fileId": 0, "s3Location": {"bucket": "b", "key": "k", "version": "v1"}}]
+    role = "arn:aws:iam::000000000000:role/ota"
+    r = iot.create_stream(streamId="s-1", description="d", files=files, roleArn=role)
+    ok &= check("CreateStream", r["streamId"] == "s-1" and r["streamVersion"] == 1, r["streamArn"])
+    try:
+        iot.create_stream(streamId="s-1", files=files, roleArn=role)
+        ok &= check("CreateStream duplicate", False)
+    except ClientError as e:
+        ok &= check("CreateStream duplicate -> ResourceAlreadyExists", code(e) == ("ResourceAlreadyExistsException", 409))
+    info = iot.describe_stream(streamId="s-1")["streamInfo"]
+    ok &= check("DescribeStream", info["files"] == files and info["description"] == "d",
+                f"createdAt={info['createdAt']!r}")
+    ok &= check("ListStreams", [s["streamId"] for s in iot.list_streams()["streams"]] == ["s-1"])
+    iot.delete_stream(streamId="s-1")
+    for op in (iot.describe_stream, iot.delete_stream):
+        try:
+            op(streamId="s-1")
+            ok &= check(op.__name__ + " after delete", False)
+        except ClientError as e:
+            ok &= check(op.__name__ + " after delete -> ResourceNotFound", code(e) == ("ResourceNotFoundException", 404))
+    # Unmodified IoT routes still work through the wrapper.
+    ok &= check("ListThings still routed", "things" in iot.list_things())
+    return ok
+
+
+def s3_eventbridge(ep):
+    s3, ev, sqs = client("s3", ep), client("events", ep), client("sqs", ep)
+    ok = True
+    s3.create_bucket(Bucket="fw-bucket")
+    s3.put_bucket_versioning(Bucket="fw-bucket", VersioningConfiguration={"Status": "Enabled"})
+    s3.put_bucket_notification_configuration(
+        Bucket="fw-bucket", NotificationConfiguration={"EventBridgeConfiguration": {}})
+    q = sqs.create_queue(QueueName="evq")["QueueUrl"]
+    qarn = sqs.get_queue_attributes(QueueUrl=q, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    ev.put_rule(Name="r", EventPattern=json.dumps({
+        "source": ["aws.s3"], "detail-type": ["Object Created"],
+        "detail": {"bucket": {"name": ["fw-bucket"]}, "object": {"key": [{"prefix": "uploads/"}]}}}))
+    ev.put_targets(Rule="r", Targets=[{"Id": "q", "Arn": qarn}])
+    vid = s3.put_object(Bucket="fw-bucket", Key="uploads/a.bin", Body=b"hello")["VersionId"]
+    s3.put_object(Bucket="fw-bucket", Key="other/b.bin", Body=b"x")  # filtered out by prefix
+    msgs = []
+    deadline = time.time() + 10
+    while time.time() < deadline and not msgs:
+        msgs = sqs.receive_message(QueueUrl=q, WaitTimeSeconds=1, MaxNumberOfMessages=10).get("Messages", [])
+    ok &= check("one event delivered (prefix filter)", len(msgs) == 1, f"{len(msgs)} msgs")
+    if msgs:
+        evt = json.loads(msgs[0]["Body"])
+        obj = evt["detail"]["object"]
+        ok &= check("detail.object.version-id == PutObject VersionId", obj.get("version-id") == vid,
+                    json.dumps(obj))
+    return ok
+
+
+def jobs(ep):
+    iot = client("iot", ep)
+    ok = True
+    try:
+        iot.create_job(jobId="j1", targets=["arn:aws:iot:us-east-1:000000000000:thinggroup/none"], document="{}")
+        ok &= check("CreateJob missing group", False)
+    except ClientError as e:
+        ok &= check("CreateJob missing group -> ResourceNotFound", code(e)[0] == "ResourceNotFoundException",
+                    e.response["Error"]["Message"])
+    g = iot.create_thing_group(thingGroupName="fleet")["thingGroupArn"]
+    iot.create_job(jobId="j1", targets=[g], document='{"afr_ota":{"streamname":"s-1"}}',
+                   targetSelection="SNAPSHOT")
+    try:
+        iot.create_job(jobId="j1", targets=[g], document="{}")
+        ok &= check("CreateJob duplicate", False)
+    except ClientError as e:
+        ok &= check("CreateJob duplicate -> ResourceAlreadyExists", code(e) == ("ResourceAlreadyExistsException", 409))
+    ok &= check("GetJobDocument", '"s-1"' in iot.get_job_document(jobId="j1")["document"])
+    ok &= check("DescribeJob status", iot.describe_job(jobId="j1")["job"]["status"] == "IN_PROGRESS")
+    try:
+        iot.get_job_document(jobId="nope")
+    except ClientError as e:
+        ok &= check("GetJobDocument missing -> ResourceNotFound", code(e) == ("ResourceNotFoundException", 404))
+    return ok
+
+
+def signer(ep):
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "ota-signer")])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now)
+            .not_valid_after(now + datetime.timedelta(days=30)).sign(key, hashes.SHA256()))
+    acm, sg, s3 = client("acm", ep), client("signer", ep), client("s3", ep)
+    arn = acm.import_certificate(
+        Certificate=cert.public_bytes(serialization.Encoding.PEM),
+        PrivateKey=key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                     serialization.NoEncryption()))["CertificateArn"]
+    sg.put_signing_profile(profileName="ota_profile", platformId="AWSIoTDeviceManagement-SHA256-ECDSA",
+                           signingMaterial={"certificateArn": arn},
+                           signingParameters={"certname": "code_signer_cert.pem"})
+    data = b"firmware-bytes" * 10
+    vid = s3.put_object(Bucket="fw-bucket", Key="uploads/fw.bin", Body=data)["VersionId"]
+    job = sg.start_signing_job(
+        source={"s3": {"bucketName": "fw-bucket", "key": "uploads/fw.bin", "version": vid}},
+        destination={"s3": {"bucketName": "fw-bucket", "prefix": "signed/"}}, profileName="ota_profile")
+    d = sg.describe_signing_job(jobId=job["jobId"])
+    ok = check("Signer job Succeeded at once", d["status"] == "Succeeded", d["signedObject"]["s3"]["key"])
+    doc = json.loads(s3.get_object(Bucket="fw-bucket", Key=d["signedObject"]["s3"]["key"])["Body"].read())
+    import base64
+    key.public_key().verify(base64.b64decode(doc["signature"]), data, ec.ECDSA(hashes.SHA256()))
+    ok &= check("signed doc verifies", doc["payloadLocation"]["s3"]["version"] == vid, json.dumps(doc)[:160])
+    ok &= check("signingParameters echoed", d.get("signingParameters") == {"certname": "code_signer_cert.pem"})
+    return ok
+
+
+def main():
+    build = os.path.join(os.path.dirname(HERE), "build")
+    os.makedirs(build, exist_ok=True)
+    state = tempfile.mkdtemp(prefix="emulator-check-", dir=build)
+    proc, ep = start(state)
+    print("endpoint", ep, "state", state)
+    try:
+        ok = streams(ep) & s3_eventbridge(ep) & jobs(ep) & signer(ep)
+    finally:
+        stop(proc)
+    check("emulator stopped cleanly", proc.returncode == 0, f"exit {proc.returncode}")
+    import shutil
+
+    shutil.rmtree(state, ignore_errors=True)
+    print(f"emulator: {RESULTS['passed']} passed, {RESULTS['failed']} failed")
+    sys.exit(0 if ok and RESULTS["failed"] == 0 else 1)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,432 @@
+//! Real uploads through the real stack on the local emulator: S3 ->
+//! EventBridge -> Step Functions -> the four bootstraps -> Signer, IoT.
+
+use aws_sdk_sfn::types::ExecutionStatus;
+use e2e::{firmware, Local};
+use ota_core::ids;
+use serde_json::{json, Value};
+use std::time::Duration;
+
+const CERTFILE: &str = "ota-signer.crt";
+
+fn stream_files(info: &aws_sdk_iot::types::StreamInfo) -> Vec<(String, String, String)> {
+    info.files()
+        .iter()
+        .map(|f| {
+            let l = f.s3_location().expect("s3 location");
+            (
+                l.bucket().unwrap_or_default().to_string(),
+                l.key().unwrap_or_default().to_string(),
+                l.version().unwrap_or_default().to_string(),
+            )
+        })
+        .collect()
+}
+
+async fn stream_exists(l: &Local, stream_id: &str) -> bool {
+    l.iot
+        .describe_stream()
+        .stream_id(stream_id)
+        .send()
+        .await
+        .is_ok()
+}
+
+async fn job_exists(l: &Local, job_id: &str) -> bool {
+    l.iot.describe_job().job_id(job_id).send().await.is_ok()
+}
+
+#[tokio::test]
+async fn mqtt_upload_becomes_one_signed_job_streaming_the_exact_version() {
+    let l = Local::connect().await;
+    let key = l.unique_key("mqtt");
+    let fw = firmware(200_000, 1);
+    let version = l
+        .upload(&key, &fw, &[("ota:targets", "thinggroup/Lab thing/dev-7")])
+        .await;
+    let job_id = l.job_for(&key, &version).await;
+    assert_eq!(job_id, ids::job_id(&l.bucket, &key, &version));
+
+    let doc = l.job_document(&job_id).await;
+    let stream_id = ids::stream_id(&l.bucket, &key, &version);
+    let sig = doc["afr_ota"]["files"][0]["sig-sha256-ecdsa"]
+        .as_str()
+        .expect("signature")
+        .to_string();
+    let expected = json!({"afr_ota": {"protocols": ["MQTT"], "streamname": stream_id, "files": [{
+        "filepath": null, "filesize": fw.len(), "fileid": 0, "certfile": CERTFILE,
+        "update_data_url": null, "auth_scheme": null, "sig-sha256-ecdsa": sig
+    }]}});
+    assert_eq!(doc, expected);
+    assert!(
+        l.verify(&fw, &sig),
+        "the signature verifies over the firmware with the certificate's key"
+    );
+
+    let stream = l
+        .iot
+        .describe_stream()
+        .stream_id(&stream_id)
+        .send()
+        .await
+        .expect("DescribeStream");
+    let info = stream.stream_info().expect("stream info");
+    assert_eq!(
+        stream_files(info),
+        [(l.bucket.clone(), key.clone(), version.clone())]
+    );
+    assert_eq!(l.signing_jobs_for(&key).await, 1);
+}
+
+#[tokio::test]
+async fn http_and_mqtt_http_carry_a_presigned_placeholder_pinned_to_the_version() {
+    let l = Local::connect().await;
+    for (name, protocols) in [("http", "HTTP"), ("both", "MQTT HTTP")] {
+        let key = l.unique_key(name);
+        let version = l
+            .upload(
+                &key,
+                &firmware(5_000, 2),
+                &[
+                    ("ota:targets", "thinggroup/Lab"),
+                    ("ota:protocols", protocols),
+                    ("ota:presigned-expiry", "900"),
+                ],
+            )
+            .await;
+        let job_id = l.job_for(&key, &version).await;
+        let doc = l.job_document(&job_id).await;
+        let f = &doc["afr_ota"]["files"][0];
+        assert_eq!(f["auth_scheme"], "aws.s3.presigned", "{protocols}");
+        let url = f["update_data_url"].as_str().expect("update_data_url");
+        assert!(
+            url.starts_with("${aws:iot:s3-presigned-url-v2:https://s3.us-east-1.amazonaws.com/"),
+            "{url}"
+        );
+        assert!(url.contains(&format!("?versionId={version}")), "{url}");
+        let job = l
+            .iot
+            .describe_job()
+            .job_id(&job_id)
+            .send()
+            .await
+            .expect("DescribeJob");
+        let p = job
+            .job()
+            .and_then(|j| j.presigned_url_config())
+            .expect("presignedUrlConfig");
+        assert_eq!(p.expires_in_sec(), Some(900));
+        assert!(
+            p.role_arn().is_some_and(|r| r.contains("OtaRole")),
+            "{:?}",
+            p.role_arn()
+        );
+        let want: Vec<&str> = protocols.split(' ').collect();
+        assert_eq!(doc["afr_ota"]["protocols"], json!(want));
+        assert_eq!(
+            doc["afr_ota"].get("streamname").is_some(),
+            protocols.contains("MQTT")
+        );
+    }
+}
+
+#[tokio::test]
+async fn scheduling_windows_retries_timeout_rollout_and_abort_reach_the_job_as_tagged() {
+    let l = Local::connect().await;
+    let key = l.unique_key("schedule");
+    let version = l
+        .upload(
+            &key,
+            &firmware(1_000, 3),
+            &[
+                ("ota:targets", "thinggroup/Fleet"),
+                ("ota:start", "2027-01-05T02:00"),
+                ("ota:end", "2027-01-12T02:00"),
+                ("ota:end-behavior", "CANCEL"),
+                ("ota:windows", "MON-FRI@02:00/120 SAT@01:00/60"),
+                ("ota:retry", "FAILED:2 TIMED_OUT:3"),
+                ("ota:timeout", "30"),
+                ("ota:rollout", "max:100 base:10 factor:2.5 notified:50"),
+                ("ota:abort", "FAILED:12.5:10"),
+                ("ota:packages", "OtaFirmware@1.4.0"),
+            ],
+        )
+        .await;
+    let job_id = l.job_for(&key, &version).await;
+    let out = l
+        .iot
+        .describe_job()
+        .job_id(&job_id)
+        .send()
+        .await
+        .expect("DescribeJob");
+    let job = out.job().expect("job");
+    let s = job.scheduling_config().expect("schedulingConfig");
+    assert_eq!(s.start_time(), Some("2027-01-05T02:00"));
+    assert_eq!(s.end_time(), Some("2027-01-12T02:00"));
+    assert_eq!(s.end_behavior().map(|b| b.as_str()), Some("CANCEL"));
+    let windows: Vec<(&str, i32)> = s
+        .maintenance_windows()
+        .iter()
+        .map(|w| (w.start_time(), w.duration_in_minutes()))
+        .collect();
+    assert_eq!(
+        windows,
+        [
+            ("cron(0 2 ? * MON-FRI *)", 120),
+            ("cron(0 1 ? * SAT *)", 60)
+        ]
+    );
+    let retry: Vec<(&str, i32)> = job
+        .job_executions_retry_config()
+        .expect("retry config")
+        .criteria_list()
+        .iter()
+        .map(|c| (c.failure_type().as_str(), c.number_of_retries()))
+        .collect();
+    assert_eq!(retry, [("FAILED", 2), ("TIMED_OUT", 3)]);
+    assert_eq!(
+        job.timeout_config()
+            .and_then(|t| t.in_progress_timeout_in_minutes()),
+        Some(30)
+    );
+    let r = job.job_executions_rollout_config().expect("rollout");
+    assert_eq!(r.maximum_per_minute(), Some(100));
+    let e = r.exponential_rate().expect("exponential rate");
+    assert_eq!((e.base_rate_per_minute(), e.increment_factor()), (10, 2.5));
+    assert_eq!(
+        e.rate_increase_criteria()
+            .and_then(|c| c.number_of_notified_things()),
+        Some(50)
+    );
+    let a = &job.abort_config().expect("abort").criteria_list()[0];
+    assert_eq!(
+        (
+            a.failure_type().as_str(),
+            a.threshold_percentage(),
+            a.min_number_of_executed_things()
+        ),
+        ("FAILED", 12.5, 10)
+    );
+    assert_eq!(
+        job.destination_package_versions(),
+        ["arn:aws:iot:us-east-1:000000000000:package/OtaFirmware/version/1.4.0"]
+    );
+}
+
+#[tokio::test]
+async fn pre_signed_firmware_skips_the_signer_and_carries_the_given_signature() {
+    let l = Local::connect().await;
+    let key = l.unique_key("presigned");
+    let signature = "MEUCIQDkRJ1lbcw7xq2yPqDmo3jUxm8bTI9zNr8yFQjH3lG9OgIgKH2Jx0uY5nG1y8Zq3kz4JmPq7s8B0o1bC2dE3fG4hI0=";
+    let version = l
+        .upload(
+            &key,
+            &firmware(3_000, 4),
+            &[
+                ("ota:targets", "thing/dev-1"),
+                ("ota:signature", signature),
+                ("ota:signature-algorithm", "SHA256withECDSA"),
+                ("ota:certfile", "/certs/vendor.pem"),
+            ],
+        )
+        .await;
+    let job_id = l.job_for(&key, &version).await;
+    let doc = l.job_document(&job_id).await;
+    assert_eq!(doc["afr_ota"]["files"][0]["sig-sha256-ecdsa"], signature);
+    assert_eq!(doc["afr_ota"]["files"][0]["certfile"], "/certs/vendor.pem");
+    assert_eq!(doc["afr_ota"]["files"][0]["filesize"], 3_000);
+    assert_eq!(
+        l.signing_jobs_for(&key).await,
+        0,
+        "no signing job for pre-signed firmware"
+    );
+}
+
+#[tokio::test]
+async fn bad_tags_fail_with_invalid_request_naming_every_tag_and_create_nothing() {
+    let l = Local::connect().await;
+    let key = l.unique_key("bad");
+    let version = l
+        .upload(
+            &key,
+            &firmware(1_000, 5),
+            &[
+                ("ota:targets", "Lab"),
+                ("ota:retry", "FAILED:11"),
+                ("ota:timeot", "10"),
+                ("ota:start", "+5m"),
+            ],
+        )
+        .await;
+    let done = l.wait_for(&key, &version, 1).await;
+    let f = &done[0];
+    assert_eq!(f.status, ExecutionStatus::Failed);
+    assert_eq!(f.error, "InvalidRequest");
+    for tag in ["ota:targets", "ota:retry", "ota:timeot", "ota:start"] {
+        assert!(f.cause.contains(tag), "the cause names {tag}: {}", f.cause);
+    }
+    assert_eq!(l.signing_jobs_for(&key).await, 0);
+    assert!(!stream_exists(&l, &ids::stream_id(&l.bucket, &key, &version)).await);
+    assert!(!job_exists(&l, &ids::job_id(&l.bucket, &key, &version)).await);
+}
+
+#[tokio::test]
+async fn the_same_event_twice_ends_with_one_job_and_both_executions_succeed() {
+    let l = Local::connect().await;
+    let key = l.unique_key("dup");
+    let version = l
+        .upload(
+            &key,
+            &firmware(2_000, 6),
+            &[("ota:targets", "thinggroup/Lab")],
+        )
+        .await;
+    let first = l.wait_for(&key, &version, 1).await;
+    assert_eq!(
+        first[0].status,
+        ExecutionStatus::Succeeded,
+        "{}",
+        first[0].cause
+    );
+    // Deliver the same event again, as EventBridge's at-least-once delivery may.
+    let (_, input) = l.executions_for(&key, Some(&version)).await.remove(0);
+    l.sfn
+        .start_execution()
+        .state_machine_arn(&l.state_machine)
+        .input(input.to_string())
+        .send()
+        .await
+        .expect("StartExecution");
+    let both = l.wait_for(&key, &version, 2).await;
+    for f in &both {
+        assert_eq!(
+            f.status,
+            ExecutionStatus::Succeeded,
+            "{}: {}",
+            f.error,
+            f.cause
+        );
+    }
+    let job_ids: Vec<&str> = both
+        .iter()
+        .map(|f| f.output["job"]["jobId"].as_str().unwrap_or(""))
+        .collect();
+    assert_eq!(job_ids[0], job_ids[1]);
+    let created: Vec<bool> = both
+        .iter()
+        .map(|f| f.output["job"]["created"] == true)
+        .collect();
+    assert_eq!(
+        created.iter().filter(|c| **c).count(),
+        1,
+        "exactly one execution created the job"
+    );
+    assert_eq!(
+        l.signing_jobs_for(&key).await,
+        1,
+        "the signer's token made the second start the same job"
+    );
+}
+
+#[tokio::test]
+async fn uploads_outside_the_upload_prefix_and_signer_output_start_nothing() {
+    let l = Local::connect().await;
+    let other = format!("elsewhere/e2e-{}.bin", std::process::id());
+    l.s3.put_object()
+        .bucket(&l.bucket)
+        .key(&other)
+        .body(b"not firmware".to_vec().into())
+        .send()
+        .await
+        .expect("PutObject");
+    // A real upload, so the signer writes under the signed prefix too.
+    let key = l.unique_key("prefix");
+    let version = l
+        .upload(
+            &key,
+            &firmware(1_000, 7),
+            &[("ota:targets", "thinggroup/Lab")],
+        )
+        .await;
+    let done = l.wait_for(&key, &version, 1).await;
+    let signed_key = done[0].output["signing"]["signedObject"]["key"]
+        .as_str()
+        .expect("signed key")
+        .to_string();
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert!(
+        l.executions_for(&other, None).await.is_empty(),
+        "an upload outside the prefix started an execution"
+    );
+    assert!(
+        l.executions_for(&signed_key, None).await.is_empty(),
+        "the signer's output started an execution"
+    );
+}
+
+#[tokio::test]
+async fn a_failed_create_job_removes_the_stream_this_run_created() {
+    let l = Local::connect().await;
+    let key = l.unique_key("nogroup");
+    let version = l
+        .upload(
+            &key,
+            &firmware(1_000, 8),
+            &[("ota:targets", "thinggroup/DoesNotExist")],
+        )
+        .await;
+    let done = l.wait_for(&key, &version, 1).await;
+    let f = &done[0];
+    assert_eq!(f.status, ExecutionStatus::Failed);
+    assert_eq!(f.error, "ResourceNotFound", "{}", f.cause);
+    assert!(
+        f.cause.contains("DoesNotExist") || f.cause.contains("does not exist"),
+        "{}",
+        f.cause
+    );
+    assert!(
+        !stream_exists(&l, &ids::stream_id(&l.bucket, &key, &version)).await,
+        "the stream was cleaned up"
+    );
+    assert!(!job_exists(&l, &ids::job_id(&l.bucket, &key, &version)).await);
+}
+
+#[tokio::test]
+async fn a_newer_upload_to_the_same_key_gets_its_own_job_streaming_its_own_version() {
+    let l = Local::connect().await;
+    let key = l.unique_key("newer");
+    let (a, b) = (firmware(4_000, 9), firmware(6_000, 10));
+    let v1 = l
+        .upload(&key, &a, &[("ota:targets", "thinggroup/Lab")])
+        .await;
+    let v2 = l
+        .upload(&key, &b, &[("ota:targets", "thinggroup/Lab")])
+        .await;
+    assert_ne!(v1, v2);
+    for (version, fw) in [(&v1, &a), (&v2, &b)] {
+        let job_id = l.job_for(&key, version).await;
+        let doc: Value = l.job_document(&job_id).await;
+        let f = &doc["afr_ota"]["files"][0];
+        assert_eq!(f["filesize"], fw.len());
+        assert!(
+            l.verify(fw, f["sig-sha256-ecdsa"].as_str().unwrap_or_default()),
+            "signed its own bytes"
+        );
+        let stream_id = doc["afr_ota"]["streamname"]
+            .as_str()
+            .expect("stream")
+            .to_string();
+        let info = l
+            .iot
+            .describe_stream()
+            .stream_id(&stream_id)
+            .send()
+            .await
+            .expect("DescribeStream");
+        assert_eq!(
+            stream_files(info.stream_info().expect("info")),
+            [(l.bucket.clone(), key.clone(), version.clone())]
+        );
+    }
+}
