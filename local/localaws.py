@@ -146,6 +146,17 @@ def _certificate():
     return cert_pem, key_pem
 
 
+def create_if_missing(create, names) -> None:
+    from botocore.exceptions import ClientError
+
+    for name in names:
+        try:
+            create(name)
+        except ClientError as e:
+            if e.response["Error"]["Code"] != "ResourceAlreadyExistsException":
+                raise
+
+
 def prepare(_args) -> None:
     from botocore.exceptions import ClientError
 
@@ -171,18 +182,8 @@ def prepare(_args) -> None:
             signingMaterial={"certificateArn": arn},
             signingParameters={"certname": CERTNAME},
         )
-    for g in THING_GROUPS:
-        try:
-            iot.create_thing_group(thingGroupName=g)
-        except ClientError as e:
-            if e.response["Error"]["Code"] != "ResourceAlreadyExistsException":
-                raise
-    for t in THINGS:
-        try:
-            iot.create_thing(thingName=t)
-        except ClientError as e:
-            if e.response["Error"]["Code"] != "ResourceAlreadyExistsException":
-                raise
+    create_if_missing(lambda g: iot.create_thing_group(thingGroupName=g), THING_GROUPS)
+    create_if_missing(lambda t: iot.create_thing(thingName=t), THINGS)
     log(f"signing profile {PROFILE} (certname {CERTNAME}), thing groups {THING_GROUPS}, things {THINGS}")
 
 

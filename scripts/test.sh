@@ -21,7 +21,7 @@ export AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test
 unset AWS_ENDPOINT_URL AWS_PROFILE
 
 echo "== unit, property, handler and infrastructure tests"
-cargo test --workspace --exclude e2e --locked "$@"
+cargo test --workspace --exclude e2e --locked --lib --bins --tests "$@"
 
 py=.venv-emulator/bin/python
 echo "== local emulator check"
@@ -33,4 +33,4 @@ trap '"$py" local/localaws.py down' EXIT
 "$py" local/localaws.py up
 "$py" local/localaws.py prepare
 "$py" local/localaws.py deploy
-cargo test -p e2e --locked
+cargo test -p e2e --locked --test pipeline

@@ -49,6 +49,19 @@ pub struct Finished {
     pub cause: String,
 }
 
+impl Finished {
+    /// Panics, with the execution's error and cause, unless it succeeded.
+    pub fn assert_succeeded(&self) {
+        assert_eq!(
+            self.status,
+            ExecutionStatus::Succeeded,
+            "{}: {}",
+            self.error,
+            self.cause
+        );
+    }
+}
+
 impl Local {
     pub async fn connect() -> Local {
         let endpoint = read("endpoint").trim().to_string();
@@ -127,16 +140,19 @@ impl Local {
 
     /// Every execution whose input is the upload event for (key, version).
     pub async fn executions_for(&self, key: &str, version: Option<&str>) -> Vec<(String, Value)> {
-        let list = self
+        // Every page: the emulator, like AWS, pages long lists.
+        let executions: Vec<_> = self
             .sfn
             .list_executions()
             .state_machine_arn(&self.state_machine)
-            .max_results(1000)
+            .into_paginator()
+            .items()
             .send()
+            .collect::<Result<Vec<_>, _>>()
             .await
             .expect("ListExecutions");
         let mut out = Vec::new();
-        for e in list.executions() {
+        for e in &executions {
             let d = self
                 .sfn
                 .describe_execution()
@@ -193,13 +209,7 @@ impl Local {
     pub async fn job_for(&self, key: &str, version: &str) -> String {
         let done = self.wait_for(key, version, 1).await;
         let f = &done[0];
-        assert_eq!(
-            f.status,
-            ExecutionStatus::Succeeded,
-            "{}: {}",
-            f.error,
-            f.cause
-        );
+        f.assert_succeeded();
         f.output["job"]["jobId"]
             .as_str()
             .expect("job id in the output")
@@ -233,14 +243,17 @@ impl Local {
 
     /// Signing jobs whose source is this key.
     pub async fn signing_jobs_for(&self, key: &str) -> usize {
-        let jobs = self
+        let pages: Vec<_> = self
             .signer
             .list_signing_jobs()
+            .into_paginator()
             .send()
+            .collect::<Result<Vec<_>, _>>()
             .await
             .expect("ListSigningJobs");
-        jobs.jobs()
+        pages
             .iter()
+            .flat_map(|p| p.jobs())
             .filter(|j| {
                 j.source()
                     .and_then(|s| s.s3())

@@ -282,13 +282,7 @@ async fn the_same_event_twice_ends_with_one_job_and_both_executions_succeed() {
             &[("ota:targets", "thinggroup/Lab")],
         )
         .await;
-    let first = l.wait_for(&key, &version, 1).await;
-    assert_eq!(
-        first[0].status,
-        ExecutionStatus::Succeeded,
-        "{}",
-        first[0].cause
-    );
+    l.wait_for(&key, &version, 1).await[0].assert_succeeded();
     // Deliver the same event again, as EventBridge's at-least-once delivery may.
     let (_, input) = l.executions_for(&key, Some(&version)).await.remove(0);
     l.sfn
@@ -300,13 +294,7 @@ async fn the_same_event_twice_ends_with_one_job_and_both_executions_succeed() {
         .expect("StartExecution");
     let both = l.wait_for(&key, &version, 2).await;
     for f in &both {
-        assert_eq!(
-            f.status,
-            ExecutionStatus::Succeeded,
-            "{}: {}",
-            f.error,
-            f.cause
-        );
+        f.assert_succeeded();
     }
     let job_ids: Vec<&str> = both
         .iter()
