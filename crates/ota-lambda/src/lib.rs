@@ -185,6 +185,24 @@ where
     }
 }
 
+/// Like `classify`, but a "not found" means what the caller says it means
+/// (the firmware version is gone, the signed object is missing...).
+pub fn classify_not_found<E, R>(
+    op: &str,
+    err: &SdkError<E, R>,
+    not_found: impl FnOnce() -> OtaError,
+) -> OtaError
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug + HttpStatus,
+{
+    if is_not_found(err) {
+        not_found()
+    } else {
+        classify(op, err)
+    }
+}
+
 /// The HTTP status of a raw response, so `classify` works for any SDK.
 pub trait HttpStatus {
     fn status(&self) -> u16;

@@ -6,7 +6,7 @@ use aws_sdk_iot::types::{S3Location as IotS3Location, StreamFile};
 use ota_core::signed_object::{SignedFormat, SignedObjectReader};
 use ota_core::state::{SignedFile, SigningStatus, StreamState};
 use ota_core::{ids, OtaError, PipelineState, Signing};
-use ota_lambda::{classify, is_already_exists, is_not_found};
+use ota_lambda::{classify, classify_not_found, is_already_exists, is_not_found};
 use serde::{Deserialize, Serialize};
 use tracing::{info, warn};
 
@@ -162,13 +162,11 @@ async fn read_signed_object(
         .send()
         .await
         .map_err(|e| {
-            if is_not_found(&e) {
+            classify_not_found("GetObject (signed object)", &e, || {
                 OtaError::SignedObjectInvalid(format!(
                     "the signed object s3://{bucket}/{key} does not exist"
                 ))
-            } else {
-                classify("GetObject (signed object)", &e)
-            }
+            })
         })?;
     let mut body = out.body;
     let mut reader = SignedObjectReader::new();

@@ -11,7 +11,7 @@ use ota_core::manifest::{parse_manifest, MAX_MANIFEST_BYTES};
 use ota_core::request::{parse_defaults, validate};
 use ota_core::state::{SigningState, SigningStatus, SourceObject, FIRST_SIGNING_WAIT_SECONDS};
 use ota_core::{ids, OtaError, PipelineState, Problems, RequestContext, RequestSpec, Signing};
-use ota_lambda::{classify, is_not_found};
+use ota_lambda::{classify, classify_not_found, is_not_found};
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 use tracing::{info, warn};
@@ -111,11 +111,9 @@ pub async fn handle(input: StartSigningInput, deps: &Deps) -> Result<PipelineSta
                 .send()
                 .await
                 .map_err(|e| {
-                    if is_not_found(&e) {
+                    classify_not_found("HeadObject", &e, || {
                         OtaError::SourceNotFound(format!("s3://{bucket}/{key} no longer exists"))
-                    } else {
-                        classify("HeadObject", &e)
-                    }
+                    })
                 })?;
             let v = head.version_id().filter(|v| !v.is_empty() && *v != "null").ok_or_else(|| {
                 ota_core::error::invalid(
@@ -141,13 +139,11 @@ pub async fn handle(input: StartSigningInput, deps: &Deps) -> Result<PipelineSta
         .send()
         .await
         .map_err(|e| {
-            if is_not_found(&e) {
+            classify_not_found("GetObjectTagging", &e, || {
                 OtaError::SourceNotFound(format!(
                     "s3://{bucket}/{key} version {version_id} no longer exists"
                 ))
-            } else {
-                classify("GetObjectTagging", &e)
-            }
+            })
         })?;
     let tags: Vec<(String, String)> = tagging
         .tag_set()
@@ -260,14 +256,12 @@ pub async fn handle(input: StartSigningInput, deps: &Deps) -> Result<PipelineSta
                 .send()
                 .await
                 .map_err(|e| {
-                    if is_not_found(&e) {
+                    let detail = aws_smithy_types::error::display::DisplayErrorContext(&e).to_string();
+                    classify_not_found("StartSigningJob", &e, || {
                         OtaError::SourceNotFound(format!(
-                            "StartSigningJob: s3://{bucket}/{key} version {version_id} or profile {profile_name} not found: {}",
-                            aws_smithy_types::error::display::DisplayErrorContext(&e)
+                            "StartSigningJob: s3://{bucket}/{key} version {version_id} or profile {profile_name} not found: {detail}"
                         ))
-                    } else {
-                        classify("StartSigningJob", &e)
-                    }
+                    })
                 })?;
             let job_id = out
                 .job_id()
