@@ -106,6 +106,49 @@ pub struct JobState {
 
 /// The first wait after StartSigningJob, in seconds.
 pub const FIRST_SIGNING_WAIT_SECONDS: u32 = 1;
+
+/// What one DescribeSigningJob answer means for the pipeline. start-signing
+/// (its first look, right after StartSigningJob) and await-signing (every
+/// later look) read the answer the same way.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SigningVerdict {
+    Succeeded(S3Location),
+    InProgress,
+}
+
+/// The signer's answer in plain values (ota-core does not link the SDK):
+/// `status` as the API spells it, the reason, and the signed object's
+/// bucket and key when it names one.
+pub fn judge_signing_job(
+    job_id: &str,
+    status: &str,
+    reason: Option<&str>,
+    signed_bucket: Option<&str>,
+    signed_key: Option<&str>,
+) -> Result<SigningVerdict, crate::OtaError> {
+    use crate::OtaError;
+    let reason = reason.unwrap_or("no reason given");
+    match status {
+        "Succeeded" => match (signed_bucket, signed_key) {
+            (Some(bucket), Some(key)) if !bucket.is_empty() && !key.is_empty() => {
+                Ok(SigningVerdict::Succeeded(S3Location {
+                    bucket: bucket.to_string(),
+                    key: key.to_string(),
+                }))
+            }
+            _ => Err(OtaError::SigningFailed(format!(
+                "signing job {job_id} succeeded but names no signed object (bucket and key)"
+            ))),
+        },
+        "Failed" => Err(OtaError::SigningFailed(format!(
+            "signing job {job_id} failed: {reason}"
+        ))),
+        "InProgress" => Ok(SigningVerdict::InProgress),
+        other => Err(OtaError::Internal(format!(
+            "signing job {job_id} has status '{other}' ({reason})"
+        ))),
+    }
+}
 /// The longest single wait between DescribeSigningJob calls.
 pub const MAX_SIGNING_WAIT_STEP_SECONDS: u32 = 30;
 
@@ -118,6 +161,32 @@ pub fn next_signing_wait(attempts: u32) -> u32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn signer_answers_become_verdicts() {
+        let ok = judge_signing_job("j", "Succeeded", None, Some("fw"), Some("signed/j")).unwrap();
+        assert_eq!(
+            ok,
+            SigningVerdict::Succeeded(S3Location {
+                bucket: "fw".into(),
+                key: "signed/j".into()
+            })
+        );
+        assert_eq!(
+            judge_signing_job("j", "InProgress", None, None, None).unwrap(),
+            SigningVerdict::InProgress
+        );
+        let failed =
+            judge_signing_job("j", "Failed", Some("cert expired"), None, None).unwrap_err();
+        assert_eq!(failed.error_type(), "SigningFailed");
+        assert!(failed.to_string().contains("cert expired"), "{failed}");
+        for (b, k) in [(None, Some("k")), (Some("b"), None), (Some(""), Some("k"))] {
+            let e = judge_signing_job("j", "Succeeded", None, b, k).unwrap_err();
+            assert_eq!(e.error_type(), "SigningFailed", "{b:?} {k:?}");
+        }
+        let odd = judge_signing_job("j", "Paused", None, None, None).unwrap_err();
+        assert_eq!(odd.error_type(), "InternalError");
+    }
 
     #[test]
     fn signing_backoff_doubles_and_caps() {

@@ -4,7 +4,7 @@
 //! the next wait (2, 4, 8, 16, 30, 30... seconds), or fails with
 //! SigningFailed (the signer's reason) or SigningTimedOut.
 
-use ota_core::state::{next_signing_wait, S3Location, SigningStatus};
+use ota_core::state::{judge_signing_job, next_signing_wait, SigningStatus, SigningVerdict};
 use ota_core::{OtaError, PipelineState};
 use ota_lambda::classify;
 use time::format_description::well_known::Rfc3339;
@@ -40,37 +40,24 @@ pub async fn handle(mut state: PipelineState, deps: &Deps) -> Result<PipelineSta
         .send()
         .await
         .map_err(|e| classify("DescribeSigningJob", &e))?;
-    let status = out
-        .status()
-        .map(|s| s.as_str().to_string())
-        .unwrap_or_default();
-    let reason = out.status_reason().unwrap_or("no reason given").to_string();
+    let signed = out.signed_object().and_then(|o| o.s3());
+    let verdict = judge_signing_job(
+        &job_id,
+        out.status().map(|s| s.as_str()).unwrap_or_default(),
+        out.status_reason(),
+        signed.and_then(|s| s.bucket_name()),
+        signed.and_then(|s| s.key()),
+    )?;
     state.signing.attempts += 1;
-    match status.as_str() {
-        "Succeeded" => {
-            let s3 = out.signed_object().and_then(|o| o.s3()).ok_or_else(|| {
-                OtaError::SigningFailed(format!(
-                    "signing job {job_id} succeeded but names no signed object"
-                ))
-            })?;
-            let (Some(bucket), Some(key)) = (s3.bucket_name(), s3.key()) else {
-                return Err(OtaError::SigningFailed(format!(
-                    "signing job {job_id} succeeded but its signed object has no bucket or key"
-                )));
-            };
-            info!(signing_job_id = %job_id, signed_bucket = %bucket, signed_key = %key, execution_id = %state.execution_id, "signing succeeded");
+    match verdict {
+        SigningVerdict::Succeeded(signed_object) => {
+            info!(signing_job_id = %job_id, signed_bucket = %signed_object.bucket, signed_key = %signed_object.key, execution_id = %state.execution_id, "signing succeeded");
             state.signing.status = SigningStatus::Succeeded;
             state.signing.wait_seconds = 0;
-            state.signing.signed_object = Some(S3Location {
-                bucket: bucket.to_string(),
-                key: key.to_string(),
-            });
+            state.signing.signed_object = Some(signed_object);
             Ok(state)
         }
-        "Failed" => Err(OtaError::SigningFailed(format!(
-            "signing job {job_id} failed: {reason}"
-        ))),
-        "InProgress" => {
+        SigningVerdict::InProgress => {
             let started =
                 OffsetDateTime::parse(&state.signing.started_at, &Rfc3339).map_err(|_| {
                     OtaError::Internal(format!(
@@ -90,8 +77,5 @@ pub async fn handle(mut state: PipelineState, deps: &Deps) -> Result<PipelineSta
             info!(signing_job_id = %job_id, attempts = state.signing.attempts, wait_seconds = state.signing.wait_seconds, "signing in progress");
             Ok(state)
         }
-        other => Err(OtaError::Internal(format!(
-            "signing job {job_id} has status '{other}' ({reason})"
-        ))),
     }
 }

@@ -9,7 +9,10 @@ use aws_sdk_signer::types::{Destination, S3Destination, S3Source, Source};
 use ota_core::event::{partition_of, StartSigningInput};
 use ota_core::manifest::{parse_manifest, MAX_MANIFEST_BYTES};
 use ota_core::request::{parse_defaults, validate};
-use ota_core::state::{SigningState, SigningStatus, SourceObject, FIRST_SIGNING_WAIT_SECONDS};
+use ota_core::state::{
+    judge_signing_job, S3Location, SigningState, SigningStatus, SigningVerdict, SourceObject,
+    FIRST_SIGNING_WAIT_SECONDS,
+};
 use ota_core::{ids, OtaError, PipelineState, Problems, RequestContext, RequestSpec, Signing};
 use ota_lambda::{classify, classify_not_found, is_not_found};
 use time::format_description::well_known::Rfc3339;
@@ -267,14 +270,23 @@ pub async fn handle(input: StartSigningInput, deps: &Deps) -> Result<PipelineSta
                 .job_id()
                 .ok_or_else(|| OtaError::Internal("StartSigningJob returned no job id".into()))?;
             info!(signing_job_id = %job_id, profile = %profile_name, job_id = %request.job_id, "signing started");
+            let signed_object = first_look(deps, job_id).await?;
             SigningState {
-                status: SigningStatus::InProgress,
+                status: if signed_object.is_some() {
+                    SigningStatus::Succeeded
+                } else {
+                    SigningStatus::InProgress
+                },
                 job_id: Some(job_id.to_string()),
                 certfile,
                 attempts: 0,
-                wait_seconds: FIRST_SIGNING_WAIT_SECONDS,
+                wait_seconds: if signed_object.is_some() {
+                    0
+                } else {
+                    FIRST_SIGNING_WAIT_SECONDS
+                },
                 started_at,
-                signed_object: None,
+                signed_object,
             }
         }
     };
@@ -288,6 +300,42 @@ pub async fn handle(input: StartSigningInput, deps: &Deps) -> Result<PipelineSta
         job: None,
         error: None,
     })
+}
+
+/// One DescribeSigningJob right after StartSigningJob. A signer that has
+/// already finished (small images often do) saves the state machine's Wait
+/// and one await-signing round trip. A signer that failed fails the run here,
+/// before anything else exists. An error from this call is not the run's
+/// problem: await-signing asks again after the first Wait, with the full
+/// error mapping and the overall time limit.
+async fn first_look(deps: &Deps, job_id: &str) -> Result<Option<S3Location>, OtaError> {
+    let out = match deps
+        .signer
+        .describe_signing_job()
+        .job_id(job_id)
+        .send()
+        .await
+    {
+        Ok(out) => out,
+        Err(e) => {
+            warn!(signing_job_id = %job_id, error = %aws_smithy_types::error::display::DisplayErrorContext(&e), "first DescribeSigningJob failed; await-signing will ask again");
+            return Ok(None);
+        }
+    };
+    let signed = out.signed_object().and_then(|o| o.s3());
+    match judge_signing_job(
+        job_id,
+        out.status().map(|s| s.as_str()).unwrap_or_default(),
+        out.status_reason(),
+        signed.and_then(|s| s.bucket_name()),
+        signed.and_then(|s| s.key()),
+    )? {
+        SigningVerdict::Succeeded(signed_object) => {
+            info!(signing_job_id = %job_id, signed_bucket = %signed_object.bucket, signed_key = %signed_object.key, "signing already succeeded");
+            Ok(Some(signed_object))
+        }
+        SigningVerdict::InProgress => Ok(None),
+    }
 }
 
 /// The manifest's bytes, `Ok(Err(problem))` when the user named a manifest

@@ -5,9 +5,12 @@ use aws_sdk_s3::operation::get_object::GetObjectOutput;
 use aws_sdk_s3::operation::get_object_tagging::GetObjectTaggingOutput;
 use aws_sdk_s3::operation::head_object::HeadObjectOutput;
 use aws_sdk_s3::types::Tag;
+use aws_sdk_signer::operation::describe_signing_job::DescribeSigningJobOutput;
 use aws_sdk_signer::operation::get_signing_profile::GetSigningProfileOutput;
 use aws_sdk_signer::operation::start_signing_job::StartSigningJobOutput;
-use aws_sdk_signer::types::SigningProfileStatus;
+use aws_sdk_signer::types::{
+    S3SignedObject, SignedObject, SigningProfileStatus, SigningStatus as SignerStatus,
+};
 use aws_smithy_mocks::{mock, mock_client, Rule, RuleMode};
 use aws_smithy_types::byte_stream::ByteStream;
 use ota_core::event::StartSigningInput;
@@ -36,11 +39,19 @@ fn settings() -> Settings {
     }
 }
 
+/// Signer rules are tried in order; a test's own first-look rule comes before
+/// the fallback, which says the signing job is still InProgress.
 fn deps(s3_rules: &[&Rule], signer_rules: &[&Rule], settings: Settings) -> Deps {
+    let still_signing = describe(SignerStatus::InProgress);
+    let signer_rules: Vec<&Rule> = signer_rules
+        .iter()
+        .copied()
+        .chain([&still_signing])
+        .collect();
     Deps::new(
         mock_client!(aws_sdk_s3, RuleMode::MatchAny, s3_rules, |c| c
             .retry_config(aws_sdk_s3::config::retry::RetryConfig::disabled())),
-        mock_client!(aws_sdk_signer, RuleMode::MatchAny, signer_rules, |c| c
+        mock_client!(aws_sdk_signer, RuleMode::MatchAny, &signer_rules, |c| c
             .retry_config(aws_sdk_signer::config::retry::RetryConfig::disabled())),
         settings,
     )
@@ -91,6 +102,29 @@ fn start_ok() -> Rule {
         .then_output(|| StartSigningJobOutput::builder().job_id("job-123").build())
 }
 
+/// The first look right after StartSigningJob.
+fn describe(status: SignerStatus) -> Rule {
+    mock!(aws_sdk_signer::Client::describe_signing_job)
+        .match_requests(|r| r.job_id() == Some("job-123"))
+        .then_output(move || {
+            let mut b = DescribeSigningJobOutput::builder()
+                .job_id("job-123")
+                .status(status.clone())
+                .status_reason("certificate expired");
+            if status == SignerStatus::Succeeded {
+                b = b.signed_object(
+                    SignedObject::builder()
+                        .s3(S3SignedObject::builder()
+                            .bucket_name(BUCKET)
+                            .key("signed/job-123")
+                            .build())
+                        .build(),
+                );
+            }
+            b.build()
+        })
+}
+
 const GOOD_TAGS: &[(&str, &str)] = &[
     ("ota:targets", "thinggroup/Lab thing/dev-7"),
     ("ota:profile", "OtaProfile"),
@@ -104,10 +138,13 @@ const GOOD_TAGS: &[(&str, &str)] = &[
 #[tokio::test]
 async fn valid_tags_start_signing_on_the_exact_version() {
     let (tags, profile, start) = (tagging(GOOD_TAGS), profile_ok(), start_ok());
-    let d = deps(&[&tags], &[&profile, &start], settings());
+    let look = describe(SignerStatus::InProgress);
+    let d = deps(&[&tags], &[&profile, &start, &look], settings());
     let state = handle(input(), &d).await.unwrap();
     assert_eq!(start.num_calls(), 1);
+    assert_eq!(look.num_calls(), 1);
     assert_eq!(state.signing.status, SigningStatus::InProgress);
+    assert_eq!(state.signing.signed_object, None);
     assert_eq!(state.signing.job_id.as_deref(), Some("job-123"));
     assert_eq!(state.signing.certfile, "ecdsa-signer.crt");
     assert_eq!(state.signing.wait_seconds, 1);
@@ -131,6 +168,49 @@ async fn valid_tags_start_signing_on_the_exact_version() {
         "cron(0 2 ? * MON-FRI *)"
     );
     assert!(state.execution_id.contains(":execution:ota-update:"));
+}
+
+#[tokio::test]
+async fn a_signer_already_done_skips_the_wait() {
+    let (tags, profile, start) = (tagging(GOOD_TAGS), profile_ok(), start_ok());
+    let look = describe(SignerStatus::Succeeded);
+    let d = deps(&[&tags], &[&profile, &start, &look], settings());
+    let state = handle(input(), &d).await.unwrap();
+    assert_eq!(look.num_calls(), 1);
+    assert_eq!(state.signing.status, SigningStatus::Succeeded);
+    assert_eq!(state.signing.wait_seconds, 0);
+    assert_eq!(state.signing.attempts, 0);
+    let signed = state.signing.signed_object.unwrap();
+    assert_eq!(
+        (signed.bucket.as_str(), signed.key.as_str()),
+        (BUCKET, "signed/job-123")
+    );
+}
+
+#[tokio::test]
+async fn a_signer_that_already_failed_fails_the_run_with_its_reason() {
+    let (tags, profile, start) = (tagging(GOOD_TAGS), profile_ok(), start_ok());
+    let look = describe(SignerStatus::Failed);
+    let d = deps(&[&tags], &[&profile, &start, &look], settings());
+    let e = handle(input(), &d).await.unwrap_err();
+    assert_eq!(e.error_type(), "SigningFailed");
+    assert!(e.to_string().contains("certificate expired"), "{e}");
+}
+
+#[tokio::test]
+async fn a_failed_first_look_is_left_to_await_signing() {
+    for response in [
+        || json_error(429, "ThrottlingException", "Rate exceeded"),
+        || json_error(500, "InternalServiceErrorException", "oops"),
+    ] {
+        let (tags, profile, start) = (tagging(GOOD_TAGS), profile_ok(), start_ok());
+        let look = mock!(aws_sdk_signer::Client::describe_signing_job).then_http_response(response);
+        let d = deps(&[&tags], &[&profile, &start, &look], settings());
+        let state = handle(input(), &d).await.unwrap();
+        assert_eq!(look.num_calls(), 1);
+        assert_eq!(state.signing.status, SigningStatus::InProgress);
+        assert_eq!(state.signing.wait_seconds, 1);
+    }
 }
 
 #[tokio::test]

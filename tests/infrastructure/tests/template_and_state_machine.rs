@@ -316,3 +316,34 @@ fn every_event_file_deserializes_into_its_functions_input() {
         ]
     );
 }
+
+/// The `[profile.release]` settings of the workspace Cargo.toml, as
+/// (key, value) pairs with comments dropped.
+fn release_profile() -> Vec<(String, String)> {
+    let text = std::fs::read_to_string(root("Cargo.toml")).unwrap();
+    let mut in_section = false;
+    let mut settings = Vec::new();
+    for line in text.lines() {
+        let line = line.split('#').next().unwrap_or("").trim();
+        if line.starts_with('[') {
+            in_section = line == "[profile.release]";
+        } else if in_section {
+            if let Some((k, v)) = line.split_once('=') {
+                settings.push((k.trim().to_string(), v.trim().trim_matches('"').to_string()));
+            }
+        }
+    }
+    settings
+}
+
+#[test]
+fn the_release_profile_keeps_panics_unwinding_under_cargo_lambda() {
+    // cargo-lambda (and so `sam build`) adds panic=abort to release builds
+    // unless the profile names a panic strategy; lambda_runtime turns a
+    // panicking handler into an error response only when panics unwind.
+    let profile = release_profile();
+    assert!(
+        profile.contains(&("panic".to_string(), "unwind".to_string())),
+        "[profile.release] must set panic = \"unwind\": {profile:?}"
+    );
+}
