@@ -18,7 +18,7 @@ case "${1:-}" in
     # --tests: resolve features exactly as `cargo test` does (dev-dependencies
     # included), so these binaries and the test binaries share one build of
     # every dependency, the AWS SDK included.
-    cargo build --locked --workspace --exclude e2e --bins --tests
+    cargo build --locked --workspace --bins --tests
     bin_dir=target/debug
     ;;
   --release)

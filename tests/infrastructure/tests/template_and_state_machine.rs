@@ -224,6 +224,24 @@ fn functions_are_built_from_the_workspace_with_the_environment_they_read() {
     assert_eq!(t["Globals"]["Function"]["Runtime"], "provided.al2023");
 }
 
+/// Every statement of a resource's inline `Policies`.
+fn statements(resource: &Yaml) -> impl Iterator<Item = &Yaml> {
+    resource["Properties"]["Policies"]
+        .as_sequence()
+        .into_iter()
+        .flatten()
+        .flat_map(|p| p["Statement"].as_sequence().into_iter().flatten())
+}
+
+/// A statement's actions, whether one string or a list.
+fn actions(statement: &Yaml) -> Vec<&str> {
+    match &statement["Action"] {
+        Yaml::String(s) => vec![s.as_str()],
+        Yaml::Sequence(v) => v.iter().filter_map(|a| a.as_str()).collect(),
+        _ => vec![],
+    }
+}
+
 #[test]
 fn policies_never_grant_every_action_and_pass_role_only_to_iot() {
     let text = std::fs::read_to_string(root("template.yaml")).unwrap();
@@ -233,25 +251,15 @@ fn policies_never_grant_every_action_and_pass_role_only_to_iot() {
     );
     let t = template();
     for (name, r) in resources(&t) {
-        let policies = r["Properties"]["Policies"]
-            .as_sequence()
-            .into_iter()
-            .flatten();
-        for p in policies {
-            for st in p["Statement"].as_sequence().into_iter().flatten() {
-                let actions: Vec<&str> = match &st["Action"] {
-                    Yaml::String(s) => vec![s.as_str()],
-                    Yaml::Sequence(v) => v.iter().filter_map(|a| a.as_str()).collect(),
-                    _ => vec![],
-                };
-                if actions.contains(&"iam:PassRole") {
-                    assert_eq!(actions.len(), 1, "{name:?}: PassRole in its own statement");
-                    assert_eq!(
-                        st["Condition"]["StringEquals"]["iam:PassedToService"], "iot.amazonaws.com",
-                        "{name:?}: PassRole only to iot"
-                    );
-                    assert_ne!(st["Resource"], "*", "{name:?}: PassRole only the OTA role");
-                }
+        for st in statements(r) {
+            let actions = actions(st);
+            if actions.contains(&"iam:PassRole") {
+                assert_eq!(actions.len(), 1, "{name:?}: PassRole in its own statement");
+                assert_eq!(
+                    st["Condition"]["StringEquals"]["iam:PassedToService"], "iot.amazonaws.com",
+                    "{name:?}: PassRole only to iot"
+                );
+                assert_ne!(st["Resource"], "*", "{name:?}: PassRole only the OTA role");
             }
         }
     }
@@ -346,4 +354,72 @@ fn the_release_profile_keeps_panics_unwinding_under_cargo_lambda() {
         profile.contains(&("panic".to_string(), "unwind".to_string())),
         "[profile.release] must set panic = \"unwind\": {profile:?}"
     );
+}
+
+/// The IAM actions a function's statements grant.
+fn granted_actions(function: &Yaml) -> BTreeSet<String> {
+    statements(function)
+        .flat_map(actions)
+        .map(String::from)
+        .collect()
+}
+
+/// `get_object_tagging` -> `GetObjectTagging`.
+fn pascal(snake: &str) -> String {
+    snake
+        .split('_')
+        .map(|w| {
+            let mut c = w.chars();
+            c.next()
+                .map(|f| f.to_ascii_uppercase().to_string() + c.as_str())
+                .unwrap_or_default()
+        })
+        .collect()
+}
+
+#[test]
+fn every_aws_call_in_a_functions_code_is_granted_by_its_policy() {
+    // Read from the source: `deps.<client>.<operation>()`, however rustfmt
+    // splits it over lines. A call without its permission fails only in AWS
+    // (the emulator does not enforce IAM), so it must fail here.
+    let t = template();
+    for f in resources(&t)
+        .values()
+        .filter(|r| r["Type"] == "AWS::Serverless::Function")
+    {
+        let binary = f["Metadata"]["BuildProperties"]["Binary"].as_str().unwrap();
+        let source =
+            std::fs::read_to_string(root(&format!("functions/{binary}/src/lib.rs"))).unwrap();
+        let flat: String = source.split_whitespace().collect();
+        let granted = granted_actions(f);
+        let mut calls = BTreeSet::new();
+        for client in ["s3", "signer", "iot"] {
+            let needle = format!("deps.{client}.");
+            for (i, _) in flat.match_indices(&needle) {
+                let rest = &flat[i + needle.len()..];
+                let op: String = rest
+                    .chars()
+                    .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                    .collect();
+                if !rest[op.len()..].starts_with("()") {
+                    continue;
+                }
+                // HeadObject is authorised by s3:GetObject.
+                let action = match (client, op.as_str()) {
+                    ("s3", "head_object") => "s3:GetObject".to_string(),
+                    _ => format!("{client}:{}", pascal(&op)),
+                };
+                calls.insert(action);
+            }
+        }
+        assert!(
+            !calls.is_empty(),
+            "{binary}: found no AWS calls in its source"
+        );
+        let missing: Vec<&String> = calls.iter().filter(|a| !granted.contains(*a)).collect();
+        assert!(
+            missing.is_empty(),
+            "{binary} calls {missing:?} but its policy does not grant them (grants {granted:?})"
+        );
+    }
 }
