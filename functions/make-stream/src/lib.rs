@@ -142,11 +142,38 @@ async fn make(mut state: PipelineState, deps: &Deps) -> Result<PipelineState, Ot
     ota_core::values::parse_signature(&signed_file.signature)
         .map_err(|e| OtaError::SignedObjectInvalid(format!("signature {e}")))?;
     state.signed_file = Some(signed_file);
+    source_still_there(deps, &src).await?;
 
     if state.request.uses_mqtt() {
         state.stream = Some(create_stream(&state, deps).await?);
     }
     Ok(state)
+}
+
+/// The pinned version must still exist before anything points devices at
+/// it: a version deleted while the run was in flight would leave a stream or
+/// presigned URL that cannot be read. (A newer upload to the same key does not
+/// matter: this run keeps serving its own version.)
+async fn source_still_there(
+    deps: &Deps,
+    src: &ota_core::state::SourceObject,
+) -> Result<(), OtaError> {
+    deps.s3
+        .head_object()
+        .bucket(&src.bucket)
+        .key(&src.key)
+        .version_id(&src.version_id)
+        .send()
+        .await
+        .map_err(|e| {
+            classify_not_found("HeadObject (firmware)", &e, || {
+                OtaError::SourceNotFound(format!(
+                    "s3://{}/{} version {} was deleted while this update was in flight; nothing was created",
+                    src.bucket, src.key, src.version_id
+                ))
+            })
+        })?;
+    Ok(())
 }
 
 async fn read_signed_object(

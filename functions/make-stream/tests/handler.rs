@@ -8,6 +8,7 @@ use aws_sdk_iot::operation::describe_stream::DescribeStreamOutput;
 use aws_sdk_iot::operation::get_job_document::GetJobDocumentOutput;
 use aws_sdk_iot::types::{S3Location, StreamFile, StreamInfo};
 use aws_sdk_s3::operation::get_object::GetObjectOutput;
+use aws_sdk_s3::operation::head_object::HeadObjectOutput;
 use aws_smithy_mocks::{mock, mock_client, Rule, RuleMode};
 use aws_smithy_types::byte_stream::ByteStream;
 use make_stream::{handle, Deps, MakeStreamInput, MakeStreamOutput};
@@ -29,9 +30,22 @@ fn stream_id() -> String {
     ids::stream_id(BUCKET, KEY, VERSION)
 }
 
+/// HeadObject on the exact uploaded version: it is still there.
+fn firmware_present() -> Rule {
+    mock!(aws_sdk_s3::Client::head_object)
+        .match_requests(|r| {
+            r.bucket() == Some(BUCKET) && r.key() == Some(KEY) && r.version_id() == Some(VERSION)
+        })
+        .then_output(|| HeadObjectOutput::builder().content_length(366816).build())
+}
+
+/// S3 rules are tried in order; a test's own HeadObject rule comes before the
+/// fallback, which finds the firmware version in place.
 fn deps(s3: &[&Rule], iot: &[&Rule]) -> Deps {
+    let present = firmware_present();
+    let s3: Vec<&Rule> = s3.iter().copied().chain([&present]).collect();
     Deps {
-        s3: mock_client!(aws_sdk_s3, RuleMode::MatchAny, s3, |c| c
+        s3: mock_client!(aws_sdk_s3, RuleMode::MatchAny, &s3, |c| c
             .retry_config(aws_sdk_s3::config::retry::RetryConfig::disabled())),
         iot: mock_client!(aws_sdk_iot, RuleMode::MatchAny, iot, |c| c
             .retry_config(aws_sdk_iot::config::retry::RetryConfig::disabled())),
@@ -109,6 +123,21 @@ async fn reads_the_signature_and_streams_the_exact_version() {
     let st = s.stream.unwrap();
     assert_eq!(st.stream_id, stream_id());
     assert_eq!(st.stream_version, 1);
+}
+
+#[tokio::test]
+async fn a_version_deleted_in_flight_fails_before_any_stream() {
+    let (obj, create) = (signed_object(DETACHED), create_ok());
+    let gone = mock!(aws_sdk_s3::Client::head_object)
+        .then_http_response(|| ota_lambda::test_support::xml_error(404, "NotFound", "Not Found"));
+    let d = deps(&[&obj, &gone], &[&create]);
+    let e = handle(MakeStreamInput::Make(Box::new(state())), &d)
+        .await
+        .unwrap_err();
+    assert_eq!(e.error_type(), "SourceNotFound");
+    assert!(e.to_string().contains(VERSION), "{e}");
+    assert_eq!(gone.num_calls(), 1);
+    assert_eq!(create.num_calls(), 0);
 }
 
 #[tokio::test]

@@ -432,3 +432,161 @@ async fn a_newer_upload_to_the_same_key_gets_its_own_job_streaming_its_own_versi
         );
     }
 }
+
+#[tokio::test]
+#[ignore = "needs the deployed local stack: scripts/test.sh runs it with --ignored"]
+async fn a_version_deleted_in_flight_completes_on_its_version_or_fails_clearly() {
+    // The race is real: the delete may land before start-signing reads the
+    // tags, before the signer reads the bytes, before make-stream's check, or
+    // after the job exists. Every outcome must be one of the two allowed.
+    let l = Local::connect().await;
+    let key = l.unique_key("deleted");
+    let version = l
+        .upload(
+            &key,
+            &firmware(50_000, 9),
+            &[("ota:targets", "thinggroup/Lab")],
+        )
+        .await;
+    l.s3.delete_object()
+        .bucket(&l.bucket)
+        .key(&key)
+        .version_id(&version)
+        .send()
+        .await
+        .expect("DeleteObject of the uploaded version");
+    let done = l.wait_for(&key, &version, 1).await;
+    let f = &done[0];
+    let job = ids::job_id(&l.bucket, &key, &version);
+    match f.status {
+        ExecutionStatus::Succeeded => {
+            assert!(
+                job_exists(&l, &job).await,
+                "a run that succeeded made its job"
+            );
+        }
+        ExecutionStatus::Failed => {
+            assert!(
+                ["SourceNotFound", "SigningFailed"].contains(&f.error.as_str()),
+                "{}: {}",
+                f.error,
+                f.cause
+            );
+            if f.error == "SourceNotFound" {
+                assert!(
+                    f.cause.contains(&version),
+                    "the cause names the version: {}",
+                    f.cause
+                );
+            }
+            assert!(!job_exists(&l, &job).await, "no job after a failed run");
+            assert!(
+                !stream_exists(&l, &ids::stream_id(&l.bucket, &key, &version)).await,
+                "no stream after a failed run"
+            );
+        }
+        ref other => panic!("unexpected status {other:?}"),
+    }
+}
+
+#[tokio::test]
+#[ignore = "needs the deployed local stack: scripts/test.sh runs it with --ignored"]
+async fn fifty_duplicate_events_and_fifty_uploads_at_once_make_exactly_fifty_one_jobs() {
+    let l = Local::connect().await;
+    let targets = [("ota:targets", "thinggroup/Fleet")];
+    let dup_key = l.unique_key("storm-dup");
+    let dup_version = l.upload(&dup_key, &firmware(4_000, 11), &targets).await;
+    l.wait_for(&dup_key, &dup_version, 1).await[0].assert_succeeded();
+    let (_, event) = l
+        .executions_for(&dup_key, Some(&dup_version))
+        .await
+        .remove(0);
+
+    // All at once: 50 more deliveries of that event and 50 new uploads.
+    let keys: Vec<String> = (0..50)
+        .map(|i| l.unique_key(&format!("storm-{i}")))
+        .collect();
+    let tagging = ota_core::tags::tagging_string(&[(targets[0].0.into(), targets[0].1.into())]);
+    let mut starts = tokio::task::JoinSet::new();
+    for _ in 0..50 {
+        let (sfn, machine, input) = (l.sfn.clone(), l.state_machine.clone(), event.to_string());
+        starts.spawn(async move {
+            sfn.start_execution()
+                .state_machine_arn(machine)
+                .input(input)
+                .send()
+                .await
+                .map(|_| ())
+        });
+    }
+    let mut uploads = tokio::task::JoinSet::new();
+    for (i, key) in keys.iter().enumerate() {
+        let (s3, bucket, key, tagging) =
+            (l.s3.clone(), l.bucket.clone(), key.clone(), tagging.clone());
+        let body = firmware(4_000, i as u8);
+        uploads.spawn(async move {
+            let out = s3
+                .put_object()
+                .bucket(bucket)
+                .key(&key)
+                .body(body.into())
+                .tagging(tagging)
+                .send()
+                .await;
+            (
+                key,
+                out.map(|o| o.version_id().unwrap_or_default().to_string()),
+            )
+        });
+    }
+    for started in starts.join_all().await {
+        started.expect("StartExecution");
+    }
+    let uploaded: Vec<(String, String)> = uploads
+        .join_all()
+        .await
+        .into_iter()
+        .map(|(k, v)| (k, v.expect("PutObject")))
+        .collect();
+
+    let mut wanted = vec![(dup_key.as_str(), dup_version.as_str(), 51)];
+    wanted.extend(uploaded.iter().map(|(k, v)| (k.as_str(), v.as_str(), 1)));
+    let finished = l.wait_for_all(&wanted, Duration::from_secs(240)).await;
+    let mut job_ids = std::collections::BTreeSet::new();
+    for runs in &finished {
+        for f in runs {
+            f.assert_succeeded();
+            job_ids.insert(
+                f.output["job"]["jobId"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string(),
+            );
+        }
+    }
+    assert_eq!(
+        finished[0].len(),
+        51,
+        "51 executions for the duplicated version"
+    );
+    let creators = finished[0]
+        .iter()
+        .filter(|f| f.output["job"]["created"] == true)
+        .count();
+    assert_eq!(
+        creators, 1,
+        "exactly one of the 51 created the job; the rest found it"
+    );
+    assert_eq!(job_ids.len(), 51, "51 distinct jobs: {job_ids:?}");
+    for (key, version) in std::iter::once((dup_key.clone(), dup_version.clone())).chain(uploaded) {
+        assert!(
+            job_exists(&l, &ids::job_id(&l.bucket, &key, &version)).await,
+            "{key}"
+        );
+    }
+    assert_eq!(
+        l.signing_jobs_for(&dup_key).await,
+        1,
+        "the signer's token made every start one signing job"
+    );
+}

@@ -404,8 +404,12 @@ fn every_aws_call_in_a_functions_code_is_granted_by_its_policy() {
                 if !rest[op.len()..].starts_with("()") {
                     continue;
                 }
-                // HeadObject is authorised by s3:GetObject.
+                // HeadObject is authorised by s3:GetObject, or by
+                // s3:GetObjectVersion when it names a version.
                 let action = match (client, op.as_str()) {
+                    ("s3", "head_object") if granted.contains("s3:GetObjectVersion") => {
+                        "s3:GetObjectVersion".to_string()
+                    }
                     ("s3", "head_object") => "s3:GetObject".to_string(),
                     _ => format!("{client}:{}", pascal(&op)),
                 };
