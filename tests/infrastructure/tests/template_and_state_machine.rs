@@ -377,45 +377,45 @@ fn pascal(snake: &str) -> String {
         .collect()
 }
 
+/// The IAM action of every AWS call in a function's code, read from the
+/// source: `deps.<client>.<operation>()`, however rustfmt splits it over
+/// lines. HeadObject is authorised by s3:GetObject (s3:GetObjectVersion with
+/// a version id, which the implied permissions add).
+fn aws_calls(binary: &str) -> BTreeSet<String> {
+    let source = std::fs::read_to_string(root(&format!("functions/{binary}/src/lib.rs"))).unwrap();
+    let flat: String = source.split_whitespace().collect();
+    let mut calls = BTreeSet::new();
+    for client in ["s3", "signer", "iot"] {
+        let needle = format!("deps.{client}.");
+        for (i, _) in flat.match_indices(&needle) {
+            let rest = &flat[i + needle.len()..];
+            let op: String = rest
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                .collect();
+            if rest[op.len()..].starts_with("()") {
+                calls.insert(match (client, op.as_str()) {
+                    ("s3", "head_object") => "s3:GetObject".to_string(),
+                    _ => format!("{client}:{}", pascal(&op)),
+                });
+            }
+        }
+    }
+    calls
+}
+
 #[test]
 fn every_aws_call_in_a_functions_code_is_granted_by_its_policy() {
-    // Read from the source: `deps.<client>.<operation>()`, however rustfmt
-    // splits it over lines. A call without its permission fails only in AWS
-    // (the emulator does not enforce IAM), so it must fail here.
+    // A call without its permission fails only in AWS (the emulator does not
+    // enforce IAM), so it must fail here.
     let t = template();
     for f in resources(&t)
         .values()
         .filter(|r| r["Type"] == "AWS::Serverless::Function")
     {
         let binary = f["Metadata"]["BuildProperties"]["Binary"].as_str().unwrap();
-        let source =
-            std::fs::read_to_string(root(&format!("functions/{binary}/src/lib.rs"))).unwrap();
-        let flat: String = source.split_whitespace().collect();
         let granted = granted_actions(f);
-        let mut calls = BTreeSet::new();
-        for client in ["s3", "signer", "iot"] {
-            let needle = format!("deps.{client}.");
-            for (i, _) in flat.match_indices(&needle) {
-                let rest = &flat[i + needle.len()..];
-                let op: String = rest
-                    .chars()
-                    .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
-                    .collect();
-                if !rest[op.len()..].starts_with("()") {
-                    continue;
-                }
-                // HeadObject is authorised by s3:GetObject, or by
-                // s3:GetObjectVersion when it names a version.
-                let action = match (client, op.as_str()) {
-                    ("s3", "head_object") if granted.contains("s3:GetObjectVersion") => {
-                        "s3:GetObjectVersion".to_string()
-                    }
-                    ("s3", "head_object") => "s3:GetObject".to_string(),
-                    _ => format!("{client}:{}", pascal(&op)),
-                };
-                calls.insert(action);
-            }
-        }
+        let calls = aws_calls(binary);
         assert!(
             !calls.is_empty(),
             "{binary}: found no AWS calls in its source"
@@ -426,4 +426,108 @@ fn every_aws_call_in_a_functions_code_is_granted_by_its_policy() {
             "{binary} calls {missing:?} but its policy does not grant them (grants {granted:?})"
         );
     }
+}
+
+/// The value under a CloudFormation short-form tag (`!Ref X` -> `X`).
+fn under_tag<'a>(v: &'a Yaml, tag: &str) -> Option<&'a Yaml> {
+    match v {
+        Yaml::Tagged(t) if t.tag == tag => Some(&t.value),
+        _ => None,
+    }
+}
+
+#[test]
+fn every_permission_a_function_holds_is_one_its_code_needs() {
+    // What a call needs beyond its own action, and why. Anything else a
+    // policy grants that no call needs is a leftover and fails here.
+    let implied = |call: &str| -> &'static [&'static str] {
+        match call {
+            // The same reads on a pinned version id.
+            "s3:GetObject" => &["s3:GetObjectVersion"],
+            "s3:GetObjectTagging" => &["s3:GetObjectVersionTagging"],
+            // AWS Signer writes the signed object with the caller's rights.
+            "signer:StartSigningJob" => &["s3:PutObject"],
+            // The stream and the job's presigned URLs name the OTA role.
+            "iot:CreateStream" => &["iam:PassRole"],
+            // CreateJob with tags (ota:source-*) and the OTA role.
+            "iot:CreateJob" => &["iot:TagResource", "iam:PassRole"],
+            _ => &[],
+        }
+    };
+    let t = template();
+    for f in resources(&t)
+        .values()
+        .filter(|r| r["Type"] == "AWS::Serverless::Function")
+    {
+        let binary = f["Metadata"]["BuildProperties"]["Binary"].as_str().unwrap();
+        let mut needed = BTreeSet::new();
+        for call in aws_calls(binary) {
+            needed.extend(implied(&call).iter().map(|a| a.to_string()));
+            needed.insert(call);
+        }
+        let extra: Vec<String> = granted_actions(f)
+            .into_iter()
+            .filter(|a| !needed.contains(a))
+            .collect();
+        assert!(
+            extra.is_empty(),
+            "{binary} is granted {extra:?}, which none of its calls needs"
+        );
+    }
+}
+
+#[test]
+fn the_state_machine_may_invoke_the_four_functions_and_nothing_else() {
+    let t = template();
+    let policies = state_machine(&t)["Properties"]["Policies"]
+        .as_sequence()
+        .unwrap();
+    let mut invoked: Vec<&str> = policies
+        .iter()
+        .filter_map(|p| under_tag(&p["LambdaInvokePolicy"]["FunctionName"], "Ref"))
+        .filter_map(|v| v.as_str())
+        .collect();
+    invoked.sort();
+    assert_eq!(
+        invoked,
+        [
+            "AwaitSigningFunction",
+            "CreateJobFunction",
+            "MakeStreamFunction",
+            "StartSigningFunction"
+        ]
+    );
+    for st in policies
+        .iter()
+        .flat_map(|p| p["Statement"].as_sequence().into_iter().flatten())
+    {
+        for a in actions(st) {
+            assert!(
+                !a.starts_with("lambda:"),
+                "the state machine's own statements grant {a}"
+            );
+        }
+    }
+}
+
+#[test]
+fn the_ota_role_is_for_iot_only_and_reads_only_uploaded_versions() {
+    let t = template();
+    let role = &resources(&t)["OtaRole"]["Properties"];
+    let trust = role["AssumeRolePolicyDocument"]["Statement"]
+        .as_sequence()
+        .unwrap();
+    assert_eq!(trust.len(), 1);
+    assert_eq!(trust[0]["Principal"]["Service"], "iot.amazonaws.com");
+    let policies = role["Policies"].as_sequence().unwrap();
+    assert_eq!(policies.len(), 1);
+    let statements = policies[0]["PolicyDocument"]["Statement"]
+        .as_sequence()
+        .unwrap();
+    assert_eq!(statements.len(), 1);
+    let mut granted = actions(&statements[0]);
+    granted.sort();
+    assert_eq!(granted, ["s3:GetObject", "s3:GetObjectVersion"]);
+    let resource = under_tag(&statements[0]["Resource"], "Sub").and_then(|v| v.as_str());
+    assert_eq!(resource, Some("${FirmwareBucket.Arn}/${UploadPrefix}*"));
 }
