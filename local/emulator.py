@@ -7,6 +7,8 @@ on 127.0.0.1, with the two gaps this project needs closed:
     ministack's own IoT dispatcher (which answers "Unsupported IoT path").
   * S3 -> EventBridge "Object Created"/"Object Deleted" events carry
     detail.object["version-id"] when S3 cut a version (real S3 does).
+  * x-amz-tagging on CreateMultipartUpload tags the completed object before its
+    event fires (real S3 does; `ota upload` sends large firmware in parts).
 
 Usage:
   python local/emulator.py --state-dir DIR [--port 0] [--persist] [--ready-file F]
@@ -292,6 +294,48 @@ def install_s3_version_id() -> None:
     eventbridge._dispatch_event = dispatch
 
 
+def install_s3_multipart_tagging() -> None:
+    """x-amz-tagging on CreateMultipartUpload tags the object CompleteMultipartUpload
+    makes, as on AWS (ministack drops the header). The tags are written before
+    the Object Created event fires, so the pipeline sees them, as on AWS."""
+    from ministack.services import s3
+
+    tags_by_upload: dict[str, dict] = {}
+    tls = threading.local()
+    orig_create = s3._create_multipart_upload
+    orig_complete = s3._complete_multipart_upload
+    orig_record = s3._record_object_version
+
+    def create(bucket_name, key, headers):
+        resp = orig_create(bucket_name, key, headers)
+        tagging = headers.get("x-amz-tagging", "")
+        if tagging and resp[0] == 200:
+            m = re.search(rb"<UploadId>([^<]+)</UploadId>", resp[2])
+            if m:
+                tags_by_upload[m.group(1).decode()] = {
+                    k: v[0] for k, v in s3._parse_qs(tagging, keep_blank_values=True).items()
+                }
+        return resp
+
+    def complete(bucket_name, key, body, query_params, headers=None):
+        tls.tags = tags_by_upload.get(s3._qp(query_params, "uploadId"))
+        try:
+            return orig_complete(bucket_name, key, body, query_params, headers)
+        finally:
+            tls.tags = None
+
+    def record(bucket_name, key, prior_obj, obj, data):
+        version_id = orig_record(bucket_name, key, prior_obj, obj, data)
+        tags = getattr(tls, "tags", None)
+        if tags is not None:
+            s3._object_tags[(bucket_name, key, obj.get("version_id", version_id))] = dict(tags)
+        return version_id
+
+    s3._create_multipart_upload = create
+    s3._complete_multipart_upload = complete
+    s3._record_object_version = record
+
+
 # ---------------------------------------------------------------------------
 
 def main() -> None:
@@ -310,6 +354,7 @@ def main() -> None:
 
     install_iot_streams()
     install_s3_version_id()
+    install_s3_multipart_tagging()
 
     endpoint = f"http://127.0.0.1:{port}"
 

@@ -117,6 +117,25 @@ def s3_eventbridge(ep):
         obj = evt["detail"]["object"]
         ok &= check("detail.object.version-id == PutObject VersionId", obj.get("version-id") == vid,
                     json.dumps(obj))
+    # Tags given to CreateMultipartUpload are on the completed version when its
+    # event arrives (the pipeline reads them on that event).
+    part = b"p" * (5 * 1024 * 1024)
+    mp = s3.create_multipart_upload(Bucket="fw-bucket", Key="uploads/big.bin", Tagging="ota%3Atargets=thing%2Fdev-1")
+    etags = [s3.upload_part(Bucket="fw-bucket", Key="uploads/big.bin", UploadId=mp["UploadId"], PartNumber=n,
+                            Body=part)["ETag"] for n in (1, 2)]
+    done = s3.complete_multipart_upload(
+        Bucket="fw-bucket", Key="uploads/big.bin", UploadId=mp["UploadId"],
+        MultipartUpload={"Parts": [{"PartNumber": n, "ETag": e} for n, e in zip((1, 2), etags)]})
+    tags = s3.get_object_tagging(Bucket="fw-bucket", Key="uploads/big.bin", VersionId=done["VersionId"])["TagSet"]
+    ok &= check("multipart upload carries CreateMultipartUpload's tags",
+                tags == [{"Key": "ota:targets", "Value": "thing/dev-1"}], json.dumps(tags))
+    msgs = []
+    deadline = time.time() + 10
+    while time.time() < deadline and not msgs:
+        msgs = sqs.receive_message(QueueUrl=q, WaitTimeSeconds=1, MaxNumberOfMessages=10).get("Messages", [])
+    obj = json.loads(msgs[0]["Body"])["detail"]["object"] if msgs else {}
+    ok &= check("multipart upload's event carries its version-id", obj.get("version-id") == done["VersionId"],
+                json.dumps(obj))
     return ok
 
 

@@ -221,25 +221,6 @@ def stack_outputs() -> dict:
 # ---------------------------------------------------------------- demo
 
 
-def follow(sfn, state_machine: str, key: str, version: str, timeout: float = 60.0) -> dict:
-    """Finds the execution started for this object version and waits for it."""
-    deadline = time.time() + timeout
-    seen = None
-    while time.time() < deadline:
-        for ex in sfn.list_executions(stateMachineArn=state_machine)["executions"]:
-            desc = sfn.describe_execution(executionArn=ex["executionArn"])
-            detail = json.loads(desc.get("input") or "{}").get("detail", {})
-            obj = detail.get("object", {})
-            if obj.get("key") == key and obj.get("version-id") == version:
-                if desc["status"] != "RUNNING":
-                    return desc
-                if seen != desc["executionArn"]:
-                    seen = desc["executionArn"]
-                    log(f"execution {seen.rsplit(':', 1)[-1]} running")
-        time.sleep(0.2)
-    sys.exit(f"local-aws: no finished execution for {key} version {version} within {timeout:.0f} s")
-
-
 def verify_signature(firmware: bytes, signature_b64: str) -> None:
     from cryptography import x509
     from cryptography.hazmat.primitives import hashes
@@ -249,41 +230,45 @@ def verify_signature(firmware: bytes, signature_b64: str) -> None:
     cert.public_key().verify(base64.b64decode(signature_b64), firmware, ec.ECDSA(hashes.SHA256()))
 
 
+def ota(*args: str, capture: bool = False) -> str:
+    """Runs the `ota` command (crates/ota-cli, built by scripts/build-host.sh)
+    against the emulator, as a user would against AWS."""
+    exe = ROOT / "target" / "debug" / "ota"
+    if not exe.exists():
+        sys.exit(f"local-aws: {exe} is missing; run scripts/build-host.sh")
+    env = dict(os.environ, AWS_ENDPOINT_URL=endpoint(), AWS_REGION=REGION, AWS_ACCESS_KEY_ID="test",
+               AWS_SECRET_ACCESS_KEY="test", AWS_EC2_METADATA_DISABLED="true")
+    env.pop("AWS_PROFILE", None)
+    log("$ ota " + " ".join(a if " " not in a else repr(a) for a in args))
+    done = subprocess.run([str(exe), *args], env=env, text=True,
+                          stdout=subprocess.PIPE if capture else None)
+    if done.returncode != 0:
+        sys.exit(f"local-aws: ota {args[0]} exited {done.returncode}")
+    return done.stdout or ""
+
+
 def demo(_args) -> None:
     outputs = json.loads((STATE / "stack-outputs.json").read_text())
-    bucket, machine = outputs["FirmwareBucketName"], outputs["StateMachineArn"]
-    s3, sfn, iot = client("s3"), client("stepfunctions"), client("iot")
+    bucket = outputs["FirmwareBucketName"]
+    iot = client("iot")
     firmware = os.urandom(256 * 1024)
+    demo_dir = STATE / "demo"
+    demo_dir.mkdir(parents=True, exist_ok=True)
+    path = demo_dir / "app-v1.4.bin"
+    path.write_bytes(firmware)
     key = f"{outputs['UploadPrefix']}app-v1.4.bin"
-    tags = {
-        "ota:targets": "thinggroup/Lab thing/dev-7",
-        "ota:start": "+2h",
-        "ota:end": "+3d",
-        "ota:end-behavior": "CANCEL",
-        "ota:windows": "MON-FRI@02:00/120 SAT@01:00/60",
-        "ota:retry": "FAILED:2 TIMED_OUT:3",
-        "ota:timeout": "30",
-    }
-    from urllib.parse import quote
-
-    tagging = "&".join(f"{quote(k, safe='')}={quote(v, safe='')}" for k, v in tags.items())
-    log(f"uploading s3://{bucket}/{key} ({len(firmware)} bytes) with tags:")
-    for k, v in tags.items():
-        log(f"    {k}={v}")
-    version = s3.put_object(Bucket=bucket, Key=key, Body=firmware, Tagging=tagging)["VersionId"]
-    log(f"uploaded version {version}; following the pipeline")
     started = time.time()
-    ex = follow(sfn, machine, key, version)
-    history = sfn.get_execution_history(executionArn=ex["executionArn"])["events"]
-    for e in history:
-        if e["type"] in ("TaskStateEntered", "WaitStateEntered", "ChoiceStateEntered"):
-            name = e.get("stateEnteredEventDetails", {}).get("name")
-            log(f"    step: {name}")
-    if ex["status"] != "SUCCEEDED":
-        sys.exit(f"local-aws: the execution {ex['status']}: {ex.get('error')}: {ex.get('cause')}")
-    state = json.loads(ex["output"])
-    job_id = state["job"]["jobId"]
-    log(f"job created in {time.time() - started:.2f} s after upload")
+    # The state machine, bucket, upload prefix and the stack's default signing
+    # profile come from the deployed pipeline; the flags are the tags.
+    ota("upload", str(path),
+        "--targets", "thinggroup/Lab thing/dev-7",
+        "--start", "+2h", "--end", "+3d", "--end-behavior", "CANCEL",
+        "--window", "MON-FRI@02:00/120", "--window", "SAT@01:00/60",
+        "--retry", "FAILED:2 TIMED_OUT:3", "--timeout", "30")
+    log(f"job created {time.time() - started:.2f} s after the upload started")
+    status = json.loads(ota("status", key, "--output", "json", capture=True))
+    job_id, version = status["jobId"], status["versionId"]
+    ota("list", "--limit", "5")
     job = iot.describe_job(jobId=job_id)["job"]
     document = json.loads(iot.get_job_document(jobId=job_id)["document"])
     print(f"\nIoT job id: {job_id}")

@@ -3,9 +3,11 @@
 #   1. every unit, property, handler (aws-smithy-mocks) and infrastructure test
 #      in the workspace;
 #   2. the local emulator's own check (local/emulator_check.py);
-#   3. the end-to-end suite (tests/e2e): builds the functions for this machine,
-#      starts the local AWS emulator on 127.0.0.1, prepares it, deploys the
-#      real template with the real SAM CLI and drives real uploads through it.
+#   3. the end-to-end suites (tests/e2e, crates/ota-cli/tests/cli_e2e.rs):
+#      builds the functions and the `ota` command for this machine, starts the
+#      local AWS emulator on 127.0.0.1, prepares it, deploys the real template
+#      with the real SAM CLI and drives real uploads through it, directly and
+#      with `ota`.
 # The emulator and every process it started are stopped at the end, also on
 # failure. Nothing talks to AWS or to any address but 127.0.0.1.
 #
@@ -37,4 +39,5 @@ trap '"$py" local/localaws.py down' EXIT
 "$py" local/localaws.py up
 "$py" local/localaws.py prepare
 "$py" local/localaws.py deploy
-cargo test --workspace --locked --test pipeline -- --ignored
+# tests/e2e (the pipeline) and crates/ota-cli (the `ota` command).
+cargo test --workspace --locked --test pipeline --test cli_e2e -- --ignored

@@ -3,6 +3,7 @@
 //! signed-object reader, the pipeline state and the error taxonomy. The
 //! Lambda functions and any local tool share it, so they agree on every rule.
 
+pub mod create_job;
 pub mod error;
 pub mod event;
 pub mod ids;

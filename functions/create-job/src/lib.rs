@@ -11,6 +11,7 @@ use aws_sdk_iot::types::{
     MaintenanceWindow, PresignedUrlConfig, RateIncreaseCriteria, RetryCriteria,
     RetryableFailureType, SchedulingConfig, Tag, TargetSelection, TimeoutConfig,
 };
+use ota_core::create_job::job_tags;
 use ota_core::job_document::{self, FileFacts};
 use ota_core::state::JobState;
 use ota_core::values::RateIncrease;
@@ -24,22 +25,10 @@ pub struct Deps {
     pub ota_role_arn: String,
 }
 
-/// Tag keys the job carries, so a user can find what made it.
-pub const TAG_SOURCE_BUCKET: &str = "ota:source-bucket";
-pub const TAG_SOURCE_KEY: &str = "ota:source-key";
-pub const TAG_SOURCE_VERSION: &str = "ota:source-version";
-pub const TAG_EXECUTION: &str = "ota:execution";
-
 fn build_err(
     what: &str,
 ) -> impl Fn(aws_smithy_types::error::operation::BuildError) -> OtaError + '_ {
     move |e| OtaError::Internal(format!("building {what}: {e}"))
-}
-
-/// IoT tag values are at most 256 characters; keep the end (the file name).
-fn tag_value(v: &str) -> String {
-    let n = v.chars().count();
-    v.chars().skip(n.saturating_sub(256)).collect()
 }
 
 /// Adds every configured field of the request to CreateJob.
@@ -176,16 +165,11 @@ pub async fn handle(mut state: PipelineState, deps: &Deps) -> Result<PipelineSta
     let (document, text) = job_document::build(req, &facts)?;
 
     let mut call = configure(deps.iot.create_job(), req, &deps.ota_role_arn)?.document(&text);
-    for (k, v) in [
-        (TAG_SOURCE_BUCKET, src.bucket.as_str()),
-        (TAG_SOURCE_KEY, src.key.as_str()),
-        (TAG_SOURCE_VERSION, src.version_id.as_str()),
-        (TAG_EXECUTION, state.execution_id.as_str()),
-    ] {
+    for (k, v) in job_tags(&src.bucket, &src.key, &src.version_id, &state.execution_id) {
         call = call.tags(
             Tag::builder()
                 .key(k)
-                .value(tag_value(v))
+                .value(v)
                 .build()
                 .map_err(build_err("Tag"))?,
         );

@@ -255,3 +255,111 @@ async fn create_job_without_make_stream_is_an_internal_error() {
         "InternalError"
     );
 }
+
+/// The SDK request, in CreateJob's JSON field names.
+fn sent_as_json(r: &aws_sdk_iot::operation::create_job::CreateJobInput) -> Value {
+    let mut v = json!({
+        "jobId": r.job_id(),
+        "targets": r.targets(),
+        "targetSelection": r.target_selection().map(|t| t.as_str()),
+        "description": r.description(),
+        "document": serde_json::from_str::<Value>(r.document().unwrap_or("null")).unwrap(),
+        "tags": r.tags().iter().map(|t| json!({"Key": t.key(), "Value": t.value()})).collect::<Vec<_>>(),
+    });
+    if let Some(t) = r.timeout_config() {
+        v["timeoutConfig"] =
+            json!({"inProgressTimeoutInMinutes": t.in_progress_timeout_in_minutes()});
+    }
+    if let Some(c) = r.job_executions_retry_config() {
+        v["jobExecutionsRetryConfig"] = json!({"criteriaList": c.criteria_list().iter()
+            .map(|c| json!({"failureType": c.failure_type().as_str(), "numberOfRetries": c.number_of_retries()}))
+            .collect::<Vec<_>>()});
+    }
+    if let Some(s) = r.scheduling_config() {
+        v["schedulingConfig"] = json!({
+            "startTime": s.start_time(), "endTime": s.end_time(),
+            "endBehavior": s.end_behavior().map(|e| e.as_str()),
+            "maintenanceWindows": s.maintenance_windows().iter()
+                .map(|w| json!({"startTime": w.start_time(), "durationInMinutes": w.duration_in_minutes()}))
+                .collect::<Vec<_>>(),
+        });
+    }
+    if let Some(a) = r.abort_config() {
+        v["abortConfig"] = json!({"criteriaList": a.criteria_list().iter().map(|c| json!({
+            "failureType": c.failure_type().as_str(), "action": c.action().as_str(),
+            "thresholdPercentage": c.threshold_percentage(),
+            "minNumberOfExecutedThings": c.min_number_of_executed_things(),
+        })).collect::<Vec<_>>()});
+    }
+    if let Some(ro) = r.job_executions_rollout_config() {
+        v["jobExecutionsRolloutConfig"] = json!({"maximumPerMinute": ro.maximum_per_minute()});
+        if let Some(e) = ro.exponential_rate() {
+            let c = e.rate_increase_criteria().unwrap();
+            let criteria = match (
+                c.number_of_notified_things(),
+                c.number_of_succeeded_things(),
+            ) {
+                (Some(n), _) => json!({"numberOfNotifiedThings": n}),
+                (_, n) => json!({"numberOfSucceededThings": n}),
+            };
+            v["jobExecutionsRolloutConfig"]["exponentialRate"] = json!({
+                "baseRatePerMinute": e.base_rate_per_minute(),
+                "incrementFactor": e.increment_factor(),
+                "rateIncreaseCriteria": criteria,
+            });
+        }
+    }
+    if let Some(p) = r.presigned_url_config() {
+        v["presignedUrlConfig"] =
+            json!({"roleArn": p.role_arn(), "expiresInSec": p.expires_in_sec()});
+    }
+    if !r.destination_package_versions().is_empty() {
+        v["destinationPackageVersions"] = json!(r.destination_package_versions());
+    }
+    v
+}
+
+/// `ota validate` prints ota_core::create_job::request_json: it must be
+/// exactly what create-job sends, for every configured field.
+#[tokio::test]
+async fn the_cli_preview_is_the_request_create_job_sends() {
+    let mut s = state();
+    s.request.protocols = vec![
+        ota_core::values::Protocol::Mqtt,
+        ota_core::values::Protocol::Http,
+    ];
+    s.request.presigned_expiry_seconds = Some(600);
+    s.request.rollout =
+        Some(ota_core::tags::parse_rollout("max:100 base:10 factor:2.5 notified:20").unwrap());
+    s.request.abort = vec![ota_core::values::parse_abort_criterion("TIMED_OUT:12.5:10").unwrap()];
+    let seen = Arc::new(Mutex::new(None));
+    let seen_in = seen.clone();
+    let create = mock!(aws_sdk_iot::Client::create_job)
+        .match_requests(move |r| {
+            *seen_in.lock().unwrap() = Some(r.clone());
+            true
+        })
+        .then_output(|| CreateJobOutput::builder().build());
+    let d = deps(&[&create]);
+    let done = handle(s.clone(), &d).await.unwrap();
+    let sent = sent_as_json(&seen.lock().unwrap().take().unwrap());
+
+    let src = &s.source;
+    let tags =
+        ota_core::create_job::job_tags(&src.bucket, &src.key, &src.version_id, &s.execution_id);
+    let preview = ota_core::create_job::request_json(&s.request, &sent["document"], ROLE, &tags);
+    assert_eq!(sent, preview);
+    assert!(done.job.is_some());
+    // Every optional block is present, so none is compared by absence only.
+    for k in [
+        "timeoutConfig",
+        "jobExecutionsRetryConfig",
+        "schedulingConfig",
+        "abortConfig",
+        "jobExecutionsRolloutConfig",
+        "presignedUrlConfig",
+        "destinationPackageVersions",
+    ] {
+        assert!(preview.get(k).is_some(), "{k}");
+    }
+}

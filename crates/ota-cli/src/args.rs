@@ -1,0 +1,346 @@
+//! The command line. Every request flag is one `ota:` tag: the flags are
+//! turned into tags and parsed by the same ota-core code the pipeline runs, so
+//! `ota validate` and the pipeline can never disagree.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+const EXAMPLES: &str = "\
+Examples:
+  ota validate --targets 'thinggroup/Lab thing/dev-7' --profile OtaProfile --start +2h
+  ota upload app-v1.4.bin --bucket my-firmware-bucket --targets thinggroup/Lab \\
+      --profile OtaProfile --window MON-FRI@02:00/120 --retry 'FAILED:2 TIMED_OUT:3'
+  ota status firmware/app-v1.4.bin --bucket my-firmware-bucket
+  ota status AFR_OTA-app-v1_4-8e41d07f2c6a
+  ota list --output json
+  ota tags --targets thinggroup/Lab --profile OtaProfile
+
+Exit codes: 0 success; 1 AWS or I/O error, or gave up waiting; 2 invalid input
+(nothing was uploaded); 3 the pipeline failed (the reason is printed).
+
+AWS credentials and region come from the usual places (environment, profile,
+SSO, instance role). --endpoint-url or AWS_ENDPOINT_URL points every call at
+another endpoint, e.g. the local emulator.";
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "ota",
+    version,
+    about = "Upload firmware to the OTA pipeline and follow it to its AWS IoT job.",
+    after_help = EXAMPLES
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Output {
+    /// Readable text.
+    Human,
+    /// One JSON document on stdout, for scripts.
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// Send every AWS call here instead of the regional endpoint (e.g. the
+    /// local emulator, http://127.0.0.1:4566).
+    #[arg(long, global = true, env = "AWS_ENDPOINT_URL", value_name = "URL")]
+    pub endpoint_url: Option<String>,
+    /// AWS region (default: from the environment or the AWS profile).
+    #[arg(long, global = true, value_name = "REGION")]
+    pub region: Option<String>,
+    /// Output format.
+    #[arg(long, global = true, value_enum, default_value = "human")]
+    pub output: Output,
+    /// The pipeline's state machine (stack output StateMachineArn). Found by
+    /// name when there is exactly one OtaUpdateStateMachine in the region.
+    #[arg(long, global = true, env = "OTA_STATE_MACHINE_ARN", value_name = "ARN")]
+    pub state_machine: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Check flags (and a manifest) with the pipeline's own rules; print the
+    /// CreateJob request the pipeline would send, or every problem.
+    Validate(ValidateArgs),
+    /// Validate, upload with the tags, and follow the pipeline to the job.
+    Upload(UploadArgs),
+    /// Where an upload or a job is: execution, signing, stream, job, failure.
+    Status(StatusArgs),
+    /// The updates this pipeline created, newest first.
+    List(ListArgs),
+    /// Print the tags (and S3's URL-encoded tagging string) for the flags, for
+    /// uploading with other tools.
+    Tags(TagsArgs),
+}
+
+/// One flag per `ota:` tag; lists may be given once space-separated or by
+/// repeating the flag.
+#[derive(Debug, Clone, Default, Args)]
+pub struct RequestFlags {
+    /// ota:targets: `thinggroup/NAME` or `thing/NAME`, space-separated or repeated.
+    #[arg(
+        long = "targets",
+        value_name = "TARGETS",
+        help_heading = "Request (one flag per ota: tag)"
+    )]
+    pub targets: Vec<String>,
+    /// ota:selection: SNAPSHOT or CONTINUOUS.
+    #[arg(
+        long,
+        value_name = "SELECTION",
+        help_heading = "Request (one flag per ota: tag)"
+    )]
+    pub selection: Option<String>,
+    /// ota:description: the job description.
+    #[arg(
+        long,
+        value_name = "TEXT",
+        help_heading = "Request (one flag per ota: tag)"
+    )]
+    pub description: Option<String>,
+    /// ota:protocols: MQTT, HTTP or both.
+    #[arg(
+        long,
+        value_name = "PROTOCOLS",
+        help_heading = "Request (one flag per ota: tag)"
+    )]
+    pub protocols: Vec<String>,
+    /// ota:file-path: where the device writes the image.
+    #[arg(
+        long,
+        value_name = "PATH",
+        help_heading = "Request (one flag per ota: tag)"
+    )]
+    pub file_path: Option<String>,
+    /// ota:file-type: a number 0-255 the device may use.
+    #[arg(
+        long,
+        value_name = "N",
+        help_heading = "Request (one flag per ota: tag)"
+    )]
+    pub file_type: Option<String>,
+    /// ota:profile: the AWS Signer signing profile.
+    #[arg(
+        long,
+        value_name = "NAME",
+        help_heading = "Request (one flag per ota: tag)"
+    )]
+    pub profile: Option<String>,
+    /// ota:signature: a base64 signature, for pre-signed firmware.
+    #[arg(
+        long,
+        value_name = "BASE64",
+        help_heading = "Request (one flag per ota: tag)"
+    )]
+    pub signature: Option<String>,
+    /// ota:signature-algorithm, for pre-signed firmware (e.g. SHA256withECDSA).
+    #[arg(
+        long,
+        value_name = "ALG",
+        help_heading = "Request (one flag per ota: tag)"
+    )]
+    pub signature_algorithm: Option<String>,
+    /// ota:certfile: the certificate path on the device, for pre-signed firmware.
+    #[arg(
+        long,
+        value_name = "PATH",
+        help_heading = "Request (one flag per ota: tag)"
+    )]
+    pub certfile: Option<String>,
+    /// ota:timeout: in-progress timeout in minutes.
+    #[arg(
+        long,
+        value_name = "MINUTES",
+        help_heading = "Request (one flag per ota: tag)"
+    )]
+    pub timeout: Option<String>,
+    /// ota:retry: `FAILED:N`, `TIMED_OUT:N` or `ALL:N`.
+    #[arg(
+        long,
+        value_name = "RETRY",
+        help_heading = "Request (one flag per ota: tag)"
+    )]
+    pub retry: Vec<String>,
+    /// ota:start: `+2h`, `+30m`, `+1d` or `2026-12-01T02:00` (UTC).
+    #[arg(
+        long,
+        value_name = "TIME",
+        help_heading = "Request (one flag per ota: tag)"
+    )]
+    pub start: Option<String>,
+    /// ota:end: as --start.
+    #[arg(
+        long,
+        value_name = "TIME",
+        help_heading = "Request (one flag per ota: tag)"
+    )]
+    pub end: Option<String>,
+    /// ota:end-behavior: STOP_ROLLOUT, CANCEL or FORCE_CANCEL.
+    #[arg(
+        long,
+        value_name = "BEHAVIOR",
+        help_heading = "Request (one flag per ota: tag)"
+    )]
+    pub end_behavior: Option<String>,
+    /// ota:windows: `DAYS@HH:MM/MINUTES`, e.g. MON-FRI@02:00/120; repeatable.
+    #[arg(
+        long = "window",
+        value_name = "WINDOW",
+        help_heading = "Request (one flag per ota: tag)"
+    )]
+    pub windows: Vec<String>,
+    /// ota:abort: `FAILURE_TYPE:PERCENT:MIN_THINGS`, e.g. FAILED:10:20.
+    #[arg(
+        long,
+        value_name = "ABORT",
+        help_heading = "Request (one flag per ota: tag)"
+    )]
+    pub abort: Vec<String>,
+    /// ota:rollout: e.g. `max:100 base:10 factor:2 succeeded:20`.
+    #[arg(
+        long,
+        value_name = "ROLLOUT",
+        help_heading = "Request (one flag per ota: tag)"
+    )]
+    pub rollout: Option<String>,
+    /// ota:presigned-expiry: presigned URL lifetime in seconds (HTTP).
+    #[arg(
+        long,
+        value_name = "SECONDS",
+        help_heading = "Request (one flag per ota: tag)"
+    )]
+    pub presigned_expiry: Option<String>,
+    /// ota:packages: `PACKAGE@VERSION`, repeatable.
+    #[arg(
+        long = "package",
+        value_name = "PACKAGE@VERSION",
+        help_heading = "Request (one flag per ota: tag)"
+    )]
+    pub packages: Vec<String>,
+    /// ota:job-id: the job id (default: derived from bucket, key and version).
+    #[arg(
+        long,
+        value_name = "ID",
+        help_heading = "Request (one flag per ota: tag)"
+    )]
+    pub job_id: Option<String>,
+    /// ota:manifest: the key of a JSON manifest in the bucket (for what tags
+    /// cannot say: raw cron windows, long lists).
+    #[arg(
+        long,
+        value_name = "KEY",
+        help_heading = "Request (one flag per ota: tag)"
+    )]
+    pub manifest: Option<String>,
+    /// Any other tag, `KEY=VALUE`; repeatable. Tags without the `ota:` prefix
+    /// are yours and travel with the object.
+    #[arg(
+        long = "tag",
+        value_name = "KEY=VALUE",
+        help_heading = "Request (one flag per ota: tag)"
+    )]
+    pub extra_tags: Vec<String>,
+}
+
+/// The stack's defaults, for requests that rely on them. `upload` (and
+/// `validate --state-machine`) read them from the deployed pipeline; these
+/// flags override what it says.
+#[derive(Debug, Clone, Default, Args)]
+pub struct StackDefaults {
+    /// Stack parameter DefaultSigningProfile.
+    #[arg(
+        long,
+        env = "OTA_DEFAULT_SIGNING_PROFILE",
+        value_name = "NAME",
+        help_heading = "Stack defaults"
+    )]
+    pub default_signing_profile: Option<String>,
+    /// Stack parameter DefaultTargets.
+    #[arg(
+        long,
+        env = "OTA_DEFAULT_TARGETS",
+        value_name = "TARGETS",
+        help_heading = "Stack defaults"
+    )]
+    pub default_targets: Option<String>,
+    /// Stack parameter DefaultProtocols.
+    #[arg(
+        long,
+        env = "OTA_DEFAULT_PROTOCOLS",
+        value_name = "PROTOCOLS",
+        help_heading = "Stack defaults"
+    )]
+    pub default_protocols: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ValidateArgs {
+    /// The firmware file (its name and size go into the preview).
+    pub file: Option<PathBuf>,
+    /// The bucket; with --manifest, the manifest is read from it.
+    #[arg(long, value_name = "BUCKET")]
+    pub bucket: Option<String>,
+    /// The object key (default: firmware/ + the file name).
+    #[arg(long, value_name = "KEY")]
+    pub key: Option<String>,
+    /// Check this local manifest file (as if uploaded and named by --manifest).
+    #[arg(long, value_name = "PATH")]
+    pub manifest_file: Option<PathBuf>,
+    #[command(flatten)]
+    pub request: RequestFlags,
+    #[command(flatten)]
+    pub defaults: StackDefaults,
+}
+
+#[derive(Debug, Args)]
+pub struct UploadArgs {
+    /// The firmware file.
+    pub file: PathBuf,
+    /// The firmware bucket (default: the deployed pipeline's, stack output
+    /// FirmwareBucketName).
+    #[arg(long, env = "OTA_BUCKET", value_name = "BUCKET")]
+    pub bucket: Option<String>,
+    /// The object key (default: the pipeline's UploadPrefix + the file name).
+    #[arg(long, value_name = "KEY")]
+    pub key: Option<String>,
+    /// Return after the upload instead of following the pipeline.
+    #[arg(long)]
+    pub no_wait: bool,
+    /// Give up following after this many seconds (the upload stays).
+    #[arg(long, default_value_t = 1200, value_name = "SECONDS")]
+    pub wait_timeout: u64,
+    #[command(flatten)]
+    pub request: RequestFlags,
+    #[command(flatten)]
+    pub defaults: StackDefaults,
+}
+
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    /// An object key under the upload prefix, or a job id.
+    pub what: String,
+    /// The firmware bucket, to look up a key (default: the pipeline's).
+    #[arg(long, env = "OTA_BUCKET", value_name = "BUCKET")]
+    pub bucket: Option<String>,
+    /// The object version (default: the key's current version).
+    #[arg(long, value_name = "VERSION_ID")]
+    pub version_id: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    /// At most this many updates.
+    #[arg(long, default_value_t = 50, value_name = "N")]
+    pub limit: usize,
+}
+
+#[derive(Debug, Args)]
+pub struct TagsArgs {
+    #[command(flatten)]
+    pub request: RequestFlags,
+}

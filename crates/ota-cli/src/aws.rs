@@ -1,0 +1,312 @@
+//! Clients, and finding the pipeline's executions and jobs.
+
+use crate::args::{GlobalArgs, StackDefaults};
+use crate::error::{aws, CliError};
+use aws_sdk_sfn::types::{ExecutionStatus, HistoryEvent};
+use ota_core::PipelineState;
+use serde_json::Value;
+
+/// The tags template.yaml puts on the state machine, and the stack
+/// parameter (or resource) each one carries; the infrastructure tests hold
+/// the template to this list.
+pub const PIPELINE_TAGS: &[(&str, &str)] = &[
+    (TAG_FIRMWARE_BUCKET, "FirmwareBucket"),
+    (TAG_UPLOAD_PREFIX, "UploadPrefix"),
+    (TAG_DEFAULT_SIGNING_PROFILE, "DefaultSigningProfile"),
+    (TAG_DEFAULT_TARGETS, "DefaultTargets"),
+    (TAG_DEFAULT_PROTOCOLS, "DefaultProtocols"),
+];
+pub const TAG_FIRMWARE_BUCKET: &str = "ota:firmware-bucket";
+pub const TAG_UPLOAD_PREFIX: &str = "ota:upload-prefix";
+pub const TAG_DEFAULT_SIGNING_PROFILE: &str = "ota:default-signing-profile";
+pub const TAG_DEFAULT_TARGETS: &str = "ota:default-targets";
+pub const TAG_DEFAULT_PROTOCOLS: &str = "ota:default-protocols";
+
+/// The clients one command needs, from one shared config.
+pub struct Clients {
+    pub region: String,
+    pub s3: aws_sdk_s3::Client,
+    pub sfn: aws_sdk_sfn::Client,
+    pub iot: aws_sdk_iot::Client,
+}
+
+impl Clients {
+    /// Standard credential and region resolution; `--endpoint-url` (or
+    /// AWS_ENDPOINT_URL, which aws-config also reads) for every service.
+    pub async fn new(g: &GlobalArgs) -> Result<Clients, CliError> {
+        let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
+        if let Some(r) = &g.region {
+            loader = loader.region(aws_config::Region::new(r.clone()));
+        }
+        if let Some(e) = &g.endpoint_url {
+            loader = loader.endpoint_url(e);
+        }
+        let config = loader.load().await;
+        let region = config.region().map(|r| r.to_string()).ok_or_else(|| {
+            CliError::Usage(
+                "no AWS region: pass --region or set AWS_REGION (or a region in your AWS profile)"
+                    .into(),
+            )
+        })?;
+        // A custom endpoint (an emulator, a proxy) seldom serves
+        // virtual-hosted bucket names; path style works on every S3.
+        let s3 = aws_sdk_s3::Client::from_conf(
+            aws_sdk_s3::config::Builder::from(&config)
+                .force_path_style(g.endpoint_url.is_some())
+                .build(),
+        );
+        Ok(Clients {
+            region,
+            s3,
+            sfn: aws_sdk_sfn::Client::new(&config),
+            iot: aws_sdk_iot::Client::new(&config),
+        })
+    }
+
+    /// The pipeline's state machine: `--state-machine`, or the only state
+    /// machine whose name contains OtaUpdateStateMachine (CloudFormation
+    /// names it after the template's logical id, with the stack name and a
+    /// random suffix around it).
+    pub async fn state_machine(&self, g: &GlobalArgs) -> Result<String, CliError> {
+        if let Some(arn) = &g.state_machine {
+            return Ok(arn.clone());
+        }
+        let machines: Vec<_> = self
+            .sfn
+            .list_state_machines()
+            .into_paginator()
+            .items()
+            .send()
+            .collect::<Result<Vec<_>, _>>()
+            .await
+            .map_err(aws("ListStateMachines"))?;
+        let ours: Vec<String> = machines
+            .iter()
+            .filter(|m| m.name().contains("OtaUpdateStateMachine"))
+            .map(|m| m.state_machine_arn().to_string())
+            .collect();
+        match ours.as_slice() {
+            [one] => Ok(one.clone()),
+            [] => Err(CliError::NotFound(format!(
+                "no OTA pipeline state machine in {}: deploy the stack, or pass --state-machine (stack output StateMachineArn)",
+                self.region
+            ))),
+            many => Err(CliError::Usage(format!(
+                "{} OTA pipeline state machines in {}: pass --state-machine (stack output StateMachineArn) to pick one",
+                many.len(),
+                self.region
+            ))),
+        }
+    }
+
+    /// The deployed pipeline: its state machine and what the template tags it
+    /// with (bucket, upload prefix, stack defaults).
+    pub async fn pipeline(&self, g: &GlobalArgs) -> Result<Pipeline, CliError> {
+        let state_machine = self.state_machine(g).await?;
+        let out = self
+            .sfn
+            .list_tags_for_resource()
+            .resource_arn(&state_machine)
+            .send()
+            .await
+            .map_err(aws("ListTagsForResource"))?;
+        let tag = |k: &str| {
+            out.tags()
+                .iter()
+                .find(|t| t.key() == Some(k))
+                .and_then(|t| t.value())
+                .filter(|v| !v.is_empty())
+                .map(str::to_string)
+        };
+        Ok(Pipeline {
+            bucket: tag(TAG_FIRMWARE_BUCKET),
+            upload_prefix: tag(TAG_UPLOAD_PREFIX),
+            defaults: StackDefaults {
+                default_signing_profile: tag(TAG_DEFAULT_SIGNING_PROFILE),
+                default_targets: tag(TAG_DEFAULT_TARGETS),
+                default_protocols: tag(TAG_DEFAULT_PROTOCOLS),
+            },
+            state_machine,
+        })
+    }
+
+    /// The newest execution whose upload event is (bucket, key[, version]),
+    /// looking at the newest `scan` executions, and its input.
+    pub async fn find_execution(
+        &self,
+        state_machine: &str,
+        bucket: &str,
+        key: &str,
+        version: Option<&str>,
+        scan: usize,
+        skip: &mut std::collections::HashSet<String>,
+    ) -> Result<Option<Execution>, CliError> {
+        let mut pages = self
+            .sfn
+            .list_executions()
+            .state_machine_arn(state_machine)
+            .into_paginator()
+            .send();
+        let mut seen = 0usize;
+        let mut found: Option<Execution> = None;
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(aws("ListExecutions"))?;
+            for item in page.executions() {
+                seen += 1;
+                let arn = item.execution_arn();
+                if skip.contains(arn) {
+                    continue;
+                }
+                let e = self.describe_execution(arn).await?;
+                let obj = &e.input["detail"]["object"];
+                let ours = e.input["detail"]["bucket"]["name"] == bucket
+                    && obj["key"] == key
+                    && version.is_none_or(|v| obj["version-id"] == v);
+                if !ours {
+                    // Not ours now, not ours later: never describe it again.
+                    skip.insert(arn.to_string());
+                    continue;
+                }
+                // Listing order is not guaranteed by every implementation:
+                // keep the newest match.
+                if found.as_ref().is_none_or(|f| e.start_date > f.start_date) {
+                    found = Some(e);
+                }
+            }
+            if seen >= scan {
+                break;
+            }
+        }
+        Ok(found)
+    }
+
+    pub async fn describe_execution(&self, arn: &str) -> Result<Execution, CliError> {
+        let d = self
+            .sfn
+            .describe_execution()
+            .execution_arn(arn)
+            .send()
+            .await
+            .map_err(aws("DescribeExecution"))?;
+        Ok(Execution {
+            arn: arn.to_string(),
+            status: d.status().clone(),
+            start_date: d.start_date().secs(),
+            stop_date: d.stop_date().map(|t| t.secs()),
+            input: d
+                .input()
+                .and_then(|i| serde_json::from_str(i).ok())
+                .unwrap_or(Value::Null),
+            output: d.output().and_then(|o| serde_json::from_str(o).ok()),
+            error: d.error().map(str::to_string),
+            cause: d.cause().map(str::to_string),
+        })
+    }
+
+    /// The state the execution is in now (the last state it entered), and
+    /// the newest pipeline state a step returned (what exists so far).
+    pub async fn progress(&self, arn: &str) -> Result<Progress, CliError> {
+        let mut pages = self
+            .sfn
+            .get_execution_history()
+            .execution_arn(arn)
+            .reverse_order(true)
+            .into_paginator()
+            .send();
+        let mut p = Progress::default();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(aws("GetExecutionHistory"))?;
+            for ev in page.events() {
+                if p.current_state.is_none() {
+                    p.current_state = entered(ev);
+                }
+                if p.latest.is_none() {
+                    p.latest = step_output(ev);
+                }
+                if p.current_state.is_some() && p.latest.is_some() {
+                    return Ok(p);
+                }
+            }
+        }
+        Ok(p)
+    }
+}
+
+/// A state the execution entered.
+fn entered(ev: &HistoryEvent) -> Option<String> {
+    ev.state_entered_event_details()
+        .map(|d| d.name().to_string())
+}
+
+/// The pipeline state a Lambda step returned, if this event is one.
+fn step_output(ev: &HistoryEvent) -> Option<PipelineState> {
+    let text = ev
+        .task_succeeded_event_details()
+        .and_then(|d| d.output())
+        .or_else(|| {
+            ev.lambda_function_succeeded_event_details()
+                .and_then(|d| d.output())
+        })?;
+    serde_json::from_str(text).ok()
+}
+
+/// The deployed pipeline, as its state machine's tags describe it.
+#[derive(Debug, Clone)]
+pub struct Pipeline {
+    pub state_machine: String,
+    pub bucket: Option<String>,
+    pub upload_prefix: Option<String>,
+    pub defaults: StackDefaults,
+}
+
+impl Pipeline {
+    /// `--bucket`, or the pipeline's.
+    pub fn bucket(&self, given: Option<&String>) -> Result<String, CliError> {
+        given
+            .cloned()
+            .or_else(|| self.bucket.clone())
+            .ok_or_else(|| {
+                CliError::Usage(format!(
+                "pass --bucket: the state machine {} does not say which bucket is the pipeline's",
+                self.state_machine
+            ))
+            })
+    }
+}
+
+#[derive(Debug, Default)]
+pub struct Progress {
+    pub current_state: Option<String>,
+    pub latest: Option<PipelineState>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Execution {
+    pub arn: String,
+    pub status: ExecutionStatus,
+    pub start_date: i64,
+    pub stop_date: Option<i64>,
+    /// The upload event that started it.
+    pub input: Value,
+    pub output: Option<Value>,
+    pub error: Option<String>,
+    pub cause: Option<String>,
+}
+
+impl Execution {
+    /// The final pipeline state of a successful run.
+    pub fn final_state(&self) -> Option<PipelineState> {
+        self.output
+            .clone()
+            .and_then(|o| serde_json::from_value(o).ok())
+    }
+
+    pub fn version_id(&self) -> Option<&str> {
+        self.input["detail"]["object"]["version-id"].as_str()
+    }
+}
+
+/// The IoT console page of a job.
+pub fn console_url(region: &str, job_id: &str) -> String {
+    format!("https://{region}.console.aws.amazon.com/iot/home?region={region}#/jobhub/jobdetails/{job_id}")
+}

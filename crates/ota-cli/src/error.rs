@@ -1,0 +1,84 @@
+//! What can go wrong, and the exit code each kind gives.
+
+use ota_core::error::Problems;
+
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    /// The request (flags, tags, manifest) breaks a rule; nothing was uploaded.
+    #[error("invalid request: {0}")]
+    Invalid(Problems),
+    /// A flag or file the command itself cannot use.
+    #[error("{0}")]
+    Usage(String),
+    #[error("{path}: {source}")]
+    Io {
+        path: String,
+        source: std::io::Error,
+    },
+    /// An AWS call failed (credentials, permissions, network, throttling that
+    /// outlasted the SDK's retries).
+    #[error("{operation}: {message}")]
+    Aws {
+        operation: &'static str,
+        message: String,
+    },
+    /// What the user asked about does not exist.
+    #[error("{0}")]
+    NotFound(String),
+    /// The pipeline ran and failed; `error` is the stable errorType.
+    #[error("the pipeline failed: {error}: {cause}")]
+    PipelineFailed { error: String, cause: String },
+    /// Gave up waiting; what was started keeps going.
+    #[error("{0}")]
+    GaveUp(String),
+}
+
+impl CliError {
+    /// 2: the input is wrong (as clap's own usage errors); 3: the pipeline
+    /// failed; 1: anything else.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            CliError::Invalid(_) | CliError::Usage(_) => 2,
+            CliError::PipelineFailed { .. } => 3,
+            _ => 1,
+        }
+    }
+
+    /// One readable line each, for stderr.
+    pub fn lines(&self) -> Vec<String> {
+        match self {
+            CliError::Invalid(p) => p
+                .iter()
+                .map(|q| format!("{}: {}", q.field, q.message))
+                .collect(),
+            other => vec![other.to_string().replace('\n', " ")],
+        }
+    }
+
+    /// A stable name for `--output json`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            CliError::Invalid(_) => "InvalidRequest",
+            CliError::Usage(_) => "Usage",
+            CliError::Io { .. } => "Io",
+            CliError::Aws { .. } => "Aws",
+            CliError::NotFound(_) => "NotFound",
+            CliError::PipelineFailed { .. } => "PipelineFailed",
+            CliError::GaveUp(_) => "GaveUp",
+        }
+    }
+}
+
+/// An SDK error as one line, with the service's code and message.
+pub fn aws<E, R>(operation: &'static str) -> impl Fn(aws_sdk_s3::error::SdkError<E, R>) -> CliError
+where
+    E: std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
+    move |e| CliError::Aws {
+        operation,
+        message: aws_smithy_types::error::display::DisplayErrorContext(&e)
+            .to_string()
+            .replace('\n', " "),
+    }
+}

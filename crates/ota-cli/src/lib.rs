@@ -1,0 +1,90 @@
+//! The `ota` command: validate a request with the pipeline's own rules,
+//! upload firmware with its tags and follow the pipeline to the IoT job, see
+//! where an upload is, list the updates the pipeline made, print tags.
+//!
+//! Output: human text by default, `--output json` for scripts (one JSON
+//! document on stdout). Errors go to stderr, one readable line each; the
+//! exit code says which kind (see [`error::CliError::exit_code`]).
+
+pub mod args;
+pub mod aws;
+pub mod error;
+pub mod list;
+pub mod request;
+pub mod status;
+pub mod upload;
+pub mod validate;
+
+use args::{Cli, Command, Output};
+use error::CliError;
+use serde_json::{json, Value};
+use std::process::ExitCode;
+
+/// Runs one command and prints its result; the process exit code.
+pub async fn run(cli: Cli) -> ExitCode {
+    let out = cli.global.output;
+    let result: Result<(Value, String), CliError> = match &cli.command {
+        Command::Validate(a) => validate::validate(&cli.global, a).await.map(|v| {
+            let text = pretty(&v["createJobRequest"]);
+            (v, text)
+        }),
+        Command::Tags(a) => validate::tags(a).map(|v| {
+            let mut text = String::new();
+            for t in v["tags"].as_array().into_iter().flatten() {
+                text.push_str(&format!(
+                    "{}={}\n",
+                    t["Key"].as_str().unwrap_or_default(),
+                    t["Value"].as_str().unwrap_or_default()
+                ));
+            }
+            text.push_str(&format!(
+                "\nfor S3 (--tagging / x-amz-tagging):\n{}\n",
+                v["tagging"].as_str().unwrap_or_default()
+            ));
+            (v, text)
+        }),
+        Command::Upload(a) => upload::run(&cli.global, a)
+            .await
+            .map(|r| (json!(r), r.human())),
+        Command::Status(a) => status::run(&cli.global, a)
+            .await
+            .map(|r| (json!(r), r.human())),
+        Command::List(a) => list::run(&cli.global, a)
+            .await
+            .map(|u| (json!(u), list::human(&u))),
+    };
+    match result {
+        Ok((value, text)) => {
+            match out {
+                Output::Json => println!("{}", pretty(&value)),
+                Output::Human => print!("{text}"),
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            for line in e.lines() {
+                eprintln!("ota: {line}");
+            }
+            if out == Output::Json {
+                let problems: Vec<Value> = match &e {
+                    CliError::Invalid(p) => p
+                        .iter()
+                        .map(|q| json!({"field": q.field, "message": q.message}))
+                        .collect(),
+                    _ => Vec::new(),
+                };
+                println!(
+                    "{}",
+                    pretty(
+                        &json!({"error": e.kind(), "message": e.to_string(), "problems": problems})
+                    )
+                );
+            }
+            ExitCode::from(e.exit_code())
+        }
+    }
+}
+
+fn pretty(v: &Value) -> String {
+    serde_json::to_string_pretty(v).unwrap_or_else(|_| v.to_string()) + "\n"
+}

@@ -1,0 +1,246 @@
+//! Flags -> tags -> the pipeline's own parser and validator (ota-core), and
+//! the CreateJob preview `ota validate` prints.
+
+use crate::args::{RequestFlags, StackDefaults};
+use crate::error::CliError;
+use ota_core::error::Problems;
+use ota_core::job_document::{self, FileFacts};
+use ota_core::request::{parse_defaults, validate};
+use ota_core::{OtaRequest, RequestContext, RequestSpec, Signing};
+use serde_json::Value;
+use time::OffsetDateTime;
+
+/// The tags the flags stand for, in flag order; `ota:` tags first, then the
+/// user's own `--tag`s. A malformed `--tag` is a problem, not a panic.
+pub fn tags_from_flags(f: &RequestFlags) -> (Vec<(String, String)>, Problems) {
+    let mut tags: Vec<(String, String)> = Vec::new();
+    let mut problems = Problems::default();
+    let mut one = |key: &str, v: &Option<String>| {
+        if let Some(v) = v {
+            tags.push((key.to_string(), v.clone()));
+        }
+    };
+    one("ota:selection", &f.selection);
+    one("ota:description", &f.description);
+    one("ota:file-path", &f.file_path);
+    one("ota:file-type", &f.file_type);
+    one("ota:profile", &f.profile);
+    one("ota:signature", &f.signature);
+    one("ota:signature-algorithm", &f.signature_algorithm);
+    one("ota:certfile", &f.certfile);
+    one("ota:timeout", &f.timeout);
+    one("ota:start", &f.start);
+    one("ota:end", &f.end);
+    one("ota:end-behavior", &f.end_behavior);
+    one("ota:rollout", &f.rollout);
+    one("ota:presigned-expiry", &f.presigned_expiry);
+    one("ota:job-id", &f.job_id);
+    one("ota:manifest", &f.manifest);
+    // Lists: the tag grammar separates items with spaces, so a repeated flag
+    // and one space-separated value mean the same.
+    for (key, values) in [
+        ("ota:targets", &f.targets),
+        ("ota:protocols", &f.protocols),
+        ("ota:retry", &f.retry),
+        ("ota:windows", &f.windows),
+        ("ota:abort", &f.abort),
+        ("ota:packages", &f.packages),
+    ] {
+        if !values.is_empty() {
+            tags.push((key.to_string(), values.join(" ")));
+        }
+    }
+    // In the order the README's tag table (and ota-core's FIELDS) lists them.
+    let rank = |k: &str| ota_core::spec::FIELDS.iter().position(|(_, t, _)| *t == k);
+    tags.sort_by_key(|(k, _)| rank(k));
+    for t in &f.extra_tags {
+        match t.split_once('=') {
+            Some((k, _)) if tags.iter().any(|(have, _)| have == k) => problems.push(
+                k,
+                format!("given twice (by its flag and by --tag {t}); give it once"),
+            ),
+            Some((k, v)) => tags.push((k.to_string(), v.to_string())),
+            None => problems.push(
+                "--tag",
+                format!("'{t}' is not KEY=VALUE; write e.g. --tag team=firmware"),
+            ),
+        }
+    }
+    (tags, problems)
+}
+
+/// The defaults to validate with: each flag (or its environment variable)
+/// over what the deployed pipeline says.
+pub fn merge_defaults(flags: &StackDefaults, pipeline: Option<&StackDefaults>) -> StackDefaults {
+    let or =
+        |a: &Option<String>, b: Option<&Option<String>>| a.clone().or_else(|| b.cloned().flatten());
+    StackDefaults {
+        default_signing_profile: or(
+            &flags.default_signing_profile,
+            pipeline.map(|p| &p.default_signing_profile),
+        ),
+        default_targets: or(&flags.default_targets, pipeline.map(|p| &p.default_targets)),
+        default_protocols: or(
+            &flags.default_protocols,
+            pipeline.map(|p| &p.default_protocols),
+        ),
+    }
+}
+
+/// Where the request will be uploaded: what validation needs besides tags.
+pub struct Target<'a> {
+    pub bucket: &'a str,
+    pub key: &'a str,
+    /// Known only after the upload; a placeholder before it.
+    pub version_id: &'a str,
+    pub region: &'a str,
+}
+
+/// The account is not needed to validate; ARNs in the preview show this.
+pub const ACCOUNT_PLACEHOLDER: &str = "ACCOUNT_ID";
+
+/// Parses and validates exactly as start-signing does: stack defaults <
+/// manifest < tags, every problem at once.
+pub fn validate_request(
+    tags: &[(String, String)],
+    manifest: Option<(&[u8], &str)>,
+    defaults: &StackDefaults,
+    target: &Target<'_>,
+    mut problems: Problems,
+) -> Result<(OtaRequest, RequestSpec), CliError> {
+    let (tag_spec, p) = ota_core::tags::parse_tags(tags);
+    problems.extend(p);
+    let manifest_spec = match manifest {
+        Some((bytes, name)) => {
+            let (spec, p) = ota_core::manifest::parse_manifest(bytes, name);
+            problems.extend(p);
+            spec
+        }
+        None => RequestSpec::default(),
+    };
+    let (default_spec, p) = parse_defaults(
+        defaults.default_signing_profile.as_deref().unwrap_or(""),
+        defaults.default_targets.as_deref().unwrap_or(""),
+        // The stack parameter's own default.
+        defaults.default_protocols.as_deref().unwrap_or("MQTT"),
+    );
+    problems.extend(p);
+    let merged = tag_spec.or(manifest_spec).or(default_spec);
+    let ctx = RequestContext {
+        partition: ota_core::event::partition_of(target.region).to_string(),
+        region: target.region.to_string(),
+        account: ACCOUNT_PLACEHOLDER.to_string(),
+        bucket: target.bucket.to_string(),
+        key: target.key.to_string(),
+        version_id: target.version_id.to_string(),
+        upload_time: OffsetDateTime::now_utc(),
+    };
+    match validate(&merged, &ctx) {
+        Ok(r) if problems.is_empty() => Ok((r, merged)),
+        Ok(_) => Err(CliError::Invalid(problems)),
+        Err(e) => {
+            // A value that failed to parse is already reported under its tag;
+            // don't report its absence again (as start-signing does).
+            for p in e.problems() {
+                if !problems.iter().any(|q| q.field == p.field) {
+                    problems.push(p.field.clone(), p.message.clone());
+                }
+            }
+            Err(CliError::Invalid(problems))
+        }
+    }
+}
+
+/// What the CreateJob request will look like. Values only the pipeline knows
+/// (the signature, the stream, the OTA role) are shown as `<...>`.
+pub fn preview(req: &OtaRequest, target: &Target<'_>, size: u64) -> Result<Value, CliError> {
+    let (signature, algorithm, certfile) = match &req.signing {
+        Signing::Profile { .. } => (
+            "<signature from AWS Signer>",
+            "SHA256withECDSA",
+            "<the profile's certname>",
+        ),
+        Signing::PreSigned {
+            signature,
+            signature_algorithm,
+            certfile,
+        } => (
+            signature.as_str(),
+            signature_algorithm.as_str(),
+            certfile.as_str(),
+        ),
+    };
+    let facts = FileFacts {
+        bucket: target.bucket,
+        key: target.key,
+        version_id: target.version_id,
+        region: target.region,
+        size,
+        signature,
+        signature_algorithm: algorithm,
+        certfile,
+        stream_id: Some("<stream created by make-stream>"),
+    };
+    let (document, _) =
+        job_document::build(req, &facts).map_err(|e| CliError::Invalid(problems_of(&e)))?;
+    let tags = ota_core::create_job::job_tags(
+        target.bucket,
+        target.key,
+        target.version_id,
+        "<execution ARN>",
+    );
+    Ok(ota_core::create_job::request_json(
+        req,
+        &document,
+        "<stack output OtaRoleArn>",
+        &tags,
+    ))
+}
+
+fn problems_of(e: &ota_core::OtaError) -> Problems {
+    let mut p = Problems::default();
+    if e.problems().is_empty() {
+        p.push("request", e.to_string());
+    } else {
+        for q in e.problems() {
+            p.push(q.field.clone(), q.message.clone());
+        }
+    }
+    p
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn repeated_and_space_separated_lists_are_the_same_tag() {
+        let a = RequestFlags {
+            targets: vec!["thinggroup/Lab".into(), "thing/dev-7".into()],
+            windows: vec!["MON@02:00/60".into(), "SAT+SUN@01:00/30".into()],
+            ..Default::default()
+        };
+        let b = RequestFlags {
+            targets: vec!["thinggroup/Lab thing/dev-7".into()],
+            windows: vec!["MON@02:00/60 SAT+SUN@01:00/30".into()],
+            ..Default::default()
+        };
+        assert_eq!(tags_from_flags(&a), tags_from_flags(&b));
+        let (tags, p) = tags_from_flags(&a);
+        assert!(p.is_empty());
+        assert!(tags.contains(&("ota:targets".into(), "thinggroup/Lab thing/dev-7".into())));
+    }
+
+    #[test]
+    fn a_tag_given_twice_or_malformed_is_a_problem() {
+        let f = RequestFlags {
+            profile: Some("P1".into()),
+            extra_tags: vec!["ota:profile=P2".into(), "novalue".into(), "team=fw".into()],
+            ..Default::default()
+        };
+        let (tags, p) = tags_from_flags(&f);
+        let fields: Vec<&str> = p.iter().map(|q| q.field.as_str()).collect();
+        assert_eq!(fields, ["ota:profile", "--tag"]);
+        assert!(tags.contains(&("team".into(), "fw".into())));
+    }
+}

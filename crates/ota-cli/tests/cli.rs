@@ -1,0 +1,223 @@
+//! The `ota` binary without AWS: validate, tags, exit codes, help. Every AWS
+//! address is unset or unreachable here; these commands make no AWS call.
+
+use serde_json::Value;
+use std::process::{Command, Output};
+
+fn ota(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_ota"))
+        .args(args)
+        .env_remove("AWS_ENDPOINT_URL")
+        .env_remove("OTA_STATE_MACHINE_ARN")
+        .env_remove("OTA_DEFAULT_SIGNING_PROFILE")
+        .env_remove("OTA_DEFAULT_TARGETS")
+        .env_remove("OTA_DEFAULT_PROTOCOLS")
+        .env("AWS_REGION", "eu-west-1")
+        .output()
+        .expect("run ota")
+}
+
+fn stdout_json(o: &Output) -> Value {
+    serde_json::from_slice(&o.stdout).unwrap_or_else(|e| {
+        panic!(
+            "stdout is not JSON ({e}): {}",
+            String::from_utf8_lossy(&o.stdout)
+        )
+    })
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+#[test]
+fn validate_prints_the_create_job_request() {
+    let o = ota(&[
+        "validate",
+        "--targets",
+        "thinggroup/Lab",
+        "--targets",
+        "thing/dev-7",
+        "--profile",
+        "OtaProfile",
+        "--retry",
+        "FAILED:2 TIMED_OUT:3",
+        "--window",
+        "MON-FRI@02:00/120",
+        "--window",
+        "SAT@01:00/60",
+        "--timeout",
+        "10",
+        "--protocols",
+        "MQTT HTTP",
+        "--presigned-expiry",
+        "600",
+        "--file-path",
+        "/ota/app.bin",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let r = stdout_json(&o);
+    assert_eq!(
+        r["targets"],
+        serde_json::json!([
+            "arn:aws:iot:eu-west-1:ACCOUNT_ID:thinggroup/Lab",
+            "arn:aws:iot:eu-west-1:ACCOUNT_ID:thing/dev-7"
+        ])
+    );
+    assert_eq!(r["timeoutConfig"]["inProgressTimeoutInMinutes"], 10);
+    assert_eq!(
+        r["jobExecutionsRetryConfig"]["criteriaList"][1]["failureType"],
+        "TIMED_OUT"
+    );
+    let windows = &r["schedulingConfig"]["maintenanceWindows"];
+    assert_eq!(windows[0]["startTime"], "cron(0 2 ? * MON-FRI *)");
+    assert_eq!(windows[1]["durationInMinutes"], 60);
+    assert_eq!(r["presignedUrlConfig"]["expiresInSec"], 600);
+    let file = &r["document"]["afr_ota"]["files"][0];
+    assert_eq!(file["filepath"], "/ota/app.bin");
+    assert_eq!(file["auth_scheme"], "aws.s3.presigned");
+    assert_eq!(
+        r["document"]["afr_ota"]["protocols"],
+        serde_json::json!(["MQTT", "HTTP"])
+    );
+}
+
+#[test]
+fn validate_reports_every_problem_one_line_each_with_exit_code_2() {
+    let o = ota(&[
+        "validate",
+        "--retry",
+        "FAILED:11",
+        "--start",
+        "+1m",
+        "--tag",
+        "ota:timeot=3",
+        "--targets",
+        "thinggroup/L,ab",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(o.stdout.is_empty(), "nothing on stdout in human mode");
+    let err = stderr(&o);
+    let lines: Vec<&str> = err.lines().collect();
+    for tag in [
+        "ota:retry",
+        "ota:start",
+        "ota:timeot",
+        "ota:targets",
+        "ota:profile",
+    ] {
+        assert!(
+            lines
+                .iter()
+                .any(|l| l.starts_with(&format!("ota: {tag}: "))),
+            "{tag} in {err}"
+        );
+    }
+    assert!(err.contains("0 to 10"), "says what is allowed: {err}");
+    assert!(lines.iter().all(|l| l.starts_with("ota: ")), "{err}");
+}
+
+#[test]
+fn json_errors_list_the_problems_on_stdout() {
+    let o = ota(&[
+        "validate",
+        "--output",
+        "json",
+        "--targets",
+        "thinggroup/Lab",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    let r = stdout_json(&o);
+    assert_eq!(r["error"], "InvalidRequest");
+    assert_eq!(r["problems"][0]["field"], "ota:profile");
+}
+
+#[test]
+fn stack_defaults_fill_what_the_flags_leave_out() {
+    let o = Command::new(env!("CARGO_BIN_EXE_ota"))
+        .args(["validate", "--default-targets", "thing/dev-1"])
+        .env_remove("AWS_ENDPOINT_URL")
+        .env_remove("OTA_STATE_MACHINE_ARN")
+        .env("OTA_DEFAULT_SIGNING_PROFILE", "FromStack")
+        .env("AWS_REGION", "us-east-1")
+        .output()
+        .expect("run ota");
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(
+        stdout_json(&o)["targets"][0],
+        "arn:aws:iot:us-east-1:ACCOUNT_ID:thing/dev-1"
+    );
+}
+
+#[test]
+fn tags_prints_the_tagging_string_s3_takes() {
+    let o = ota(&[
+        "tags",
+        "--output",
+        "json",
+        "--targets",
+        "thinggroup/Lab thing/dev-7",
+        "--profile",
+        "OtaProfile",
+        "--window",
+        "MON-FRI@02:00/120",
+        "--tag",
+        "team=fw",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let r = stdout_json(&o);
+    assert_eq!(
+        r["tagging"],
+        "ota%3Atargets=thinggroup%2FLab%20thing%2Fdev-7&ota%3Aprofile=OtaProfile&ota%3Awindows=MON-FRI%4002%3A00%2F120&team=fw"
+    );
+    assert_eq!(r["tags"][0]["Key"], "ota:targets");
+
+    let human = ota(&["tags", "--targets", "thinggroup/Lab"]);
+    let text = String::from_utf8_lossy(&human.stdout);
+    assert!(text.starts_with("ota:targets=thinggroup/Lab\n"), "{text}");
+    assert!(text.contains("ota%3Atargets=thinggroup%2FLab"), "{text}");
+}
+
+#[test]
+fn tags_refuses_what_s3_tags_cannot_carry() {
+    let o = ota(&["tags", "--description", "Release 1.4, with notes"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("ota:description: ',' is not allowed in S3 tags"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn usage_errors_exit_2_and_help_has_examples() {
+    let o = ota(&["validate", "--timeot", "3"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("--timeout"), "clap suggests the flag");
+    let help = ota(&["--help"]);
+    assert_eq!(help.status.code(), Some(0));
+    let text = String::from_utf8_lossy(&help.stdout);
+    assert!(
+        text.contains("Examples:") && text.contains("ota upload app-v1.4.bin"),
+        "{text}"
+    );
+    assert!(text.contains("Exit codes"), "{text}");
+}
+
+#[test]
+fn upload_of_a_missing_file_fails_before_any_aws_call() {
+    let o = ota(&[
+        "upload",
+        "/nonexistent/app.bin",
+        "--bucket",
+        "b",
+        "--targets",
+        "thing/x",
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).starts_with("ota: /nonexistent/app.bin: "),
+        "{}",
+        stderr(&o)
+    );
+}

@@ -1,0 +1,382 @@
+//! The `ota` binary against the real stack on the local emulator (started,
+//! prepared and deployed by scripts/test.sh): upload -> job with those
+//! settings, invalid flags -> nothing uploaded, status and list after a
+//! success and after a failed run, multipart uploads, output that is not a
+//! terminal. `#[ignore]`d like tests/e2e: scripts/test.sh runs them with
+//! `--ignored` once the stack is up; they are never counted without running.
+//!
+//! The binary finds the state machine, bucket and stack defaults itself (from
+//! the state machine's tags), as it would on AWS.
+
+use e2e::{firmware, Local};
+use serde_json::Value;
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+fn ota(l: &Local, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_ota"))
+        .args(args)
+        .env("AWS_ENDPOINT_URL", &l.endpoint)
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_ACCESS_KEY_ID", "test")
+        .env("AWS_SECRET_ACCESS_KEY", "test")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env_remove("AWS_PROFILE")
+        .env_remove("OTA_STATE_MACHINE_ARN")
+        .env_remove("OTA_BUCKET")
+        .env_remove("OTA_DEFAULT_SIGNING_PROFILE")
+        .env_remove("OTA_DEFAULT_TARGETS")
+        .env_remove("OTA_DEFAULT_PROTOCOLS")
+        .output()
+        .expect("run ota")
+}
+
+fn json_out(o: &Output) -> Value {
+    serde_json::from_slice(&o.stdout).unwrap_or_else(|e| {
+        panic!(
+            "stdout is not one JSON document ({e}): {}\nstderr: {}",
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        )
+    })
+}
+
+fn err(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// A firmware file on disk, named after the key's file name.
+fn file(key: &str, len: usize, seed: u8) -> PathBuf {
+    let dir = e2e::local_dir().join("cli-files");
+    std::fs::create_dir_all(&dir).expect("cli-files dir");
+    let path = dir.join(key.rsplit('/').next().expect("file name"));
+    std::fs::write(&path, firmware(len, seed)).expect("write firmware");
+    path
+}
+
+/// Output meant for a pipe has no terminal control: no carriage returns, no
+/// escape sequences, whole lines.
+fn assert_plain(text: &[u8]) {
+    assert!(
+        !text.iter().any(|b| *b == b'\r' || *b == 0x1b),
+        "terminal control in redirected output: {:?}",
+        String::from_utf8_lossy(text)
+    );
+    assert!(text.is_empty() || text.ends_with(b"\n"));
+}
+
+#[tokio::test]
+#[ignore = "needs the local emulator with the stack deployed: scripts/test.sh"]
+async fn upload_with_flags_becomes_a_job_with_those_settings() {
+    let l = Local::connect().await;
+    let key = l.unique_key("cli-flags");
+    let path = file(&key, 40_000, 1);
+    let o = ota(
+        &l,
+        &[
+            "upload",
+            path.to_str().expect("utf-8 path"),
+            "--key",
+            &key,
+            "--targets",
+            "thinggroup/Lab thing/dev-7",
+            "--retry",
+            "FAILED:2",
+            "--retry",
+            "TIMED_OUT:3",
+            "--window",
+            "MON-FRI@02:00/120",
+            "--start",
+            "+2h",
+            "--timeout",
+            "15",
+            "--file-path",
+            "/ota/app.bin",
+            "--tag",
+            "team=firmware",
+            "--output",
+            "json",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", err(&o));
+    assert_plain(&o.stdout);
+    assert_plain(&o.stderr);
+    let r = json_out(&o);
+    assert_eq!(r["executionStatus"], "SUCCEEDED");
+    assert_eq!(r["key"], key.as_str());
+    let job_id = r["jobId"].as_str().expect("jobId").to_string();
+    let version = r["versionId"].as_str().expect("versionId").to_string();
+    assert_eq!(job_id, ota_core::ids::job_id(&l.bucket, &key, &version));
+    assert!(r["consoleUrl"]
+        .as_str()
+        .is_some_and(|u| u.ends_with(&job_id)));
+
+    // The job IoT holds has the flags' settings.
+    let job = l
+        .iot
+        .describe_job()
+        .job_id(&job_id)
+        .send()
+        .await
+        .expect("DescribeJob");
+    let job = job.job().expect("job");
+    let retry: Vec<(String, i32)> = job
+        .job_executions_retry_config()
+        .expect("retry config")
+        .criteria_list()
+        .iter()
+        .map(|c| (c.failure_type().as_str().to_string(), c.number_of_retries()))
+        .collect();
+    assert_eq!(
+        retry,
+        [("FAILED".to_string(), 2), ("TIMED_OUT".to_string(), 3)]
+    );
+    assert_eq!(
+        job.timeout_config()
+            .and_then(|t| t.in_progress_timeout_in_minutes()),
+        Some(15)
+    );
+    let sched = job.scheduling_config().expect("scheduling config");
+    assert_eq!(
+        sched.maintenance_windows()[0].start_time(),
+        "cron(0 2 ? * MON-FRI *)"
+    );
+    assert!(sched.start_time().is_some());
+    let doc = l.job_document(&job_id).await;
+    assert_eq!(doc["afr_ota"]["files"][0]["filepath"], "/ota/app.bin");
+    assert_eq!(doc["afr_ota"]["files"][0]["filesize"], 40_000);
+    // The user's own tag travelled with the object, atomically with it.
+    let tags =
+        l.s3.get_object_tagging()
+            .bucket(&l.bucket)
+            .key(&key)
+            .version_id(&version)
+            .send()
+            .await
+            .expect("GetObjectTagging");
+    assert!(tags
+        .tag_set()
+        .iter()
+        .any(|t| t.key() == "team" && t.value() == "firmware"));
+}
+
+#[tokio::test]
+#[ignore = "needs the local emulator with the stack deployed: scripts/test.sh"]
+async fn invalid_flags_upload_nothing() {
+    let l = Local::connect().await;
+    let key = l.unique_key("cli-invalid");
+    let path = file(&key, 1000, 2);
+    let o = ota(
+        &l,
+        &[
+            "upload",
+            path.to_str().expect("utf-8 path"),
+            "--key",
+            &key,
+            "--targets",
+            "thinggroup/Lab",
+            "--retry",
+            "FAILED:11",
+            "--end-behavior",
+            "CANCEL",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", err(&o));
+    let e = err(&o);
+    assert!(e.contains("ota: ota:retry: "), "{e}");
+    assert!(e.contains("ota: ota:end-behavior: "), "{e}");
+    assert!(o.stdout.is_empty());
+    let head = l.s3.head_object().bucket(&l.bucket).key(&key).send().await;
+    assert!(
+        head.is_err(),
+        "nothing may be uploaded for an invalid request"
+    );
+    assert!(l.executions_for(&key, None).await.is_empty());
+}
+
+#[tokio::test]
+#[ignore = "needs the local emulator with the stack deployed: scripts/test.sh"]
+async fn status_and_list_after_a_success_and_a_failed_run() {
+    let l = Local::connect().await;
+    let good = l.unique_key("cli-good");
+    let bad = l.unique_key("cli-bad");
+    let good_path = file(&good, 2000, 3);
+    let bad_path = file(&bad, 2000, 4);
+
+    // Human output, not a terminal: readable lines, no progress drawing.
+    let ok = ota(
+        &l,
+        &[
+            "upload",
+            good_path.to_str().expect("path"),
+            "--key",
+            &good,
+            "--targets",
+            "thing/dev-1",
+        ],
+    );
+    assert_eq!(ok.status.code(), Some(0), "{}", err(&ok));
+    assert_plain(&ok.stdout);
+    assert_plain(&ok.stderr);
+    let text = String::from_utf8_lossy(&ok.stdout);
+    assert!(text.contains("execution  SUCCEEDED"), "{text}");
+    assert!(
+        text.lines()
+            .any(|line| line.starts_with("job        AFR_OTA-")),
+        "{text}"
+    );
+
+    // Valid for the CLI, refused by the pipeline (the profile does not
+    // exist): exit code 3 and the pipeline's reason.
+    let failed = ota(
+        &l,
+        &[
+            "upload",
+            bad_path.to_str().expect("path"),
+            "--key",
+            &bad,
+            "--targets",
+            "thing/dev-1",
+            "--profile",
+            "NoSuchProfile",
+        ],
+    );
+    assert_eq!(failed.status.code(), Some(3), "{}", err(&failed));
+    let e = err(&failed);
+    assert!(
+        e.contains("InvalidRequest") && e.contains("NoSuchProfile"),
+        "{e}"
+    );
+    assert!(
+        !e.contains("errorType"),
+        "the cause is the message, not Lambda's JSON: {e}"
+    );
+
+    let s = json_out(&ota(&l, &["status", &bad, "--output", "json"]));
+    assert_eq!(s["executionStatus"], "FAILED");
+    assert_eq!(s["error"], "InvalidRequest");
+    assert!(
+        s["cause"]
+            .as_str()
+            .is_some_and(|c| c.contains("NoSuchProfile")),
+        "{s}"
+    );
+    assert!(s["jobId"].is_null());
+
+    let s = json_out(&ota(&l, &["status", &good, "--output", "json"]));
+    assert_eq!(s["executionStatus"], "SUCCEEDED");
+    let job_id = s["jobId"].as_str().expect("jobId").to_string();
+    assert!(
+        s["signingJobId"].is_string() && s["streamId"].is_string(),
+        "{s}"
+    );
+    assert_eq!(s["jobStatus"], "IN_PROGRESS");
+
+    let by_job = json_out(&ota(&l, &["status", &job_id, "--output", "json"]));
+    assert_eq!(by_job["key"], good.as_str());
+    assert_eq!(by_job["executionArn"], s["executionArn"]);
+
+    let missing = ota(&l, &["status", "AFR_OTA-no-such-job"]);
+    assert_eq!(missing.status.code(), Some(1));
+    assert!(err(&missing).contains("no IoT job AFR_OTA-no-such-job"));
+
+    let list = json_out(&ota(&l, &["list", "--output", "json", "--limit", "1000"]));
+    let list = list.as_array().expect("a JSON array");
+    let mine: Vec<&Value> = list.iter().filter(|u| u["key"] == good.as_str()).collect();
+    assert_eq!(mine.len(), 1, "{list:?}");
+    assert_eq!(mine[0]["jobId"], job_id.as_str());
+    assert!(
+        list.iter().all(|u| u["key"] != bad.as_str()),
+        "a failed run made no job"
+    );
+    let created: Vec<&str> = list
+        .iter()
+        .filter_map(|u| u["createdAt"].as_str())
+        .collect();
+    assert!(
+        created.windows(2).all(|w| w[0] >= w[1]),
+        "newest first: {created:?}"
+    );
+}
+
+#[tokio::test]
+#[ignore = "needs the local emulator with the stack deployed: scripts/test.sh"]
+async fn large_firmware_goes_up_in_parts_with_its_tags() {
+    let l = Local::connect().await;
+    let key = l.unique_key("cli-multipart");
+    // Over the 16 MiB single-PutObject threshold, so in parts. That is also
+    // over the FreeRTOS signing platforms' limit, so the image is pre-signed.
+    let len = 17 * 1024 * 1024;
+    let path = file(&key, len, 5);
+    let o = ota(
+        &l,
+        &[
+            "upload",
+            path.to_str().expect("path"),
+            "--key",
+            &key,
+            "--targets",
+            "thing/dev-7",
+            "--signature",
+            "MEUCIQDkRJ1lbcw7xq2yPqDmo3jUxm8bTI9zNr8yFQjH3lG9OgIgKH2Jx0uY5nG1y8Zq3kz4JmPq7s8B0o1bC2dE3fG4hI0=",
+            "--signature-algorithm",
+            "SHA256withECDSA",
+            "--certfile",
+            "/certs/ota.pem",
+            "--output",
+            "json",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", err(&o));
+    let r = json_out(&o);
+    let doc = l.job_document(r["jobId"].as_str().expect("jobId")).await;
+    assert_eq!(doc["afr_ota"]["files"][0]["filesize"], len);
+    let stored =
+        l.s3.head_object()
+            .bucket(&l.bucket)
+            .key(&key)
+            .send()
+            .await
+            .expect("HeadObject");
+    assert_eq!(stored.content_length(), Some(len as i64));
+    let pending =
+        l.s3.list_multipart_uploads()
+            .bucket(&l.bucket)
+            .prefix(&key)
+            .send()
+            .await
+            .expect("ListMultipartUploads");
+    assert!(
+        pending.uploads().is_empty(),
+        "no unfinished parts left behind"
+    );
+}
+
+#[tokio::test]
+#[ignore = "needs the local emulator with the stack deployed: scripts/test.sh"]
+async fn no_wait_returns_after_the_upload() {
+    let l = Local::connect().await;
+    let key = l.unique_key("cli-no-wait");
+    let path = file(&key, 500, 6);
+    let o = ota(
+        &l,
+        &[
+            "upload",
+            path.to_str().expect("path"),
+            "--key",
+            &key,
+            "--targets",
+            "thing/dev-1",
+            "--no-wait",
+            "--output",
+            "json",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", err(&o));
+    let r = json_out(&o);
+    let version = r["versionId"].as_str().expect("versionId").to_string();
+    assert!(r["executionArn"].is_null(), "returned before following");
+    // The pipeline still runs for it.
+    let job = l.job_for(&key, &version).await;
+    assert!(job.starts_with("AFR_OTA-"));
+}
