@@ -107,7 +107,7 @@ fn progress_bar(size: u64) -> ProgressBar {
     bar
 }
 
-async fn put(
+pub async fn put(
     c: &Clients,
     bucket: &str,
     key: &str,

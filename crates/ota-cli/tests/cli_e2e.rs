@@ -380,3 +380,105 @@ async fn no_wait_returns_after_the_upload() {
     let job = l.job_for(&key, &version).await;
     assert!(job.starts_with("AFR_OTA-"));
 }
+
+#[tokio::test]
+#[ignore = "needs the local emulator with the stack deployed: scripts/test.sh"]
+async fn a_manifest_in_the_bucket_is_checked_before_the_upload_and_used() {
+    let l = Local::connect().await;
+    let key = l.unique_key("cli-manifest");
+    let manifest_key = format!("manifests/{}.json", key.rsplit('/').next().expect("name"));
+    let manifest = serde_json::json!({
+        "targets": ["thinggroup/Fleet"],
+        "description": "Release 1.4, with notes (commas allowed here)",
+        "schedulingConfig": {"maintenanceWindows": [{"startTime": "cron(0 3 ? * SUN *)", "durationInMinutes": 90}]},
+        "abortConfig": {"criteriaList": [{"failureType": "REJECTED", "action": "CANCEL", "thresholdPercentage": 12.5, "minNumberOfExecutedThings": 10}]}
+    });
+    l.s3.put_object()
+        .bucket(&l.bucket)
+        .key(&manifest_key)
+        .body(manifest.to_string().into_bytes().into())
+        .send()
+        .await
+        .expect("PutObject manifest");
+    let path = file(&key, 3000, 7);
+    let path = path.to_str().expect("path");
+
+    // A manifest that is not there: refused before anything is uploaded.
+    let missing = ota(
+        &l,
+        &[
+            "upload",
+            path,
+            "--key",
+            &key,
+            "--manifest",
+            "manifests/none.json",
+        ],
+    );
+    assert_eq!(missing.status.code(), Some(2), "{}", err(&missing));
+    assert!(
+        err(&missing).contains("ota: ota:manifest: "),
+        "{}",
+        err(&missing)
+    );
+    // A key outside the upload prefix would start nothing: refused too.
+    let outside = ota(
+        &l,
+        &[
+            "upload",
+            path,
+            "--key",
+            "elsewhere/app.bin",
+            "--targets",
+            "thing/dev-1",
+        ],
+    );
+    assert_eq!(outside.status.code(), Some(2), "{}", err(&outside));
+    assert!(err(&outside).contains("upload prefix"), "{}", err(&outside));
+    for k in [key.as_str(), "elsewhere/app.bin"] {
+        let head = l.s3.head_object().bucket(&l.bucket).key(k).send().await;
+        assert!(head.is_err(), "{k} must not be uploaded");
+    }
+
+    let o = ota(
+        &l,
+        &[
+            "upload",
+            path,
+            "--key",
+            &key,
+            "--manifest",
+            &manifest_key,
+            "--output",
+            "json",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", err(&o));
+    let job_id = json_out(&o)["jobId"].as_str().expect("jobId").to_string();
+    let job = l
+        .iot
+        .describe_job()
+        .job_id(&job_id)
+        .send()
+        .await
+        .expect("DescribeJob");
+    let job = job.job().expect("job");
+    assert_eq!(
+        job.description(),
+        Some("Release 1.4, with notes (commas allowed here)")
+    );
+    assert!(job.targets()[0].ends_with(":thinggroup/Fleet"));
+    let w = &job
+        .scheduling_config()
+        .expect("scheduling")
+        .maintenance_windows()[0];
+    assert_eq!(
+        (w.start_time(), w.duration_in_minutes()),
+        ("cron(0 3 ? * SUN *)", 90)
+    );
+    let a = &job.abort_config().expect("abort config").criteria_list()[0];
+    assert_eq!(
+        (a.threshold_percentage(), a.min_number_of_executed_things()),
+        (12.5, 10)
+    );
+}

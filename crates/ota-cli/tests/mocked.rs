@@ -1,0 +1,290 @@
+//! The `ota` command's AWS calls against aws-smithy-mocks clients, for what
+//! the emulator does not do: a part upload that fails (the multipart upload
+//! must be aborted, nothing left behind), throttling, several or no pipelines
+//! in a region, and which executions are looked at more than once.
+
+use aws_sdk_s3::operation::abort_multipart_upload::AbortMultipartUploadOutput;
+use aws_sdk_s3::operation::create_multipart_upload::CreateMultipartUploadOutput;
+use aws_sdk_sfn::operation::describe_execution::DescribeExecutionOutput;
+use aws_sdk_sfn::operation::list_executions::ListExecutionsOutput;
+use aws_sdk_sfn::operation::list_state_machines::ListStateMachinesOutput;
+use aws_sdk_sfn::types::{
+    ExecutionListItem, ExecutionStatus, StateMachineListItem, StateMachineType,
+};
+use aws_smithy_mocks::{mock, mock_client, Rule, RuleMode};
+use aws_smithy_types::DateTime;
+use ota_cli::args::{GlobalArgs, Output};
+use ota_cli::aws::Clients;
+use ota_cli::error::CliError;
+use ota_lambda::test_support::{json_error, xml_error};
+use std::collections::HashSet;
+use std::time::Duration;
+
+const MACHINE: &str =
+    "arn:aws:states:us-east-1:123456789012:stateMachine:ota-OtaUpdateStateMachine-AbC";
+
+fn retry() -> aws_sdk_s3::config::retry::RetryConfig {
+    // The SDK's standard retries, without waiting in tests.
+    aws_sdk_s3::config::retry::RetryConfig::standard()
+        .with_max_attempts(3)
+        .with_initial_backoff(Duration::from_millis(1))
+}
+
+fn clients(s3: &[&Rule], sfn: &[&Rule]) -> Clients {
+    Clients {
+        region: "us-east-1".into(),
+        s3: mock_client!(aws_sdk_s3, RuleMode::MatchAny, s3, |c| c
+            .retry_config(retry())),
+        sfn: mock_client!(aws_sdk_sfn, RuleMode::MatchAny, sfn, |c| c
+            .retry_config(retry())),
+        iot: mock_client!(aws_sdk_iot, RuleMode::MatchAny, &[]),
+    }
+}
+
+fn global() -> GlobalArgs {
+    GlobalArgs {
+        endpoint_url: None,
+        region: None,
+        output: Output::Human,
+        state_machine: None,
+    }
+}
+
+#[tokio::test]
+async fn a_failed_part_aborts_the_multipart_upload() {
+    let dir = std::env::temp_dir().join(format!("ota-cli-mocked-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("big.bin");
+    let size = ota_cli::upload::MULTIPART_THRESHOLD + 1;
+    std::fs::write(&file, vec![7u8; size as usize]).unwrap();
+
+    let create = mock!(aws_sdk_s3::Client::create_multipart_upload)
+        .match_requests(|r| r.tagging() == Some("ota%3Atargets=thing%2Fdev-1"))
+        .then_output(|| {
+            CreateMultipartUploadOutput::builder()
+                .upload_id("u-1")
+                .build()
+        });
+    // Every attempt fails: the SDK's retries are used up.
+    let part = mock!(aws_sdk_s3::Client::upload_part)
+        .sequence()
+        .http_response(|| xml_error(500, "InternalError", "We encountered an internal error."))
+        .times(3)
+        .build();
+    let abort = mock!(aws_sdk_s3::Client::abort_multipart_upload)
+        .match_requests(|r| r.upload_id() == Some("u-1") && r.key() == Some("firmware/big.bin"))
+        .then_output(|| AbortMultipartUploadOutput::builder().build());
+    // No CompleteMultipartUpload rule: calling it would fail the test.
+    let c = clients(&[&create, &part, &abort], &[]);
+    let e = ota_cli::upload::put(
+        &c,
+        "b",
+        "firmware/big.bin",
+        &file,
+        size,
+        "ota%3Atargets=thing%2Fdev-1",
+    )
+    .await
+    .err()
+    .expect("the upload fails");
+    assert!(
+        matches!(
+            e,
+            CliError::Aws {
+                operation: "UploadPart",
+                ..
+            }
+        ),
+        "{e}"
+    );
+    assert_eq!(e.exit_code(), 1);
+    assert_eq!(part.num_calls(), 3, "the SDK retried the part");
+    assert_eq!(abort.num_calls(), 1, "the unfinished upload was aborted");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[tokio::test]
+async fn a_throttled_put_is_retried_and_uploads_once() {
+    let dir = std::env::temp_dir().join(format!("ota-cli-mocked-put-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("app.bin");
+    std::fs::write(&file, b"firmware").unwrap();
+    let put = mock!(aws_sdk_s3::Client::put_object)
+        .sequence()
+        .http_response(|| xml_error(503, "SlowDown", "Please reduce your request rate."))
+        .output(|| {
+            aws_sdk_s3::operation::put_object::PutObjectOutput::builder()
+                .version_id("v-1")
+                .build()
+        })
+        .build();
+    let c = clients(&[&put], &[]);
+    let up = ota_cli::upload::put(
+        &c,
+        "b",
+        "firmware/app.bin",
+        &file,
+        8,
+        "ota%3Atargets=thing%2Fx",
+    )
+    .await
+    .expect("uploaded after one retry");
+    assert_eq!((up.version_id.as_str(), put.num_calls()), ("v-1", 2));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[tokio::test]
+async fn an_unversioned_bucket_is_refused_clearly() {
+    let dir = std::env::temp_dir().join(format!("ota-cli-mocked-unv-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("app.bin");
+    std::fs::write(&file, b"firmware").unwrap();
+    let put = mock!(aws_sdk_s3::Client::put_object)
+        .then_output(|| aws_sdk_s3::operation::put_object::PutObjectOutput::builder().build());
+    let c = clients(&[&put], &[]);
+    let e = ota_cli::upload::put(&c, "b", "firmware/app.bin", &file, 8, "")
+        .await
+        .err()
+        .expect("no version id");
+    assert!(e.to_string().contains("versioning"), "{e}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+fn machines(names: &'static [&'static str]) -> Rule {
+    mock!(aws_sdk_sfn::Client::list_state_machines).then_output(move || {
+        let items = names
+            .iter()
+            .map(|n| {
+                StateMachineListItem::builder()
+                    .state_machine_arn(format!("arn:aws:states:us-east-1:1:stateMachine:{n}"))
+                    .name(*n)
+                    .r#type(StateMachineType::Standard)
+                    .creation_date(DateTime::from_secs(0))
+                    .build()
+                    .unwrap()
+            })
+            .collect();
+        ListStateMachinesOutput::builder()
+            .set_state_machines(Some(items))
+            .build()
+            .unwrap()
+    })
+}
+
+#[tokio::test]
+async fn the_pipeline_is_found_by_name_or_must_be_named() {
+    let one = machines(&["other", "ota-OtaUpdateStateMachine-AbC"]);
+    let found = clients(&[], &[&one])
+        .state_machine(&global())
+        .await
+        .unwrap();
+    assert_eq!(
+        found,
+        "arn:aws:states:us-east-1:1:stateMachine:ota-OtaUpdateStateMachine-AbC"
+    );
+
+    let two = machines(&["a-OtaUpdateStateMachine-1", "b-OtaUpdateStateMachine-2"]);
+    let e = clients(&[], &[&two])
+        .state_machine(&global())
+        .await
+        .unwrap_err();
+    assert!(
+        e.to_string().contains("2 OTA pipeline state machines")
+            && e.to_string().contains("--state-machine"),
+        "{e}"
+    );
+    assert_eq!(e.exit_code(), 2);
+
+    let none = machines(&["other"]);
+    let e = clients(&[], &[&none])
+        .state_machine(&global())
+        .await
+        .unwrap_err();
+    assert!(matches!(e, CliError::NotFound(_)), "{e}");
+
+    // Named: no listing at all (there is no rule for it).
+    let mut g = global();
+    g.state_machine = Some(MACHINE.into());
+    assert_eq!(clients(&[], &[]).state_machine(&g).await.unwrap(), MACHINE);
+}
+
+fn upload_event(key: &str, version: &str) -> String {
+    serde_json::json!({
+        "detail": {"bucket": {"name": "b"}, "object": {"key": key, "version-id": version}}
+    })
+    .to_string()
+}
+
+fn described(arn: &'static str, key: &'static str, version: &'static str, started: i64) -> Rule {
+    mock!(aws_sdk_sfn::Client::describe_execution)
+        .match_requests(move |r| r.execution_arn() == Some(arn))
+        .then_output(move || {
+            DescribeExecutionOutput::builder()
+                .execution_arn(arn)
+                .state_machine_arn(MACHINE)
+                .status(ExecutionStatus::Running)
+                .start_date(DateTime::from_secs(started))
+                .input(upload_event(key, version))
+                .build()
+                .unwrap()
+        })
+}
+
+fn item(arn: &str) -> ExecutionListItem {
+    ExecutionListItem::builder()
+        .execution_arn(arn)
+        .state_machine_arn(MACHINE)
+        .name(arn.rsplit(':').next().unwrap_or_default())
+        .status(ExecutionStatus::Running)
+        .start_date(DateTime::from_secs(0))
+        .build()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn the_upload_s_execution_is_found_through_throttling_and_others_are_not_described_twice() {
+    let list = mock!(aws_sdk_sfn::Client::list_executions)
+        .sequence()
+        .http_response(|| json_error(400, "ThrottlingException", "Rate exceeded"))
+        .output(|| {
+            ListExecutionsOutput::builder()
+                .executions(item("arn:e:other"))
+                .executions(item("arn:e:mine"))
+                .build()
+                .unwrap()
+        })
+        .output(|| {
+            ListExecutionsOutput::builder()
+                .executions(item("arn:e:other"))
+                .executions(item("arn:e:mine"))
+                .build()
+                .unwrap()
+        })
+        .build();
+    let other = described("arn:e:other", "firmware/b.bin", "v-9", 10);
+    let mine = described("arn:e:mine", "firmware/a.bin", "v-1", 20);
+    let c = clients(&[], &[&list, &other, &mine]);
+    let mut skip = HashSet::new();
+    let found = c
+        .find_execution(MACHINE, "b", "firmware/a.bin", Some("v-1"), 100, &mut skip)
+        .await
+        .unwrap()
+        .expect("found");
+    assert_eq!(
+        (found.arn.as_str(), found.version_id()),
+        ("arn:e:mine", Some("v-1"))
+    );
+    assert_eq!(list.num_calls(), 2, "throttled once, then answered");
+    assert!(skip.contains("arn:e:other"));
+
+    // Polling again: the other upload's execution is not described again
+    // (its rule is used up: describing it would fail the test); ours is
+    // skipped by the caller here too, so nothing is found.
+    skip.insert("arn:e:mine".into());
+    let again = c
+        .find_execution(MACHINE, "b", "firmware/a.bin", Some("v-1"), 100, &mut skip)
+        .await
+        .unwrap();
+    assert!(again.is_none());
+    assert_eq!((other.num_calls(), mine.num_calls()), (1, 1));
+}
