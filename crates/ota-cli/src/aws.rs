@@ -130,14 +130,14 @@ impl Clients {
         })
     }
 
-    /// The newest execution whose upload event is (bucket, key[, version]),
-    /// looking at the newest `scan` executions, and its input.
+    /// The newest execution whose upload event is `wanted`, looking at the
+    /// newest `scan` executions, and its input. Executions listed in `skip`
+    /// are not described (they were not ours before); those that are not
+    /// ours are added to it, for callers that poll.
     pub async fn find_execution(
         &self,
         state_machine: &str,
-        bucket: &str,
-        key: &str,
-        version: Option<&str>,
+        wanted: &Wanted<'_>,
         scan: usize,
         skip: &mut std::collections::HashSet<String>,
     ) -> Result<Option<Execution>, CliError> {
@@ -151,29 +151,39 @@ impl Clients {
         let mut found: Option<Execution> = None;
         while let Some(page) = pages.next().await {
             let page = page.map_err(aws("ListExecutions"))?;
+            let mut newer_on_page = false;
             for item in page.executions() {
                 seen += 1;
                 let arn = item.execution_arn();
+                // Started before the upload: not its execution.
+                if wanted
+                    .not_before
+                    .is_some_and(|t| item.start_date().secs() < t)
+                {
+                    continue;
+                }
+                newer_on_page = true;
                 if skip.contains(arn) {
                     continue;
                 }
                 let e = self.describe_execution(arn).await?;
                 let obj = &e.input["detail"]["object"];
-                let ours = e.input["detail"]["bucket"]["name"] == bucket
-                    && obj["key"] == key
-                    && version.is_none_or(|v| obj["version-id"] == v);
+                let ours = e.input["detail"]["bucket"]["name"] == wanted.bucket
+                    && obj["key"] == wanted.key
+                    && wanted.version.is_none_or(|v| obj["version-id"] == v);
                 if !ours {
                     // Not ours now, not ours later: never describe it again.
                     skip.insert(arn.to_string());
                     continue;
                 }
-                // Listing order is not guaranteed by every implementation:
-                // keep the newest match.
+                // Keep the newest match, whatever order the listing has.
                 if found.as_ref().is_none_or(|f| e.start_date > f.start_date) {
                     found = Some(e);
                 }
             }
-            if seen >= scan {
+            // Listings are newest first: a page with nothing started since
+            // the upload means the rest is older still.
+            if seen >= scan || (wanted.not_before.is_some() && !newer_on_page) {
                 break;
             }
         }
@@ -248,6 +258,16 @@ fn step_output(ev: &HistoryEvent) -> Option<PipelineState> {
                 .and_then(|d| d.output())
         })?;
     serde_json::from_str(text).ok()
+}
+
+/// Which upload's execution to find.
+#[derive(Debug, Clone, Copy)]
+pub struct Wanted<'a> {
+    pub bucket: &'a str,
+    pub key: &'a str,
+    pub version: Option<&'a str>,
+    /// Unix seconds: executions started earlier are not this upload's.
+    pub not_before: Option<i64>,
 }
 
 /// The deployed pipeline, as its state machine's tags describe it.

@@ -2,7 +2,7 @@
 //! upload is in the pipeline and what exists for it.
 
 use crate::args::{GlobalArgs, StatusArgs};
-use crate::aws::{console_url, Clients, Execution};
+use crate::aws::{console_url, Clients, Execution, Wanted};
 use crate::error::{aws, CliError};
 use crate::upload::Uploaded;
 use aws_sdk_sfn::types::ExecutionStatus;
@@ -140,78 +140,105 @@ pub async fn run(g: &GlobalArgs, a: &StatusArgs) -> Result<Report, CliError> {
     }
     let pipeline = c.pipeline(g).await?;
     let bucket = &pipeline.bucket(a.bucket.as_ref())?;
-    let version = match &a.version_id {
-        Some(v) => v.clone(),
-        None => current_version(&c, bucket, &a.what).await?,
+    let (version, uploaded_at) = version_of(&c, bucket, &a.what, a.version_id.as_deref()).await?;
+    // The default job id derives from the version: one DescribeJob finds a
+    // finished update without looking through executions.
+    let default_job = ota_core::ids::job_id(bucket, &a.what, &version);
+    if let Some(e) = execution_of_job(&c, &default_job).await? {
+        if e.version_id() == Some(version.as_str()) {
+            return report_for_execution(&c, &e).await;
+        }
+    }
+    let wanted = Wanted {
+        bucket,
+        key: &a.what,
+        version: Some(&version),
+        // A minute for clock skew between S3 and Step Functions.
+        not_before: uploaded_at.map(|t| t - 60),
     };
     let e = c
-        .find_execution(&pipeline.state_machine, bucket, &a.what, Some(&version), SCAN_EXECUTIONS, &mut HashSet::new())
+        .find_execution(&pipeline.state_machine, &wanted, SCAN_EXECUTIONS, &mut HashSet::new())
         .await?
         .ok_or_else(|| {
             CliError::NotFound(format!(
-                "no pipeline execution for s3://{bucket}/{} version {version} among the newest {SCAN_EXECUTIONS}: is the key under the stack's UploadPrefix?",
+                "no pipeline execution for s3://{bucket}/{} version {version}: is the key under the stack's UploadPrefix?",
                 a.what
             ))
         })?;
     report_for_execution(&c, &e).await
 }
 
-async fn current_version(c: &Clients, bucket: &str, key: &str) -> Result<String, CliError> {
+/// The version to report on (given, or the key's current one) and when it
+/// was uploaded, if S3 still has it.
+async fn version_of(
+    c: &Clients,
+    bucket: &str,
+    key: &str,
+    version: Option<&str>,
+) -> Result<(String, Option<i64>), CliError> {
     let head =
         c.s3.head_object()
             .bucket(bucket)
             .key(key)
+            .set_version_id(version.map(str::to_string))
             .send()
-            .await
-            .map_err(|e| {
-                if e.as_service_error().is_some_and(|s| s.is_not_found()) {
-                    CliError::NotFound(format!("s3://{bucket}/{key} does not exist"))
-                } else {
-                    aws("HeadObject")(e)
-                }
-            })?;
-    head.version_id()
-        .filter(|v| *v != "null")
-        .map(str::to_string)
-        .ok_or_else(|| CliError::NotFound(format!("s3://{bucket}/{key} has no version id")))
+            .await;
+    match head {
+        Ok(h) => {
+            let uploaded_at = h.last_modified().map(|t| t.secs());
+            match (version, h.version_id().filter(|v| *v != "null")) {
+                (Some(v), _) => Ok((v.to_string(), uploaded_at)),
+                (None, Some(v)) => Ok((v.to_string(), uploaded_at)),
+                (None, None) => Err(CliError::NotFound(format!(
+                    "s3://{bucket}/{key} has no version id (is versioning on?)"
+                ))),
+            }
+        }
+        // A version deleted since can still have an execution to report.
+        Err(_) if version.is_some() => Ok((version.unwrap_or_default().to_string(), None)),
+        Err(e) if e.as_service_error().is_some_and(|s| s.is_not_found()) => Err(
+            CliError::NotFound(format!("s3://{bucket}/{key} does not exist")),
+        ),
+        Err(e) => Err(aws("HeadObject")(e)),
+    }
 }
 
 /// A job id: the job, and through its tags the upload and the execution.
 async fn job_status(c: &Clients, job_id: &str) -> Result<Report, CliError> {
-    let job = c
-        .iot
-        .describe_job()
-        .job_id(job_id)
-        .send()
-        .await
-        .map_err(|e| {
+    let e = execution_of_job(c, job_id).await?.ok_or_else(|| {
+        CliError::NotFound(format!(
+            "no IoT job {job_id} made by the OTA pipeline (a key contains '/', e.g. firmware/app.bin)"
+        ))
+    })?;
+    report_for_execution(c, &e).await
+}
+
+/// The execution that made a job, from the job's ota:execution tag; None
+/// when there is no such job or the pipeline did not make it.
+async fn execution_of_job(c: &Clients, job_id: &str) -> Result<Option<Execution>, CliError> {
+    let job = match c.iot.describe_job().job_id(job_id).send().await {
+        Ok(j) => j,
+        Err(e)
             if e.as_service_error()
-                .is_some_and(|s| s.is_resource_not_found_exception())
-            {
-                CliError::NotFound(format!(
-                    "no IoT job {job_id} (a key contains '/', e.g. firmware/app.bin)"
-                ))
-            } else {
-                aws("DescribeJob")(e)
-            }
-        })?;
+                .is_some_and(|s| s.is_resource_not_found_exception()) =>
+        {
+            return Ok(None)
+        }
+        Err(e) => return Err(aws("DescribeJob")(e)),
+    };
     let arn = job
         .job()
         .and_then(|j| j.job_arn())
         .unwrap_or_default()
         .to_string();
     let tags = job_tags(c, &arn).await?;
-    let execution = tags
+    match tags
         .iter()
         .find(|(k, _)| k == ota_core::create_job::TAG_EXECUTION)
-        .map(|(_, v)| v.clone())
-        .ok_or_else(|| {
-            CliError::NotFound(format!(
-                "job {job_id} was not made by the OTA pipeline (it has no ota:execution tag)"
-            ))
-        })?;
-    let e = c.describe_execution(&execution).await?;
-    report_for_execution(c, &e).await
+    {
+        Some((_, execution)) => Ok(Some(c.describe_execution(execution).await?)),
+        None => Ok(None),
+    }
 }
 
 pub async fn job_tags(c: &Clients, arn: &str) -> Result<Vec<(String, String)>, CliError> {

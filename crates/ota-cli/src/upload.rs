@@ -3,7 +3,7 @@
 //! upload started until the job exists.
 
 use crate::args::{GlobalArgs, UploadArgs};
-use crate::aws::Clients;
+use crate::aws::{Clients, Wanted};
 use crate::error::{aws, CliError};
 use crate::request::{merge_defaults, tags_from_flags, validate_request, Target};
 use crate::status::{self, Report};
@@ -264,22 +264,19 @@ async fn follow(
         ))
     };
     // The execution starts within seconds of the upload (EventBridge); only
-    // executions started since are candidates.
+    // executions started since (with a minute for clock skew) are candidates.
+    let wanted = Wanted {
+        bucket: &up.bucket,
+        key: &up.key,
+        version: Some(&up.version_id),
+        not_before: Some(started - 60),
+    };
     let execution = loop {
         if let Some(e) = c
-            .find_execution(
-                state_machine,
-                &up.bucket,
-                &up.key,
-                Some(&up.version_id),
-                200,
-                &mut skip,
-            )
+            .find_execution(state_machine, &wanted, 200, &mut skip)
             .await?
         {
-            if e.start_date >= started - 60 {
-                break e;
-            }
+            break e;
         }
         if Instant::now() > deadline {
             line.finish_and_clear();

@@ -14,7 +14,7 @@ use aws_sdk_sfn::types::{
 use aws_smithy_mocks::{mock, mock_client, Rule, RuleMode};
 use aws_smithy_types::DateTime;
 use ota_cli::args::{GlobalArgs, Output};
-use ota_cli::aws::Clients;
+use ota_cli::aws::{Clients, Wanted};
 use ota_cli::error::CliError;
 use ota_lambda::test_support::{json_error, xml_error};
 use std::collections::HashSet;
@@ -265,8 +265,14 @@ async fn the_upload_s_execution_is_found_through_throttling_and_others_are_not_d
     let mine = described("arn:e:mine", "firmware/a.bin", "v-1", 20);
     let c = clients(&[], &[&list, &other, &mine]);
     let mut skip = HashSet::new();
+    let wanted = Wanted {
+        bucket: "b",
+        key: "firmware/a.bin",
+        version: Some("v-1"),
+        not_before: None,
+    };
     let found = c
-        .find_execution(MACHINE, "b", "firmware/a.bin", Some("v-1"), 100, &mut skip)
+        .find_execution(MACHINE, &wanted, 100, &mut skip)
         .await
         .unwrap()
         .expect("found");
@@ -282,9 +288,38 @@ async fn the_upload_s_execution_is_found_through_throttling_and_others_are_not_d
     // skipped by the caller here too, so nothing is found.
     skip.insert("arn:e:mine".into());
     let again = c
-        .find_execution(MACHINE, "b", "firmware/a.bin", Some("v-1"), 100, &mut skip)
+        .find_execution(MACHINE, &wanted, 100, &mut skip)
         .await
         .unwrap();
     assert!(again.is_none());
     assert_eq!((other.num_calls(), mine.num_calls()), (1, 1));
+}
+
+#[tokio::test]
+async fn executions_started_before_the_upload_are_not_described_and_end_the_search() {
+    // Two pages, newest first; the first is all older than the upload, so
+    // the second is never asked for (its rule would be left unused) and
+    // nothing is described (there is no rule for it).
+    let list = mock!(aws_sdk_sfn::Client::list_executions)
+        .match_requests(|r| r.next_token().is_none())
+        .then_output(|| {
+            ListExecutionsOutput::builder()
+                .executions(item("arn:e:old"))
+                .next_token("page-2")
+                .build()
+                .unwrap()
+        });
+    let c = clients(&[], &[&list]);
+    let wanted = Wanted {
+        bucket: "b",
+        key: "firmware/a.bin",
+        version: Some("v-1"),
+        not_before: Some(1_000),
+    };
+    let found = c
+        .find_execution(MACHINE, &wanted, 1000, &mut HashSet::new())
+        .await
+        .unwrap();
+    assert!(found.is_none());
+    assert_eq!(list.num_calls(), 1);
 }
