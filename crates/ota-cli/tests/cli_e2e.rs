@@ -54,6 +54,18 @@ fn file(key: &str, len: usize, seed: u8) -> PathBuf {
     path
 }
 
+/// `ota upload` of a new firmware file to a key no other test uses, with
+/// `flags`; the key and what `ota` did.
+fn upload(l: &Local, name: &str, len: usize, seed: u8, flags: &[&str]) -> (String, Output) {
+    let key = l.unique_key(name);
+    let path = file(&key, len, seed);
+    let path = path.to_str().expect("utf-8 path");
+    let mut args = vec!["upload", path, "--key", &key];
+    args.extend_from_slice(flags);
+    let out = ota(l, &args);
+    (key, out)
+}
+
 /// Output meant for a pipe has no terminal control: no carriage returns, no
 /// escape sequences, whole lines.
 fn assert_plain(text: &[u8]) {
@@ -69,15 +81,12 @@ fn assert_plain(text: &[u8]) {
 #[ignore = "needs the local emulator with the stack deployed: scripts/test.sh"]
 async fn upload_with_flags_becomes_a_job_with_those_settings() {
     let l = Local::connect().await;
-    let key = l.unique_key("cli-flags");
-    let path = file(&key, 40_000, 1);
-    let o = ota(
+    let (key, o) = upload(
         &l,
+        "cli-flags",
+        40_000,
+        1,
         &[
-            "upload",
-            path.to_str().expect("utf-8 path"),
-            "--key",
-            &key,
             "--targets",
             "thinggroup/Lab thing/dev-7",
             "--retry",
@@ -164,15 +173,12 @@ async fn upload_with_flags_becomes_a_job_with_those_settings() {
 #[ignore = "needs the local emulator with the stack deployed: scripts/test.sh"]
 async fn invalid_flags_upload_nothing() {
     let l = Local::connect().await;
-    let key = l.unique_key("cli-invalid");
-    let path = file(&key, 1000, 2);
-    let o = ota(
+    let (key, o) = upload(
         &l,
+        "cli-invalid",
+        1000,
+        2,
         &[
-            "upload",
-            path.to_str().expect("utf-8 path"),
-            "--key",
-            &key,
             "--targets",
             "thinggroup/Lab",
             "--retry",
@@ -198,23 +204,8 @@ async fn invalid_flags_upload_nothing() {
 #[ignore = "needs the local emulator with the stack deployed: scripts/test.sh"]
 async fn status_and_list_after_a_success_and_a_failed_run() {
     let l = Local::connect().await;
-    let good = l.unique_key("cli-good");
-    let bad = l.unique_key("cli-bad");
-    let good_path = file(&good, 2000, 3);
-    let bad_path = file(&bad, 2000, 4);
-
     // Human output, not a terminal: readable lines, no progress drawing.
-    let ok = ota(
-        &l,
-        &[
-            "upload",
-            good_path.to_str().expect("path"),
-            "--key",
-            &good,
-            "--targets",
-            "thing/dev-1",
-        ],
-    );
+    let (good, ok) = upload(&l, "cli-good", 2000, 3, &["--targets", "thing/dev-1"]);
     assert_eq!(ok.status.code(), Some(0), "{}", err(&ok));
     assert_plain(&ok.stdout);
     assert_plain(&ok.stderr);
@@ -228,18 +219,12 @@ async fn status_and_list_after_a_success_and_a_failed_run() {
 
     // Valid for the CLI, refused by the pipeline (the profile does not
     // exist): exit code 3 and the pipeline's reason.
-    let failed = ota(
+    let (bad, failed) = upload(
         &l,
-        &[
-            "upload",
-            bad_path.to_str().expect("path"),
-            "--key",
-            &bad,
-            "--targets",
-            "thing/dev-1",
-            "--profile",
-            "NoSuchProfile",
-        ],
+        "cli-bad",
+        2000,
+        4,
+        &["--targets", "thing/dev-1", "--profile", "NoSuchProfile"],
     );
     assert_eq!(failed.status.code(), Some(3), "{}", err(&failed));
     let e = err(&failed);
@@ -303,18 +288,15 @@ async fn status_and_list_after_a_success_and_a_failed_run() {
 #[ignore = "needs the local emulator with the stack deployed: scripts/test.sh"]
 async fn large_firmware_goes_up_in_parts_with_its_tags() {
     let l = Local::connect().await;
-    let key = l.unique_key("cli-multipart");
     // Over the 16 MiB single-PutObject threshold, so in parts. That is also
     // over the FreeRTOS signing platforms' limit, so the image is pre-signed.
     let len = 17 * 1024 * 1024;
-    let path = file(&key, len, 5);
-    let o = ota(
+    let (key, o) = upload(
         &l,
+        "cli-multipart",
+        len,
+        5,
         &[
-            "upload",
-            path.to_str().expect("path"),
-            "--key",
-            &key,
             "--targets",
             "thing/dev-7",
             "--signature",
@@ -356,21 +338,12 @@ async fn large_firmware_goes_up_in_parts_with_its_tags() {
 #[ignore = "needs the local emulator with the stack deployed: scripts/test.sh"]
 async fn no_wait_returns_after_the_upload() {
     let l = Local::connect().await;
-    let key = l.unique_key("cli-no-wait");
-    let path = file(&key, 500, 6);
-    let o = ota(
+    let (key, o) = upload(
         &l,
-        &[
-            "upload",
-            path.to_str().expect("path"),
-            "--key",
-            &key,
-            "--targets",
-            "thing/dev-1",
-            "--no-wait",
-            "--output",
-            "json",
-        ],
+        "cli-no-wait",
+        500,
+        6,
+        &["--targets", "thing/dev-1", "--no-wait", "--output", "json"],
     );
     assert_eq!(o.status.code(), Some(0), "{}", err(&o));
     let r = json_out(&o);

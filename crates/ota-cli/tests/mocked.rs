@@ -41,6 +41,15 @@ fn clients(s3: &[&Rule], sfn: &[&Rule]) -> Clients {
     }
 }
 
+/// A file of `bytes` in a fresh temporary folder (removed by the caller).
+fn temp_file(test: &str, name: &str, bytes: &[u8]) -> (std::path::PathBuf, std::path::PathBuf) {
+    let dir = std::env::temp_dir().join(format!("ota-cli-{test}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join(name);
+    std::fs::write(&file, bytes).unwrap();
+    (dir, file)
+}
+
 fn global() -> GlobalArgs {
     GlobalArgs {
         endpoint_url: None,
@@ -52,11 +61,8 @@ fn global() -> GlobalArgs {
 
 #[tokio::test]
 async fn a_failed_part_aborts_the_multipart_upload() {
-    let dir = std::env::temp_dir().join(format!("ota-cli-mocked-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let file = dir.join("big.bin");
     let size = ota_cli::upload::MULTIPART_THRESHOLD + 1;
-    std::fs::write(&file, vec![7u8; size as usize]).unwrap();
+    let (dir, file) = temp_file("abort", "big.bin", &vec![7u8; size as usize]);
 
     let create = mock!(aws_sdk_s3::Client::create_multipart_upload)
         .match_requests(|r| r.tagging() == Some("ota%3Atargets=thing%2Fdev-1"))
@@ -105,10 +111,7 @@ async fn a_failed_part_aborts_the_multipart_upload() {
 
 #[tokio::test]
 async fn a_throttled_put_is_retried_and_uploads_once() {
-    let dir = std::env::temp_dir().join(format!("ota-cli-mocked-put-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let file = dir.join("app.bin");
-    std::fs::write(&file, b"firmware").unwrap();
+    let (dir, file) = temp_file("throttled", "app.bin", b"firmware");
     let put = mock!(aws_sdk_s3::Client::put_object)
         .sequence()
         .http_response(|| xml_error(503, "SlowDown", "Please reduce your request rate."))
@@ -135,10 +138,7 @@ async fn a_throttled_put_is_retried_and_uploads_once() {
 
 #[tokio::test]
 async fn an_unversioned_bucket_is_refused_clearly() {
-    let dir = std::env::temp_dir().join(format!("ota-cli-mocked-unv-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let file = dir.join("app.bin");
-    std::fs::write(&file, b"firmware").unwrap();
+    let (dir, file) = temp_file("unversioned", "app.bin", b"firmware");
     let put = mock!(aws_sdk_s3::Client::put_object)
         .then_output(|| aws_sdk_s3::operation::put_object::PutObjectOutput::builder().build());
     let c = clients(&[&put], &[]);
