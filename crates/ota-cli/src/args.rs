@@ -22,6 +22,29 @@ AWS credentials and region come from the usual places (environment, profile,
 SSO, instance role). --endpoint-url or AWS_ENDPOINT_URL points every call at
 another endpoint, e.g. the local emulator.";
 
+const VALIDATE_EXAMPLES: &str = "\
+Examples:
+  ota validate app.bin --targets thinggroup/Lab --profile OtaProfile --start +2h
+  ota validate --targets thing/dev-7 --manifest manifests/app-1.4.json --manifest-file app-1.4.json
+  ota validate --state-machine \"$STATE_MACHINE_ARN\" --targets thing/dev-7   # + stack defaults";
+
+const UPLOAD_EXAMPLES: &str = "\
+Examples:
+  ota upload app-v1.4.bin --targets 'thinggroup/Lab thing/dev-7' --profile OtaProfile
+  ota upload app-v1.4.bin --targets thinggroup/Lab --start +2h --end +3d --end-behavior CANCEL \\
+      --window MON-FRI@02:00/120 --window SAT@01:00/60 --retry 'FAILED:2 TIMED_OUT:3' --timeout 30
+  ota upload app-v1.4.bin --manifest manifests/app-1.4.json --no-wait --output json
+
+Exit codes: 0 the job exists (or, with --no-wait, the upload); 2 invalid input,
+nothing uploaded; 3 the pipeline failed (its errorType and reason are printed);
+1 anything else.";
+
+const STATUS_EXAMPLES: &str = "\
+Examples:
+  ota status firmware/app-v1.4.bin        # its current version
+  ota status firmware/app-v1.4.bin --version-id 3HL4kqtJlcpXroDTDmJ.rmSpXd3dIbrHY
+  ota status AFR_OTA-app-v1_4-8e41d07f2c6a --output json";
+
 #[derive(Debug, Parser)]
 #[command(
     name = "ota",
@@ -66,12 +89,16 @@ pub struct GlobalArgs {
 pub enum Command {
     /// Check flags (and a manifest) with the pipeline's own rules; print the
     /// CreateJob request the pipeline would send, or every problem.
+    #[command(after_help = VALIDATE_EXAMPLES)]
     Validate(ValidateArgs),
     /// Validate, upload with the tags, and follow the pipeline to the job.
+    #[command(after_help = UPLOAD_EXAMPLES)]
     Upload(UploadArgs),
     /// Where an upload or a job is: execution, signing, stream, job, failure.
+    #[command(after_help = STATUS_EXAMPLES)]
     Status(StatusArgs),
     /// The updates this pipeline created, newest first.
+    #[command(after_help = "Examples:\n  ota list\n  ota list --limit 10 --output json")]
     List(ListArgs),
     /// Print the tags (and S3's URL-encoded tagging string) for the flags, for
     /// uploading with other tools.

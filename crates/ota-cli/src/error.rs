@@ -26,8 +26,12 @@ pub enum CliError {
     #[error("{0}")]
     NotFound(String),
     /// The pipeline ran and failed; `error` is the stable errorType.
-    #[error("the pipeline failed: {error}: {cause}")]
-    PipelineFailed { error: String, cause: String },
+    #[error("the pipeline failed: {error}: {cause} (execution {execution_arn})")]
+    PipelineFailed {
+        error: String,
+        cause: String,
+        execution_arn: String,
+    },
     /// Gave up waiting; what was started keeps going.
     #[error("{0}")]
     GaveUp(String),

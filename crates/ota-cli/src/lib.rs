@@ -73,12 +73,19 @@ pub async fn run(cli: Cli) -> ExitCode {
                         .collect(),
                     _ => Vec::new(),
                 };
-                println!(
-                    "{}",
-                    pretty(
-                        &json!({"error": e.kind(), "message": e.to_string(), "problems": problems})
-                    )
-                );
+                let mut v =
+                    json!({"error": e.kind(), "message": e.to_string(), "problems": problems});
+                if let CliError::PipelineFailed {
+                    error,
+                    cause,
+                    execution_arn,
+                } = &e
+                {
+                    v["pipelineError"] = json!(error);
+                    v["cause"] = json!(cause);
+                    v["executionArn"] = json!(execution_arn);
+                }
+                println!("{}", pretty(&v));
             }
             ExitCode::from(e.exit_code())
         }

@@ -326,15 +326,12 @@ async fn follow(
     match (&done.status, &report.job_id) {
         (ExecutionStatus::Succeeded, Some(_)) => Ok(report),
         _ => Err(CliError::PipelineFailed {
-            error: done
+            error: report
                 .error
                 .clone()
                 .unwrap_or_else(|| done.status.as_str().to_string()),
-            cause: done
-                .cause
-                .as_deref()
-                .map(status::readable_cause)
-                .unwrap_or_default(),
+            cause: report.cause.clone().unwrap_or_default(),
+            execution_arn: done.arn.clone(),
         }),
     }
 }

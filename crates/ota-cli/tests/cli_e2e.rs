@@ -224,9 +224,27 @@ async fn status_and_list_after_a_success_and_a_failed_run() {
         "cli-bad",
         2000,
         4,
-        &["--targets", "thing/dev-1", "--profile", "NoSuchProfile"],
+        &[
+            "--targets",
+            "thing/dev-1",
+            "--profile",
+            "NoSuchProfile",
+            "--output",
+            "json",
+        ],
     );
     assert_eq!(failed.status.code(), Some(3), "{}", err(&failed));
+    let f = json_out(&failed);
+    assert_eq!(
+        (&f["error"], &f["pipelineError"]),
+        (&"PipelineFailed".into(), &"InvalidRequest".into())
+    );
+    assert!(
+        f["executionArn"]
+            .as_str()
+            .is_some_and(|a| a.contains(":execution:")),
+        "{f}"
+    );
     let e = err(&failed);
     assert!(
         e.contains("InvalidRequest") && e.contains("NoSuchProfile"),
