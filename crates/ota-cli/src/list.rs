@@ -23,7 +23,10 @@ pub struct Update {
 }
 
 pub async fn run(g: &GlobalArgs, a: &ListArgs) -> Result<Vec<Update>, CliError> {
-    let c = Clients::new(g).await?;
+    list(&Clients::new(g).await?, a.limit).await
+}
+
+pub async fn list(c: &Clients, limit: usize) -> Result<Vec<Update>, CliError> {
     let mut jobs: Vec<_> = c
         .iot
         .list_jobs()
@@ -36,13 +39,13 @@ pub async fn run(g: &GlobalArgs, a: &ListArgs) -> Result<Vec<Update>, CliError> 
     jobs.sort_by_key(|j| std::cmp::Reverse(j.created_at().map(|t| (t.secs(), t.subsec_nanos()))));
     let mut out = Vec::new();
     for j in jobs {
-        if out.len() >= a.limit {
+        if out.len() >= limit {
             break;
         }
         let (Some(job_id), Some(arn)) = (j.job_id(), j.job_arn()) else {
             continue;
         };
-        let tags = job_tags(&c, arn).await?;
+        let tags = job_tags(c, arn).await?;
         let tag = |k: &str| tags.iter().find(|(t, _)| t == k).map(|(_, v)| v.clone());
         // Jobs made by anything else have none of the pipeline's tags.
         let (Some(bucket), Some(key)) = (tag(TAG_SOURCE_BUCKET), tag(TAG_SOURCE_KEY)) else {

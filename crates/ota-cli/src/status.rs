@@ -133,20 +133,23 @@ impl Report {
 }
 
 pub async fn run(g: &GlobalArgs, a: &StatusArgs) -> Result<Report, CliError> {
-    let c = Clients::new(g).await?;
+    status(&Clients::new(g).await?, g, a).await
+}
+
+pub async fn status(c: &Clients, g: &GlobalArgs, a: &StatusArgs) -> Result<Report, CliError> {
     // Keys live under the upload prefix, so they contain a '/'; job ids never do.
     if !a.what.contains('/') {
-        return job_status(&c, &a.what).await;
+        return job_status(c, &a.what).await;
     }
     let pipeline = c.pipeline(g).await?;
     let bucket = &pipeline.bucket(a.bucket.as_ref())?;
-    let (version, uploaded_at) = version_of(&c, bucket, &a.what, a.version_id.as_deref()).await?;
+    let (version, uploaded_at) = version_of(c, bucket, &a.what, a.version_id.as_deref()).await?;
     // The default job id derives from the version: one DescribeJob finds a
     // finished update without looking through executions.
     let default_job = ota_core::ids::job_id(bucket, &a.what, &version);
-    if let Some(e) = execution_of_job(&c, &default_job).await? {
+    if let Some(e) = execution_of_job(c, &default_job).await? {
         if e.version_id() == Some(version.as_str()) {
-            return report_for_execution(&c, &e).await;
+            return report_for_execution(c, &e).await;
         }
     }
     let wanted = Wanted {
@@ -165,7 +168,7 @@ pub async fn run(g: &GlobalArgs, a: &StatusArgs) -> Result<Report, CliError> {
                 a.what
             ))
         })?;
-    report_for_execution(&c, &e).await
+    report_for_execution(c, &e).await
 }
 
 /// The version to report on (given, or the key's current one) and when it

@@ -323,3 +323,264 @@ async fn executions_started_before_the_upload_are_not_described_and_end_the_sear
     assert!(found.is_none());
     assert_eq!(list.num_calls(), 1);
 }
+
+/// A pipeline state as a step returns it (events/create-job.json), with
+/// the job create-job made when `job` is given.
+fn pipeline_state(job: Option<&str>) -> serde_json::Value {
+    let text = ota_lambda::test_support::event("create-job.json");
+    let mut state: ota_core::PipelineState = serde_json::from_str(&text).unwrap();
+    state.job = job.map(|id| ota_core::state::JobState {
+        job_id: id.into(),
+        job_arn: format!("arn:aws:iot:us-east-1:123456789012:job/{id}"),
+        created: true,
+    });
+    serde_json::to_value(state).unwrap()
+}
+
+fn status_args(what: &str) -> ota_cli::args::StatusArgs {
+    ota_cli::args::StatusArgs {
+        what: what.into(),
+        bucket: None,
+        version_id: None,
+    }
+}
+
+#[tokio::test]
+async fn status_of_a_running_upload_shows_its_state_and_what_exists_so_far() {
+    use aws_sdk_sfn::types::{
+        HistoryEvent, HistoryEventType, StateEnteredEventDetails, TaskSucceededEventDetails,
+    };
+    let state = pipeline_state(None);
+    let (bucket, key, version) = (
+        state["source"]["bucket"].as_str().unwrap().to_string(),
+        state["source"]["key"].as_str().unwrap().to_string(),
+        state["source"]["versionId"].as_str().unwrap().to_string(),
+    );
+    let tags = {
+        let bucket = bucket.clone();
+        mock!(aws_sdk_sfn::Client::list_tags_for_resource).then_output(move || {
+            aws_sdk_sfn::operation::list_tags_for_resource::ListTagsForResourceOutput::builder()
+                .tags(
+                    aws_sdk_sfn::types::Tag::builder()
+                        .key("ota:firmware-bucket")
+                        .value(&bucket)
+                        .build(),
+                )
+                .build()
+        })
+    };
+    let head = {
+        let version = version.clone();
+        mock!(aws_sdk_s3::Client::head_object).then_output(move || {
+            aws_sdk_s3::operation::head_object::HeadObjectOutput::builder()
+                .version_id(&version)
+                .last_modified(DateTime::from_secs(0))
+                .build()
+        })
+    };
+    // No job yet under the default id.
+    let no_job = mock!(aws_sdk_iot::Client::describe_job)
+        .then_http_response(|| json_error(404, "ResourceNotFoundException", "no such job"));
+    let list = mock!(aws_sdk_sfn::Client::list_executions).then_output(|| {
+        ListExecutionsOutput::builder()
+            .executions(item("arn:e:run"))
+            .build()
+            .unwrap()
+    });
+    let input = serde_json::json!({"detail": {"bucket": {"name": bucket}, "object": {"key": key, "version-id": version}}}).to_string();
+    let describe = mock!(aws_sdk_sfn::Client::describe_execution).then_output(move || {
+        DescribeExecutionOutput::builder()
+            .execution_arn("arn:e:run")
+            .state_machine_arn(MACHINE)
+            .status(ExecutionStatus::Running)
+            .start_date(DateTime::from_secs(5))
+            .input(&input)
+            .build()
+            .unwrap()
+    });
+    let step_output = state.to_string();
+    let history = mock!(aws_sdk_sfn::Client::get_execution_history)
+        .match_requests(|r| r.reverse_order() == Some(true))
+        .then_output(move || {
+            let event = |id, t: HistoryEventType| {
+                HistoryEvent::builder()
+                    .id(id)
+                    .timestamp(DateTime::from_secs(id))
+                    .r#type(t)
+            };
+            aws_sdk_sfn::operation::get_execution_history::GetExecutionHistoryOutput::builder()
+                .events(
+                    event(9, HistoryEventType::WaitStateEntered)
+                        .state_entered_event_details(
+                            StateEnteredEventDetails::builder()
+                                .name("Wait For Signer")
+                                .build()
+                                .unwrap(),
+                        )
+                        .build()
+                        .unwrap(),
+                )
+                .events(
+                    event(8, HistoryEventType::TaskSucceeded)
+                        .task_succeeded_event_details(
+                            TaskSucceededEventDetails::builder()
+                                .resource_type("lambda")
+                                .resource("invoke")
+                                .output(&step_output)
+                                .build()
+                                .unwrap(),
+                        )
+                        .build()
+                        .unwrap(),
+                )
+                .build()
+                .unwrap()
+        });
+    let c = Clients {
+        iot: mock_client!(aws_sdk_iot, RuleMode::MatchAny, &[&no_job]),
+        ..clients(&[&head], &[&tags, &list, &describe, &history])
+    };
+    let mut g = global();
+    g.state_machine = Some(MACHINE.into());
+    let r = ota_cli::status::status(&c, &g, &status_args(&key))
+        .await
+        .unwrap();
+    assert_eq!(r.execution_status.as_deref(), Some("RUNNING"));
+    assert_eq!(r.current_state.as_deref(), Some("Wait For Signer"));
+    assert_eq!(
+        r.signing_job_id,
+        state["signing"]["jobId"].as_str().map(str::to_string)
+    );
+    assert!(r.job_id.is_none() && r.error.is_none());
+    assert!(
+        r.human().contains("execution  RUNNING, at Wait For Signer"),
+        "{}",
+        r.human()
+    );
+}
+
+#[tokio::test]
+async fn status_of_a_scheduled_job_names_its_upload() {
+    // The emulator has no SCHEDULED jobs; IoT holds a job with a future
+    // start in that status.
+    let job_id = "AFR_OTA-app-v1_4-8e41d07f2c6a";
+    let job = mock!(aws_sdk_iot::Client::describe_job)
+        .sequence()
+        .output(move || {
+            aws_sdk_iot::operation::describe_job::DescribeJobOutput::builder()
+                .job(
+                    aws_sdk_iot::types::Job::builder()
+                        .job_id(job_id)
+                        .job_arn(format!("arn:aws:iot:us-east-1:1:job/{job_id}"))
+                        .status(aws_sdk_iot::types::JobStatus::Scheduled)
+                        .job_process_details(
+                            aws_sdk_iot::types::JobProcessDetails::builder()
+                                .number_of_queued_things(0)
+                                .build(),
+                        )
+                        .build(),
+                )
+                .build()
+        })
+        .times(2)
+        .build();
+    let tags = mock!(aws_sdk_iot::Client::list_tags_for_resource).then_output(|| {
+        aws_sdk_iot::operation::list_tags_for_resource::ListTagsForResourceOutput::builder()
+            .tags(
+                aws_sdk_iot::types::Tag::builder()
+                    .key("ota:execution")
+                    .value("arn:e:done")
+                    .build()
+                    .unwrap(),
+            )
+            .build()
+    });
+    let output = pipeline_state(Some(job_id)).to_string();
+    let describe = mock!(aws_sdk_sfn::Client::describe_execution)
+        .match_requests(|r| r.execution_arn() == Some("arn:e:done"))
+        .then_output(move || {
+            DescribeExecutionOutput::builder()
+                .execution_arn("arn:e:done")
+                .state_machine_arn(MACHINE)
+                .status(ExecutionStatus::Succeeded)
+                .start_date(DateTime::from_secs(5))
+                .input(upload_event("firmware/app-v1.4.bin", "v"))
+                .output(&output)
+                .build()
+                .unwrap()
+        });
+    let c = Clients {
+        iot: mock_client!(aws_sdk_iot, RuleMode::MatchAny, &[&job, &tags]),
+        ..clients(&[], &[&describe])
+    };
+    let r = ota_cli::status::status(&c, &global(), &status_args(job_id))
+        .await
+        .unwrap();
+    assert_eq!(r.job_status.as_deref(), Some("SCHEDULED"));
+    assert_eq!(r.key.as_deref(), Some("firmware/app-v1.4.bin"));
+    assert!(
+        r.human().contains("SCHEDULED  (no device has it yet)"),
+        "{}",
+        r.human()
+    );
+}
+
+#[tokio::test]
+async fn list_shows_only_the_pipelines_jobs_newest_first() {
+    let jobs = mock!(aws_sdk_iot::Client::list_jobs).then_output(|| {
+        let summary = |id: &str, at: i64| {
+            aws_sdk_iot::types::JobSummary::builder()
+                .job_id(id)
+                .job_arn(format!("arn:aws:iot:us-east-1:1:job/{id}"))
+                .status(aws_sdk_iot::types::JobStatus::InProgress)
+                .created_at(DateTime::from_secs(at))
+                .build()
+        };
+        aws_sdk_iot::operation::list_jobs::ListJobsOutput::builder()
+            .jobs(summary("old", 100))
+            .jobs(summary("someone-elses", 300))
+            .jobs(summary("new", 200))
+            .build()
+    });
+    let tags = mock!(aws_sdk_iot::Client::list_tags_for_resource)
+        .sequence()
+        .output(|| {
+            aws_sdk_iot::operation::list_tags_for_resource::ListTagsForResourceOutput::builder()
+                .build()
+        })
+        .output(|| pipeline_tags("firmware/new.bin"))
+        .output(|| pipeline_tags("firmware/old.bin"))
+        .build();
+    let c = Clients {
+        iot: mock_client!(aws_sdk_iot, RuleMode::MatchAny, &[&jobs, &tags]),
+        ..clients(&[], &[])
+    };
+    let updates = ota_cli::list::list(&c, 10).await.unwrap();
+    let listed: Vec<(&str, &str)> = updates
+        .iter()
+        .map(|u| (u.job_id.as_str(), u.key.as_str()))
+        .collect();
+    assert_eq!(
+        listed,
+        [("new", "firmware/new.bin"), ("old", "firmware/old.bin")]
+    );
+    assert_eq!(updates[0].created_at, "1970-01-01T00:03:20Z");
+}
+
+fn pipeline_tags(
+    key: &str,
+) -> aws_sdk_iot::operation::list_tags_for_resource::ListTagsForResourceOutput {
+    let tag = |k: &str, v: &str| {
+        aws_sdk_iot::types::Tag::builder()
+            .key(k)
+            .value(v)
+            .build()
+            .unwrap()
+    };
+    aws_sdk_iot::operation::list_tags_for_resource::ListTagsForResourceOutput::builder()
+        .tags(tag("ota:source-bucket", "b"))
+        .tags(tag("ota:source-key", key))
+        .tags(tag("ota:source-version", "v"))
+        .tags(tag("ota:execution", "arn:e"))
+        .build()
+}
