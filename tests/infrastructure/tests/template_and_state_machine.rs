@@ -16,9 +16,58 @@ fn asl() -> Json {
     serde_json::from_str(&text).unwrap()
 }
 
+/// The template as CloudFormation sees it with the default parameters
+/// (no bucket KMS key).
 fn template() -> Yaml {
+    template_with_kms_key(false)
+}
+
+/// The template with the `UseBucketKmsKey` condition resolved: `!If` picks
+/// its branch and `!Ref AWS::NoValue` disappears, as in CloudFormation, so
+/// the policy checks below see the statements a deployed stack has.
+fn template_with_kms_key(kms_key: bool) -> Yaml {
     let text = std::fs::read_to_string(root("template.yaml")).unwrap();
-    serde_yaml::from_str(&text).unwrap()
+    let raw: Yaml = serde_yaml::from_str(&text).unwrap();
+    let conditions: BTreeSet<String> = raw["Conditions"]
+        .as_mapping()
+        .map(|m| {
+            m.keys()
+                .filter_map(|k| k.as_str())
+                .map(String::from)
+                .collect()
+        })
+        .unwrap_or_default();
+    assert_eq!(
+        conditions,
+        BTreeSet::from(["UseBucketKmsKey".to_string()]),
+        "resolve() knows only UseBucketKmsKey"
+    );
+    resolve(&raw, kms_key).expect("the template itself is not AWS::NoValue")
+}
+
+fn resolve(v: &Yaml, kms_key: bool) -> Option<Yaml> {
+    match v {
+        Yaml::Tagged(t) if t.tag == "Ref" && t.value == "AWS::NoValue" => None,
+        Yaml::Tagged(t) if t.tag == "If" => {
+            let args = t.value.as_sequence().expect("!If [condition, then, else]");
+            assert_eq!(args.len(), 3, "!If [condition, then, else]");
+            assert_eq!(args[0], "UseBucketKmsKey", "unknown condition");
+            resolve(&args[if kms_key { 1 } else { 2 }], kms_key)
+        }
+        Yaml::Tagged(t) => Some(Yaml::Tagged(Box::new(serde_yaml::value::TaggedValue {
+            tag: t.tag.clone(),
+            value: resolve(&t.value, kms_key)?,
+        }))),
+        Yaml::Sequence(s) => Some(Yaml::Sequence(
+            s.iter().filter_map(|x| resolve(x, kms_key)).collect(),
+        )),
+        Yaml::Mapping(m) => Some(Yaml::Mapping(
+            m.iter()
+                .filter_map(|(k, x)| Some((k.clone(), resolve(x, kms_key)?)))
+                .collect(),
+        )),
+        other => Some(other.clone()),
+    }
 }
 
 fn resources(t: &Yaml) -> &serde_yaml::Mapping {
@@ -407,10 +456,11 @@ fn aws_calls(binary: &str) -> BTreeSet<String> {
 #[test]
 fn every_aws_call_in_a_functions_code_is_granted_by_its_policy() {
     // A call without its permission fails only in AWS (the emulator does not
-    // enforce IAM), so it must fail here.
-    let t = template();
-    for f in resources(&t)
-        .values()
+    // enforce IAM), so it must fail here. With and without a bucket KMS key.
+    let templates = [template_with_kms_key(false), template_with_kms_key(true)];
+    for f in templates
+        .iter()
+        .flat_map(|t| resources(t).values())
         .filter(|r| r["Type"] == "AWS::Serverless::Function")
     {
         let binary = f["Metadata"]["BuildProperties"]["Binary"].as_str().unwrap();
@@ -442,11 +492,13 @@ fn every_permission_a_function_holds_is_one_its_code_needs() {
     // policy grants that no call needs is a leftover and fails here.
     let implied = |call: &str| -> &'static [&'static str] {
         match call {
-            // The same reads on a pinned version id.
-            "s3:GetObject" => &["s3:GetObjectVersion"],
+            // The same reads on a pinned version id; with a bucket KMS key,
+            // reading an object decrypts it.
+            "s3:GetObject" => &["s3:GetObjectVersion", "kms:Decrypt"],
             "s3:GetObjectTagging" => &["s3:GetObjectVersionTagging"],
-            // AWS Signer writes the signed object with the caller's rights.
-            "signer:StartSigningJob" => &["s3:PutObject"],
+            // AWS Signer reads the upload and writes the signed object with
+            // the caller's rights (with a bucket KMS key: a data key).
+            "signer:StartSigningJob" => &["s3:PutObject", "kms:Decrypt", "kms:GenerateDataKey"],
             // The stream and the job's presigned URLs name the OTA role.
             "iot:CreateStream" => &["iam:PassRole"],
             // CreateJob with tags (ota:source-*) and the OTA role.
@@ -454,9 +506,10 @@ fn every_permission_a_function_holds_is_one_its_code_needs() {
             _ => &[],
         }
     };
-    let t = template();
-    for f in resources(&t)
-        .values()
+    let templates = [template_with_kms_key(false), template_with_kms_key(true)];
+    for f in templates
+        .iter()
+        .flat_map(|t| resources(t).values())
         .filter(|r| r["Type"] == "AWS::Serverless::Function")
     {
         let binary = f["Metadata"]["BuildProperties"]["Binary"].as_str().unwrap();
@@ -514,6 +567,7 @@ fn the_state_machine_may_invoke_the_four_functions_and_nothing_else() {
 fn the_ota_role_is_for_iot_only_and_reads_only_uploaded_versions() {
     let t = template();
     let role = &resources(&t)["OtaRole"]["Properties"];
+    // (With a bucket KMS key it also decrypts: see the KMS test.)
     let trust = role["AssumeRolePolicyDocument"]["Statement"]
         .as_sequence()
         .unwrap();
@@ -530,4 +584,123 @@ fn the_ota_role_is_for_iot_only_and_reads_only_uploaded_versions() {
     assert_eq!(granted, ["s3:GetObject", "s3:GetObjectVersion"]);
     let resource = under_tag(&statements[0]["Resource"], "Sub").and_then(|v| v.as_str());
     assert_eq!(resource, Some("${FirmwareBucket.Arn}/${UploadPrefix}*"));
+}
+
+/// The bucket's default encryption.
+fn bucket_encryption(t: &Yaml) -> &Yaml {
+    let bucket = resources(t)
+        .values()
+        .find(|r| r["Type"] == "AWS::S3::Bucket")
+        .expect("a bucket");
+    &bucket["Properties"]["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]
+}
+
+/// Every identity-policy statement of every resource (functions' and the
+/// state machine's `Policies`, IAM roles' `Policies[].PolicyDocument`), with
+/// the resource's logical id.
+fn all_statements(t: &Yaml) -> Vec<(String, &Yaml)> {
+    let mut out = Vec::new();
+    for (name, r) in resources(t) {
+        let name = name.as_str().unwrap().to_string();
+        for p in r["Properties"]["Policies"]
+            .as_sequence()
+            .into_iter()
+            .flatten()
+        {
+            for doc in [&p["Statement"], &p["PolicyDocument"]["Statement"]] {
+                for st in doc.as_sequence().into_iter().flatten() {
+                    out.push((name.clone(), st));
+                }
+            }
+        }
+    }
+    out
+}
+
+/// resource logical id -> the kms: actions its statements grant.
+fn kms_grants(t: &Yaml) -> std::collections::BTreeMap<String, BTreeSet<String>> {
+    let mut out = std::collections::BTreeMap::<String, BTreeSet<String>>::new();
+    for (name, st) in all_statements(t) {
+        for a in actions(st).into_iter().filter(|a| a.starts_with("kms:")) {
+            out.entry(name.clone()).or_default().insert(a.to_string());
+        }
+    }
+    out
+}
+
+#[test]
+fn without_a_kms_key_the_bucket_uses_sse_s3_and_nobody_may_use_kms() {
+    let t = template_with_kms_key(false);
+    assert_eq!(t["Parameters"]["BucketKmsKeyArn"]["Default"], "");
+    let sse = bucket_encryption(&t);
+    assert_eq!(
+        sse["ServerSideEncryptionByDefault"]["SSEAlgorithm"],
+        "AES256"
+    );
+    assert!(sse["ServerSideEncryptionByDefault"]["KMSMasterKeyID"].is_null());
+    assert!(kms_grants(&t).is_empty(), "{:?}", kms_grants(&t));
+}
+
+#[test]
+fn with_a_kms_key_the_bucket_uses_it_and_exactly_its_readers_and_writers_may() {
+    let t = template_with_kms_key(true);
+    let key = |v: &Yaml| under_tag(v, "Ref").and_then(|r| r.as_str()) == Some("BucketKmsKeyArn");
+    let sse = bucket_encryption(&t);
+    assert_eq!(
+        sse["ServerSideEncryptionByDefault"]["SSEAlgorithm"],
+        "aws:kms"
+    );
+    assert!(key(&sse["ServerSideEncryptionByDefault"]["KMSMasterKeyID"]));
+    assert_eq!(sse["BucketKeyEnabled"], true);
+
+    // Who touches objects, from the code: a reader of objects (GetObject,
+    // also the signer reading the upload) decrypts; the signer writing the
+    // signed object with start-signing's rights generates a data key. IoT
+    // reads firmware through the OTA role.
+    let mut want = std::collections::BTreeMap::<String, BTreeSet<String>>::new();
+    for (name, f) in resources(&t)
+        .iter()
+        .filter(|(_, r)| r["Type"] == "AWS::Serverless::Function")
+    {
+        let binary = f["Metadata"]["BuildProperties"]["Binary"].as_str().unwrap();
+        let calls = aws_calls(binary);
+        let mut kms = BTreeSet::new();
+        if calls.contains("s3:GetObject") || calls.contains("signer:StartSigningJob") {
+            kms.insert("kms:Decrypt".to_string());
+        }
+        if calls.contains("signer:StartSigningJob") {
+            kms.insert("kms:GenerateDataKey".to_string());
+        }
+        if !kms.is_empty() {
+            want.insert(name.as_str().unwrap().to_string(), kms);
+        }
+    }
+    want.insert(
+        "OtaRole".into(),
+        BTreeSet::from(["kms:Decrypt".to_string()]),
+    );
+    assert_eq!(
+        want.keys().collect::<Vec<_>>(),
+        ["MakeStreamFunction", "OtaRole", "StartSigningFunction"],
+        "the code's object readers and writers changed: review the KMS grants"
+    );
+    assert_eq!(kms_grants(&t), want);
+
+    // On that key only, and only through S3.
+    for (name, st) in all_statements(&t) {
+        if !actions(st).iter().any(|a| a.starts_with("kms:")) {
+            continue;
+        }
+        assert!(
+            actions(st).iter().all(|a| a.starts_with("kms:")),
+            "{name}: KMS in its own statement"
+        );
+        assert!(key(&st["Resource"]), "{name}: only the bucket's key");
+        assert_eq!(
+            under_tag(&st["Condition"]["StringEquals"]["kms:ViaService"], "Sub")
+                .and_then(|v| v.as_str()),
+            Some("s3.${AWS::Region}.amazonaws.com"),
+            "{name}: only through S3"
+        );
+    }
 }
