@@ -21,7 +21,18 @@ pub fn init_tracing() {
         .or_else(|_| std::env::var("AWS_LAMBDA_LOG_LEVEL"))
         .unwrap_or_else(|_| "info".into())
         .to_lowercase();
-    let filter = tracing_subscriber::EnvFilter::try_new(&level)
+    let _ = tracing::subscriber::set_global_default(json_logs(&level, std::io::stdout));
+}
+
+/// The functions' log format, writing to `writer`: one JSON object per line,
+/// the event's own fields under `fields` and every enclosing span's fields
+/// (bucket, key, version, execution and job ids) under `spans`. Handler tests
+/// capture exactly this format.
+pub fn json_logs<W>(level: &str, writer: W) -> impl tracing::Subscriber + Send + Sync
+where
+    W: for<'w> tracing_subscriber::fmt::MakeWriter<'w> + Send + Sync + 'static,
+{
+    let filter = tracing_subscriber::EnvFilter::try_new(level)
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     tracing_subscriber::fmt()
         .json()
@@ -30,7 +41,8 @@ pub fn init_tracing() {
         .with_ansi(false)
         .without_time()
         .with_target(false)
-        .init();
+        .with_writer(writer)
+        .finish()
 }
 
 /// The SDK config, from the Lambda environment.
@@ -283,6 +295,147 @@ pub mod test_support {
             "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>{code}</Code><Message>{message}</Message><RequestId>r</RequestId></Error>"
         );
         Response::new(status(http_status), SdkBody::from(body))
+    }
+
+    /// Retries as the functions' default SDK config does them (standard,
+    /// 3 attempts) but without the backoff, so tests stay fast.
+    pub fn fast_retries() -> aws_smithy_types::retry::RetryConfig {
+        aws_smithy_types::retry::RetryConfig::standard()
+            .with_max_attempts(3)
+            .with_initial_backoff(std::time::Duration::ZERO)
+            .with_max_backoff(std::time::Duration::ZERO)
+    }
+
+    /// A rule that answers one attempt with each of `failures` (throttling,
+    /// 5xx...) and then with `ok`, once: the call succeeds only if the SDK
+    /// retries, and a second successful call would find no rule.
+    pub fn after_failures<I, O, E>(
+        rule: aws_smithy_mocks::RuleBuilder<I, O, E>,
+        failures: &[fn() -> Response],
+        ok: impl Fn() -> O + Send + Sync + 'static,
+    ) -> aws_smithy_mocks::Rule
+    where
+        I: std::fmt::Debug + Send + Sync + 'static,
+        O: std::fmt::Debug + Send + Sync + 'static,
+        E: std::fmt::Debug + Send + Sync + std::error::Error + 'static,
+    {
+        let mut seq = rule.sequence();
+        for f in failures {
+            seq = seq.http_response(*f);
+        }
+        seq.output(ok).build()
+    }
+
+    /// Log lines captured in the functions' own JSON format (INFO, as
+    /// deployed): the raw text, and per line its event fields merged with
+    /// the fields of every span it is in.
+    pub struct Logs {
+        pub raw: String,
+        pub lines: Vec<serde_json::Map<String, serde_json::Value>>,
+    }
+
+    impl Logs {
+        /// Every line carries `field`, with `value`.
+        pub fn assert_every_line_has(&self, field: &str, value: &str) {
+            assert!(!self.lines.is_empty(), "nothing was logged");
+            for l in &self.lines {
+                assert_eq!(
+                    l.get(field).and_then(|v| v.as_str()),
+                    Some(value),
+                    "a log line lacks {field}={value}: {l:?}"
+                );
+            }
+        }
+
+        /// Some line carries `field`, with `value`.
+        pub fn assert_some_line_has(&self, field: &str, value: &str) {
+            assert!(
+                self.lines
+                    .iter()
+                    .any(|l| l.get(field).and_then(|v| v.as_str()) == Some(value)),
+                "no log line has {field}={value}:\n{}",
+                self.raw
+            );
+        }
+
+        /// Every line names the object, its version, the run and the job,
+        /// and the signing job when there is one.
+        pub fn assert_every_line_names(&self, s: &ota_core::PipelineState) {
+            let src = &s.source;
+            self.assert_every_line_has("bucket", &src.bucket);
+            self.assert_every_line_has("key", &src.key);
+            self.assert_every_line_has("version_id", &src.version_id);
+            self.assert_every_line_has("execution_id", &s.execution_id);
+            self.assert_every_line_has("job_id", &s.request.job_id);
+            if let Some(j) = &s.signing.job_id {
+                self.assert_every_line_has("signing_job_id", j);
+            }
+        }
+
+        /// No signature and no certificate or key material (PEM) in the logs.
+        pub fn assert_no_signature_material(&self, signature: &str) {
+            self.assert_never_contains(signature);
+            self.assert_never_contains("-----BEGIN");
+        }
+
+        /// `secret` appears nowhere in the logs.
+        pub fn assert_never_contains(&self, secret: &str) {
+            assert!(!secret.is_empty());
+            assert!(
+                !self.raw.contains(secret),
+                "the logs contain {secret:?}:\n{}",
+                self.raw
+            );
+        }
+    }
+
+    #[derive(Clone, Default)]
+    struct Buffer(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+    impl std::io::Write for Buffer {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0
+                .lock()
+                .map_err(|_| std::io::Error::other("poisoned"))?
+                .extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    impl<'w> tracing_subscriber::fmt::MakeWriter<'w> for Buffer {
+        type Writer = Buffer;
+        fn make_writer(&'w self) -> Buffer {
+            self.clone()
+        }
+    }
+
+    /// Runs `fut` (on the current thread, as `#[tokio::test]` does) with the
+    /// functions' subscriber writing to a buffer.
+    pub async fn capture_logs<F: std::future::Future>(fut: F) -> (F::Output, Logs) {
+        let buffer = Buffer::default();
+        let out = {
+            let _guard = tracing::subscriber::set_default(crate::json_logs("info", buffer.clone()));
+            fut.await
+        };
+        let raw = String::from_utf8(buffer.0.lock().map(|b| b.clone()).unwrap_or_default())
+            .expect("logs are UTF-8");
+        let lines = raw
+            .lines()
+            .map(|l| {
+                let v: serde_json::Value =
+                    serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}"));
+                let mut merged = serde_json::Map::new();
+                for span in v["spans"].as_array().into_iter().flatten() {
+                    merged.extend(span.as_object().cloned().unwrap_or_default());
+                }
+                merged.extend(v["fields"].as_object().cloned().unwrap_or_default());
+                merged
+            })
+            .collect();
+        (out, Logs { raw, lines })
     }
 
     /// A file under the workspace's `events/` folder.

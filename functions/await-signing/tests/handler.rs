@@ -8,7 +8,7 @@ use aws_sdk_signer::types::{S3SignedObject, SignedObject, SigningStatus as Signe
 use aws_smithy_mocks::{mock, mock_client, Rule, RuleMode};
 use ota_core::state::SigningStatus;
 use ota_core::PipelineState;
-use ota_lambda::test_support::{event, json_error};
+use ota_lambda::test_support::{capture_logs, event, json_error};
 use time::macros::datetime;
 use time::OffsetDateTime;
 
@@ -142,5 +142,21 @@ async fn errors_map_to_stable_types() {
         let d = deps(&[&r], a_minute_in);
         let e = handle(state(), &d).await.unwrap_err();
         assert_eq!(e.error_type(), want, "{e}");
+    }
+}
+
+#[tokio::test]
+async fn logs_carry_the_ids() {
+    let rules = [
+        status(SignerStatus::InProgress),
+        status(SignerStatus::Succeeded),
+    ];
+    let refs: Vec<&Rule> = rules.iter().collect();
+    let d = deps(&refs, a_minute_in);
+    let (s, first) = capture_logs(handle(state(), &d)).await;
+    let (s, second) = capture_logs(handle(s.unwrap(), &d)).await;
+    let s = s.unwrap();
+    for logs in [first, second] {
+        logs.assert_every_line_names(&s);
     }
 }

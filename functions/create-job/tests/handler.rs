@@ -8,7 +8,7 @@ use aws_sdk_iot::types::{Job, JobEndBehavior, RetryableFailureType, TargetSelect
 use aws_smithy_mocks::{mock, mock_client, Rule, RuleMode};
 use create_job::{handle, Deps};
 use ota_core::PipelineState;
-use ota_lambda::test_support::{event, json_error};
+use ota_lambda::test_support::{capture_logs, event, json_error};
 use serde_json::{json, Value};
 use std::sync::{Arc, Mutex};
 
@@ -254,4 +254,23 @@ async fn create_job_without_make_stream_is_an_internal_error() {
         handle(s, &d).await.unwrap_err().error_type(),
         "InternalError"
     );
+}
+
+#[tokio::test]
+async fn logs_carry_the_ids_and_no_signature() {
+    let create = mock!(aws_sdk_iot::Client::create_job).then_output(|| {
+        CreateJobOutput::builder()
+            .job_arn("arn:aws:iot:us-east-1:123456789012:job/AFR_OTA-app-v1_4-5c0b7a1e93d2")
+            .build()
+    });
+    let d = deps(&[&create]);
+    let (s, logs) = capture_logs(handle(state(), &d)).await;
+    let s = s.unwrap();
+    logs.assert_every_line_names(&s);
+    logs.assert_every_line_has("stream_id", "AFR_OTA-app-v1_4-8e41d07f2c6a");
+    logs.assert_some_line_has(
+        "job_arn",
+        "arn:aws:iot:us-east-1:123456789012:job/AFR_OTA-app-v1_4-5c0b7a1e93d2",
+    );
+    logs.assert_no_signature_material(&s.signed_file.unwrap().signature);
 }

@@ -13,7 +13,7 @@ use aws_smithy_mocks::{mock, mock_client, Rule, RuleMode};
 use aws_smithy_types::byte_stream::ByteStream;
 use make_stream::{handle, Deps, MakeStreamInput, MakeStreamOutput};
 use ota_core::{ids, PipelineState};
-use ota_lambda::test_support::{event, json_error};
+use ota_lambda::test_support::{capture_logs, event, json_error};
 
 const BUCKET: &str = "ota-pipeline-firmwarebucket-1a2b3c4d5e6f";
 const KEY: &str = "firmware/app-v1.4.bin";
@@ -328,4 +328,15 @@ async fn clean_up_after_start_signing_failed_has_nothing_to_do() {
     let d = deps(&[], &[]);
     let out = handle(input, &d).await.unwrap();
     assert!(matches!(out, MakeStreamOutput::CleanedUp(r) if r.deleted_stream.is_none()));
+}
+
+#[tokio::test]
+async fn logs_carry_the_ids_and_no_signature() {
+    let (obj, create) = (signed_object(DETACHED), create_ok());
+    let d = deps(&[&obj], &[&create]);
+    let (out, logs) = capture_logs(handle(MakeStreamInput::Make(Box::new(state())), &d)).await;
+    let s = made(out.unwrap());
+    logs.assert_every_line_names(&s);
+    logs.assert_some_line_has("stream_id", &stream_id());
+    logs.assert_no_signature_material(&s.signed_file.unwrap().signature);
 }

@@ -130,7 +130,17 @@ pub async fn handle(input: StartSigningInput, deps: &Deps) -> Result<PipelineSta
             )
         }
     };
-    let span = tracing::info_span!("start_signing", bucket = %bucket, key = %key, version_id = %version_id, execution_id = %input.execution_id);
+    // Every line from here on carries the object and the run; the job and
+    // signing job ids join once they are known.
+    let span = tracing::info_span!(
+        "start_signing",
+        bucket = %bucket,
+        key = %key,
+        version_id = %version_id,
+        execution_id = %input.execution_id,
+        job_id = tracing::field::Empty,
+        signing_job_id = tracing::field::Empty
+    );
     let _enter = span.enter();
 
     let tagging = deps
@@ -204,6 +214,7 @@ pub async fn handle(input: StartSigningInput, deps: &Deps) -> Result<PipelineSta
         }
     };
 
+    span.record("job_id", request.job_id.as_str());
     let started_at = OffsetDateTime::now_utc()
         .format(&Rfc3339)
         .unwrap_or_default();
@@ -219,7 +230,7 @@ pub async fn handle(input: StartSigningInput, deps: &Deps) -> Result<PipelineSta
     };
     let signing = match &request.signing {
         Signing::PreSigned { certfile, .. } => {
-            info!(job_id = %request.job_id, "pre-signed firmware: no signing job");
+            info!("pre-signed firmware: no signing job");
             SigningState {
                 status: SigningStatus::NotRequired,
                 job_id: None,
@@ -269,7 +280,8 @@ pub async fn handle(input: StartSigningInput, deps: &Deps) -> Result<PipelineSta
             let job_id = out
                 .job_id()
                 .ok_or_else(|| OtaError::Internal("StartSigningJob returned no job id".into()))?;
-            info!(signing_job_id = %job_id, profile = %profile_name, job_id = %request.job_id, "signing started");
+            span.record("signing_job_id", job_id);
+            info!(profile = %profile_name, "signing started");
             let signed_object = first_look(deps, job_id).await?;
             SigningState {
                 status: if signed_object.is_some() {

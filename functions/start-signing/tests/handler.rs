@@ -16,7 +16,7 @@ use aws_smithy_types::byte_stream::ByteStream;
 use ota_core::event::StartSigningInput;
 use ota_core::state::SigningStatus;
 use ota_core::{ids, Signing};
-use ota_lambda::test_support::{event, json_error, xml_error};
+use ota_lambda::test_support::{capture_logs, event, json_error, xml_error};
 use start_signing::{handle, Deps, Settings};
 
 const BUCKET: &str = "ota-pipeline-firmwarebucket-1a2b3c4d5e6f";
@@ -261,17 +261,19 @@ async fn stack_defaults_fill_in_and_tags_override() {
     assert_eq!(state.request.presigned_expiry_seconds, Some(3600));
 }
 
+const PRE_SIGNED: &[(&str, &str)] = &[
+    ("ota:targets", "thing/dev-7"),
+    (
+        "ota:signature",
+        "MEUCIQDkRJ1lbcw7xq2yPqDmo3jUxm8bTI9zNr8yFQjH3lG9Og==",
+    ),
+    ("ota:signature-algorithm", "SHA256withECDSA"),
+    ("ota:certfile", "/certs/ota.pem"),
+];
+
 #[tokio::test]
 async fn pre_signed_firmware_skips_the_signer() {
-    let tags = tagging(&[
-        ("ota:targets", "thing/dev-7"),
-        (
-            "ota:signature",
-            "MEUCIQDkRJ1lbcw7xq2yPqDmo3jUxm8bTI9zNr8yFQjH3lG9Og==",
-        ),
-        ("ota:signature-algorithm", "SHA256withECDSA"),
-        ("ota:certfile", "/certs/ota.pem"),
-    ]);
+    let tags = tagging(PRE_SIGNED);
     let (profile, start) = (profile_ok(), start_ok());
     let d = deps(&[&tags], &[&profile, &start], settings());
     let state = handle(input(), &d).await.unwrap();
@@ -476,4 +478,21 @@ async fn aws_errors_map_to_stable_error_types() {
         let e = handle(input(), &d).await.unwrap_err();
         assert_eq!(e.error_type(), expected, "{which}: {e}");
     }
+}
+
+#[tokio::test]
+async fn logs_carry_the_ids_and_no_signature() {
+    let (tags, profile, start) = (tagging(GOOD_TAGS), profile_ok(), start_ok());
+    let look = describe(SignerStatus::Succeeded);
+    let d = deps(&[&tags], &[&profile, &start, &look], settings());
+    let (state, logs) = capture_logs(handle(input(), &d)).await;
+    let state = state.unwrap();
+    logs.assert_every_line_names(&state);
+    logs.assert_some_line_has("signed_key", "signed/job-123");
+
+    let tags = tagging(PRE_SIGNED);
+    let d = deps(&[&tags], &[], settings());
+    let (state, logs) = capture_logs(handle(input(), &d)).await;
+    logs.assert_every_line_names(&state.unwrap());
+    logs.assert_no_signature_material(PRE_SIGNED[1].1);
 }
