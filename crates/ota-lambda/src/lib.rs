@@ -389,15 +389,25 @@ pub mod test_support {
         }
     }
 
-    #[derive(Clone, Default)]
-    struct Buffer(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+    type Buffer = std::sync::Arc<std::sync::Mutex<Vec<u8>>>;
 
-    impl std::io::Write for Buffer {
+    std::thread_local! {
+        /// Where this thread's log lines go while it captures them.
+        static CAPTURING: std::cell::RefCell<Option<Buffer>> = const { std::cell::RefCell::new(None) };
+    }
+
+    /// Writes to the current thread's capture buffer, if any.
+    struct ThisThread;
+
+    impl std::io::Write for ThisThread {
         fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-            self.0
-                .lock()
-                .map_err(|_| std::io::Error::other("poisoned"))?
-                .extend_from_slice(buf);
+            CAPTURING.with(|c| {
+                if let Some(b) = &*c.borrow() {
+                    if let Ok(mut b) = b.lock() {
+                        b.extend_from_slice(buf);
+                    }
+                }
+            });
             Ok(buf.len())
         }
         fn flush(&mut self) -> std::io::Result<()> {
@@ -405,22 +415,27 @@ pub mod test_support {
         }
     }
 
-    impl<'w> tracing_subscriber::fmt::MakeWriter<'w> for Buffer {
-        type Writer = Buffer;
-        fn make_writer(&'w self) -> Buffer {
-            self.clone()
+    impl<'w> tracing_subscriber::fmt::MakeWriter<'w> for ThisThread {
+        type Writer = ThisThread;
+        fn make_writer(&'w self) -> ThisThread {
+            ThisThread
         }
     }
 
-    /// Runs `fut` (on the current thread, as `#[tokio::test]` does) with the
-    /// functions' subscriber writing to a buffer.
+    /// Runs `fut` (on the current thread, as `#[tokio::test]` does) and
+    /// captures what it logs. One global subscriber, not a scoped one per
+    /// test: tracing caches each call site's interest process-wide, and
+    /// scoped subscribers coming and going in parallel tests lose lines.
     pub async fn capture_logs<F: std::future::Future>(fut: F) -> (F::Output, Logs) {
+        static GLOBAL: std::sync::Once = std::sync::Once::new();
+        GLOBAL.call_once(|| {
+            let _ = tracing::subscriber::set_global_default(crate::json_logs("info", ThisThread));
+        });
         let buffer = Buffer::default();
-        let out = {
-            let _guard = tracing::subscriber::set_default(crate::json_logs("info", buffer.clone()));
-            fut.await
-        };
-        let raw = String::from_utf8(buffer.0.lock().map(|b| b.clone()).unwrap_or_default())
+        CAPTURING.with(|c| *c.borrow_mut() = Some(buffer.clone()));
+        let out = fut.await;
+        CAPTURING.with(|c| *c.borrow_mut() = None);
+        let raw = String::from_utf8(buffer.lock().map(|b| b.clone()).unwrap_or_default())
             .expect("logs are UTF-8");
         let lines = raw
             .lines()
