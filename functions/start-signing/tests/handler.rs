@@ -496,3 +496,51 @@ async fn logs_carry_the_ids_and_no_signature() {
     logs.assert_every_line_names(&state.unwrap());
     logs.assert_no_signature_material(PRE_SIGNED[1].1);
 }
+
+fn manifest(body: &'static str) -> Rule {
+    mock!(aws_sdk_s3::Client::get_object)
+        .match_requests(|r| r.bucket() == Some(BUCKET) && r.key() == Some("manifests/app.json"))
+        .then_output(move || {
+            GetObjectOutput::builder()
+                .body(ByteStream::from_static(body.as_bytes()))
+                .build()
+        })
+}
+
+#[tokio::test]
+async fn no_invalid_request_reaches_the_signer() {
+    const BASE: [(&str, &str); 3] = [
+        ("ota:targets", "thinggroup/Lab"),
+        ("ota:profile", "OtaProfile"),
+        ("ota:manifest", "manifests/app.json"),
+    ];
+    // (the tag that is wrong, the manifest)
+    let cases: &[((&str, &str), &'static str)] = &[
+        (("ota:timeot", "10"), "{}"),
+        (("ota:timeout", " "), "{}"),
+        (("ota:windows", "MON@02:00/1431"), "{}"),
+        (("ota:description", "a,b"), "{}"),
+        (("ota:signature", "MEUCIQ=="), "{}"),
+        (("ota:end-behavior", "CANCEL"), "{}"),
+        (("team", "fleet"), r#"{"colour":1}"#),
+        (("team", "fleet"), "not json"),
+        (
+            ("team", "fleet"),
+            r#"{"timeoutConfig":{"inProgressTimeoutInMinutes":0}}"#,
+        ),
+    ];
+    for (bad, body) in cases {
+        let mut tags = BASE.to_vec();
+        tags.push(*bad);
+        let (tags, m) = (tagging(&tags), manifest(body));
+        let (profile, start) = (profile_ok(), start_ok());
+        let d = deps(&[&tags, &m], &[&profile, &start], settings());
+        let e = handle(input(), &d).await.unwrap_err();
+        assert_eq!(e.error_type(), "InvalidRequest", "{bad:?} {body}: {e}");
+        assert_eq!(
+            profile.num_calls() + start.num_calls(),
+            0,
+            "{bad:?} {body}: the signer was called"
+        );
+    }
+}
