@@ -45,6 +45,23 @@ where
         .finish()
 }
 
+/// The span a step after start-signing logs in, so every line names the
+/// object, its version, the run and the job, and the signing job and stream
+/// once they exist (`stream_id` can be recorded later).
+pub fn step_span(step: &'static str, s: &ota_core::PipelineState) -> tracing::Span {
+    tracing::info_span!(
+        "step",
+        step,
+        bucket = %s.source.bucket,
+        key = %s.source.key,
+        version_id = %s.source.version_id,
+        execution_id = %s.execution_id,
+        job_id = %s.request.job_id,
+        signing_job_id = s.signing.job_id.as_deref(),
+        stream_id = s.stream.as_ref().map(|x| x.stream_id.as_str())
+    )
+}
+
 /// The SDK config, from the Lambda environment.
 pub async fn sdk_config() -> SdkConfig {
     aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await
@@ -306,10 +323,13 @@ pub mod test_support {
             .with_max_backoff(std::time::Duration::ZERO)
     }
 
-    /// A rule that answers one attempt with each of `failures` (throttling,
-    /// 5xx...) and then with `ok`, once: the call succeeds only if the SDK
-    /// retries, and a second successful call would find no rule.
-    pub fn after_failures<I, O, E>(
+    /// The answer to `op`: `ok` at once, or, when `op` is the `flaky` call,
+    /// one attempt with each of `failures` (throttling, 5xx...) and then `ok`
+    /// once: the call succeeds only if the SDK retries, and a second
+    /// successful call would find no rule.
+    pub fn answer<I, O, E>(
+        flaky: &str,
+        op: &str,
         rule: aws_smithy_mocks::RuleBuilder<I, O, E>,
         failures: &[fn() -> Response],
         ok: impl Fn() -> O + Send + Sync + 'static,
@@ -319,12 +339,34 @@ pub mod test_support {
         O: std::fmt::Debug + Send + Sync + 'static,
         E: std::fmt::Debug + Send + Sync + std::error::Error + 'static,
     {
-        let mut seq = rule.sequence();
-        for f in failures {
-            seq = seq.http_response(*f);
+        if flaky == op {
+            let mut seq = rule.sequence();
+            for f in failures {
+                seq = seq.http_response(*f);
+            }
+            seq.output(ok).build()
+        } else {
+            rule.then_output(ok)
         }
-        seq.output(ok).build()
     }
+
+    fn s3_slow_down() -> Response {
+        xml_error(503, "SlowDown", "Please reduce your request rate.")
+    }
+    fn s3_internal_error() -> Response {
+        xml_error(500, "InternalError", "We encountered an internal error.")
+    }
+    fn json_throttled() -> Response {
+        json_error(429, "ThrottlingException", "Rate exceeded")
+    }
+    fn json_unavailable() -> Response {
+        json_error(503, "ServiceUnavailableException", "Service unavailable")
+    }
+
+    /// S3 throttling, then a 5xx.
+    pub const S3_TRANSIENT: &[fn() -> Response] = &[s3_slow_down, s3_internal_error];
+    /// Throttling, then a 5xx, from a restJson1 service (IoT, Signer).
+    pub const JSON_TRANSIENT: &[fn() -> Response] = &[json_throttled, json_unavailable];
 
     /// Log lines captured in the functions' own JSON format (INFO, as
     /// deployed): the raw text, and per line its event fields merged with

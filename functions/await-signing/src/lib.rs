@@ -33,16 +33,7 @@ pub async fn handle(mut state: PipelineState, deps: &Deps) -> Result<PipelineSta
     let job_id = state.signing.job_id.clone().ok_or_else(|| {
         OtaError::Internal("await-signing called without a signing job id".into())
     })?;
-    let src = &state.source;
-    let span = tracing::info_span!(
-        "await_signing",
-        bucket = %src.bucket,
-        key = %src.key,
-        version_id = %src.version_id,
-        execution_id = %state.execution_id,
-        job_id = %state.request.job_id,
-        signing_job_id = %job_id
-    );
+    let span = ota_lambda::step_span("await_signing", &state);
     let _enter = span.enter();
     let out = deps
         .signer

@@ -75,16 +75,7 @@ fn stream_description(state: &PipelineState) -> String {
 
 async fn make(mut state: PipelineState, deps: &Deps) -> Result<PipelineState, OtaError> {
     let src = state.source.clone();
-    let span = tracing::info_span!(
-        "make_stream",
-        bucket = %src.bucket,
-        key = %src.key,
-        version_id = %src.version_id,
-        execution_id = %state.execution_id,
-        job_id = %state.request.job_id,
-        signing_job_id = state.signing.job_id.as_deref(),
-        stream_id = tracing::field::Empty
-    );
+    let span = ota_lambda::step_span("make_stream", &state);
     let _enter = span.enter();
 
     let signed_file = match (&state.signing.status, &state.request.signing) {
@@ -302,15 +293,8 @@ async fn clean_up_stream(req: CleanUpRequest, deps: &Deps) -> Result<CleanUpRepo
     }
     let src = &state.source;
     let stream_id = ids::stream_id(&src.bucket, &src.key, &src.version_id);
-    let span = tracing::info_span!(
-        "clean_up",
-        bucket = %src.bucket,
-        key = %src.key,
-        version_id = %src.version_id,
-        execution_id = %state.execution_id,
-        job_id = %state.request.job_id,
-        stream_id = %stream_id
-    );
+    let span = ota_lambda::step_span("clean_up", &state);
+    span.record("stream_id", stream_id.as_str());
     let _enter = span.enter();
 
     // A job whose document names the stream uses it: keep it. (A job with

@@ -1,6 +1,7 @@
 //! start-signing against mocked S3 and Signer clients: the exact requests it
 //! sends, what it returns, and how each AWS error maps to an errorType.
 
+use aws_sdk_s3::config::retry::RetryConfig;
 use aws_sdk_s3::operation::get_object::GetObjectOutput;
 use aws_sdk_s3::operation::get_object_tagging::GetObjectTaggingOutput;
 use aws_sdk_s3::operation::head_object::HeadObjectOutput;
@@ -16,7 +17,9 @@ use aws_smithy_types::byte_stream::ByteStream;
 use ota_core::event::StartSigningInput;
 use ota_core::state::SigningStatus;
 use ota_core::{ids, Signing};
-use ota_lambda::test_support::{capture_logs, event, json_error, xml_error};
+use ota_lambda::test_support::{
+    answer, capture_logs, event, fast_retries, json_error, xml_error, JSON_TRANSIENT, S3_TRANSIENT,
+};
 use start_signing::{handle, Deps, Settings};
 
 const BUCKET: &str = "ota-pipeline-firmwarebucket-1a2b3c4d5e6f";
@@ -42,6 +45,15 @@ fn settings() -> Settings {
 /// Signer rules are tried in order; a test's own first-look rule comes before
 /// the fallback, which says the signing job is still InProgress.
 fn deps(s3_rules: &[&Rule], signer_rules: &[&Rule], settings: Settings) -> Deps {
+    deps_retrying(RetryConfig::disabled(), s3_rules, signer_rules, settings)
+}
+
+fn deps_retrying(
+    retry: RetryConfig,
+    s3_rules: &[&Rule],
+    signer_rules: &[&Rule],
+    settings: Settings,
+) -> Deps {
     let still_signing = describe(SignerStatus::InProgress);
     let signer_rules: Vec<&Rule> = signer_rules
         .iter()
@@ -50,63 +62,85 @@ fn deps(s3_rules: &[&Rule], signer_rules: &[&Rule], settings: Settings) -> Deps 
         .collect();
     Deps::new(
         mock_client!(aws_sdk_s3, RuleMode::MatchAny, s3_rules, |c| c
-            .retry_config(aws_sdk_s3::config::retry::RetryConfig::disabled())),
+            .retry_config(retry.clone())),
         mock_client!(aws_sdk_signer, RuleMode::MatchAny, &signer_rules, |c| c
-            .retry_config(aws_sdk_signer::config::retry::RetryConfig::disabled())),
+            .retry_config(retry.clone())),
         settings,
     )
 }
 
 fn tagging(pairs: &[(&str, &str)]) -> Rule {
+    tagging_answering(pairs, "")
+}
+
+/// `flaky` names the call that first fails with throttling and a 5xx.
+fn tagging_answering(pairs: &[(&str, &str)], flaky: &str) -> Rule {
     let tags: Vec<Tag> = pairs
         .iter()
         .map(|(k, v)| Tag::builder().key(*k).value(*v).build().unwrap())
         .collect();
-    mock!(aws_sdk_s3::Client::get_object_tagging)
-        .match_requests(|r| {
-            r.bucket() == Some(BUCKET) && r.key() == Some(KEY) && r.version_id() == Some(VERSION)
-        })
-        .then_output(move || {
-            GetObjectTaggingOutput::builder()
-                .set_tag_set(Some(tags.clone()))
-                .build()
-                .unwrap()
-        })
+    let rule = mock!(aws_sdk_s3::Client::get_object_tagging).match_requests(|r| {
+        r.bucket() == Some(BUCKET) && r.key() == Some(KEY) && r.version_id() == Some(VERSION)
+    });
+    answer(flaky, "GetObjectTagging", rule, S3_TRANSIENT, move || {
+        GetObjectTaggingOutput::builder()
+            .set_tag_set(Some(tags.clone()))
+            .build()
+            .unwrap()
+    })
 }
 
 fn profile_ok() -> Rule {
-    mock!(aws_sdk_signer::Client::get_signing_profile)
-        .match_requests(|r| r.profile_name() == Some("OtaProfile"))
-        .then_output(|| {
-            GetSigningProfileOutput::builder()
-                .profile_name("OtaProfile")
-                .platform_id("AWSIoTDeviceManagement-SHA256-ECDSA")
-                .status(SigningProfileStatus::Active)
-                .signing_parameters("certname", "ecdsa-signer.crt")
-                .build()
-        })
+    profile_answering("")
+}
+
+fn profile_answering(flaky: &str) -> Rule {
+    let rule = mock!(aws_sdk_signer::Client::get_signing_profile)
+        .match_requests(|r| r.profile_name() == Some("OtaProfile"));
+    answer(flaky, "GetSigningProfile", rule, JSON_TRANSIENT, || {
+        GetSigningProfileOutput::builder()
+            .profile_name("OtaProfile")
+            .platform_id("AWSIoTDeviceManagement-SHA256-ECDSA")
+            .status(SigningProfileStatus::Active)
+            .signing_parameters("certname", "ecdsa-signer.crt")
+            .build()
+    })
 }
 
 fn start_ok() -> Rule {
+    start_answering("")
+}
+
+fn start_answering(flaky: &str) -> Rule {
     let token = ids::signing_token(BUCKET, KEY, VERSION, "OtaProfile");
-    mock!(aws_sdk_signer::Client::start_signing_job)
-        .match_requests(move |r| {
-            let src = r.source().and_then(|s| s.s3());
-            let dst = r.destination().and_then(|d| d.s3());
-            src.map(|s| (s.bucket_name(), s.key(), s.version())) == Some((BUCKET, KEY, VERSION))
-                && dst.and_then(|d| d.bucket_name()) == Some(BUCKET)
-                && dst.and_then(|d| d.prefix()) == Some("signed/")
-                && r.profile_name() == Some("OtaProfile")
-                && r.client_request_token() == Some(token.as_str())
-        })
-        .then_output(|| StartSigningJobOutput::builder().job_id("job-123").build())
+    let rule = mock!(aws_sdk_signer::Client::start_signing_job).match_requests(move |r| {
+        let src = r.source().and_then(|s| s.s3());
+        let dst = r.destination().and_then(|d| d.s3());
+        src.map(|s| (s.bucket_name(), s.key(), s.version())) == Some((BUCKET, KEY, VERSION))
+            && dst.and_then(|d| d.bucket_name()) == Some(BUCKET)
+            && dst.and_then(|d| d.prefix()) == Some("signed/")
+            && r.profile_name() == Some("OtaProfile")
+            && r.client_request_token() == Some(token.as_str())
+    });
+    answer(flaky, "StartSigningJob", rule, JSON_TRANSIENT, || {
+        StartSigningJobOutput::builder().job_id("job-123").build()
+    })
 }
 
 /// The first look right after StartSigningJob.
 fn describe(status: SignerStatus) -> Rule {
-    mock!(aws_sdk_signer::Client::describe_signing_job)
-        .match_requests(|r| r.job_id() == Some("job-123"))
-        .then_output(move || {
+    describe_answering(status, "")
+}
+
+fn describe_answering(status: SignerStatus, flaky: &str) -> Rule {
+    let rule = mock!(aws_sdk_signer::Client::describe_signing_job)
+        .match_requests(|r| r.job_id() == Some("job-123"));
+    answer(
+        flaky,
+        "DescribeSigningJob",
+        rule,
+        JSON_TRANSIENT,
+        move || {
             let mut b = DescribeSigningJobOutput::builder()
                 .job_id("job-123")
                 .status(status.clone())
@@ -122,7 +156,8 @@ fn describe(status: SignerStatus) -> Rule {
                 );
             }
             b.build()
-        })
+        },
+    )
 }
 
 const GOOD_TAGS: &[(&str, &str)] = &[
@@ -498,13 +533,88 @@ async fn logs_carry_the_ids_and_no_signature() {
 }
 
 fn manifest(body: &'static str) -> Rule {
-    mock!(aws_sdk_s3::Client::get_object)
-        .match_requests(|r| r.bucket() == Some(BUCKET) && r.key() == Some("manifests/app.json"))
-        .then_output(move || {
-            GetObjectOutput::builder()
-                .body(ByteStream::from_static(body.as_bytes()))
-                .build()
-        })
+    manifest_answering(body, "")
+}
+
+fn manifest_answering(body: &'static str, flaky: &str) -> Rule {
+    let rule = mock!(aws_sdk_s3::Client::get_object)
+        .match_requests(|r| r.bucket() == Some(BUCKET) && r.key() == Some("manifests/app.json"));
+    answer(flaky, "GetObject", rule, S3_TRANSIENT, move || {
+        GetObjectOutput::builder()
+            .body(ByteStream::from_static(body.as_bytes()))
+            .build()
+    })
+}
+
+fn head_answering(flaky: &str) -> Rule {
+    let rule = mock!(aws_sdk_s3::Client::head_object).match_requests(|r| {
+        r.bucket() == Some(BUCKET) && r.key() == Some(KEY) && r.version_id().is_none()
+    });
+    answer(flaky, "HeadObject", rule, S3_TRANSIENT, || {
+        HeadObjectOutput::builder()
+            .version_id(VERSION)
+            .content_length(42)
+            .build()
+    })
+}
+
+#[tokio::test]
+async fn every_call_gets_through_throttling_and_5xx_by_the_sdks_retries() {
+    // One run makes every call start-signing has: an event without a version
+    // (HeadObject), tags naming a manifest, a profile, and a signer already
+    // done at the first look.
+    let tags: &[(&str, &str)] = &[
+        ("ota:targets", "thinggroup/Lab"),
+        ("ota:profile", "OtaProfile"),
+        ("ota:manifest", "manifests/app.json"),
+    ];
+    for flaky in [
+        "HeadObject",
+        "GetObjectTagging",
+        "GetObject",
+        "GetSigningProfile",
+        "StartSigningJob",
+        "DescribeSigningJob",
+    ] {
+        let s3 = [
+            head_answering(flaky),
+            tagging_answering(tags, flaky),
+            manifest_answering(
+                r#"{"timeoutConfig":{"inProgressTimeoutInMinutes":30}}"#,
+                flaky,
+            ),
+        ];
+        let signer = [
+            profile_answering(flaky),
+            start_answering(flaky),
+            describe_answering(SignerStatus::Succeeded, flaky),
+        ];
+        let d = deps_retrying(
+            fast_retries(),
+            &s3.iter().collect::<Vec<_>>(),
+            &signer.iter().collect::<Vec<_>>(),
+            settings(),
+        );
+        let mut i = input();
+        i.event.detail.object.version_id = None;
+        let state = handle(i, &d)
+            .await
+            .unwrap_or_else(|e| panic!("{flaky}: {e}"));
+        // Each call once; the flaky one after two failed attempts.
+        for r in s3.iter().chain(&signer) {
+            assert!(matches!(r.num_calls(), 1 | 3), "{flaky}: {}", r.num_calls());
+        }
+        let attempts: usize = s3.iter().chain(&signer).map(Rule::num_calls).sum();
+        assert_eq!(
+            attempts,
+            6 + 2,
+            "{flaky}: two retries, nothing else repeated"
+        );
+        assert_eq!(state.source.version_id, VERSION, "{flaky}");
+        assert_eq!(state.request.timeout_minutes, Some(30), "{flaky}");
+        assert_eq!(state.signing.job_id.as_deref(), Some("job-123"), "{flaky}");
+        assert_eq!(state.signing.status, SigningStatus::Succeeded, "{flaky}");
+    }
 }
 
 #[tokio::test]
