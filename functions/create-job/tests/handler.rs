@@ -332,3 +332,18 @@ async fn logs_carry_the_ids_and_no_signature() {
     );
     logs.assert_no_signature_material(&s.signed_file.unwrap().signature);
 }
+
+#[tokio::test]
+async fn an_oversize_document_is_refused_without_calling_create_job() {
+    // start-signing refuses these before signing; this is the backstop for a
+    // state that got here anyway. No rules: any IoT call would fail the test.
+    let mut s = state();
+    s.signing.certfile = "c".repeat(40_000);
+    let d = deps(&[]);
+    let e = handle(s, &d).await.unwrap_err();
+    assert_eq!(e.error_type(), "InvalidRequest", "{e}");
+    assert!(
+        e.to_string().contains("CreateJob accepts at most 32768"),
+        "{e}"
+    );
+}

@@ -434,3 +434,22 @@ async fn logs_carry_the_ids_and_no_signature() {
     logs.assert_some_line_has("stream_id", &stream_id());
     logs.assert_no_signature_material(&s.signed_file.unwrap().signature);
 }
+
+#[tokio::test]
+async fn a_signature_larger_than_devices_accept_creates_no_stream() {
+    // 516 base64 characters: 387 bytes, over the 384 devices accept. The
+    // signer decides its output, so this is checked after signing but before
+    // the stream (and so the job) exists.
+    let body = format!(
+        r#"{{"rawPayloadSize":366816,"signature":"{}","signatureAlgorithm":"SHA256withECDSA","payloadLocation":{{}}}}"#,
+        "A".repeat(516)
+    );
+    let (obj, create) = (signed_object(Box::leak(body.into_boxed_str())), create_ok());
+    let d = deps(&[&obj], &[&create]);
+    let e = handle(MakeStreamInput::Make(Box::new(state())), &d)
+        .await
+        .unwrap_err();
+    assert_eq!(e.error_type(), "SignedObjectInvalid", "{e}");
+    assert!(e.to_string().contains("devices accept at most 384"), "{e}");
+    assert_eq!(create.num_calls(), 0);
+}

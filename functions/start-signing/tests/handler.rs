@@ -95,16 +95,30 @@ fn profile_ok() -> Rule {
 }
 
 fn profile_answering(flaky: &str) -> Rule {
+    profile_rule(
+        "AWSIoTDeviceManagement-SHA256-ECDSA",
+        "ecdsa-signer.crt".into(),
+        flaky,
+    )
+}
+
+fn profile_rule(platform: &'static str, certname: String, flaky: &str) -> Rule {
     let rule = mock!(aws_sdk_signer::Client::get_signing_profile)
         .match_requests(|r| r.profile_name() == Some("OtaProfile"));
-    answer(flaky, "GetSigningProfile", rule, JSON_TRANSIENT, || {
-        GetSigningProfileOutput::builder()
-            .profile_name("OtaProfile")
-            .platform_id("AWSIoTDeviceManagement-SHA256-ECDSA")
-            .status(SigningProfileStatus::Active)
-            .signing_parameters("certname", "ecdsa-signer.crt")
-            .build()
-    })
+    answer(
+        flaky,
+        "GetSigningProfile",
+        rule,
+        JSON_TRANSIENT,
+        move || {
+            GetSigningProfileOutput::builder()
+                .profile_name("OtaProfile")
+                .platform_id(platform)
+                .status(SigningProfileStatus::Active)
+                .signing_parameters("certname", certname.clone())
+                .build()
+        },
+    )
 }
 
 fn start_ok() -> Rule {
@@ -653,4 +667,56 @@ async fn no_invalid_request_reaches_the_signer() {
             "{bad:?} {body}: the signer was called"
         );
     }
+}
+
+#[tokio::test]
+async fn oversize_inputs_fail_before_anything_is_signed() {
+    // (platform, certname length, firmware size, what the problem says)
+    let cases = [
+        // A profile whose certname leaves no room in the job document.
+        (
+            "AWSIoTDeviceManagement-SHA256-ECDSA",
+            32_400,
+            366_816,
+            "with the largest signature devices accept",
+        ),
+        (
+            "AWSIoTDeviceManagement-SHA256-ECDSA",
+            40_000,
+            366_816,
+            "the certificate path 40000",
+        ),
+        (
+            "AmazonFreeRTOS-Default",
+            16,
+            16 * 1024 * 1024 + 1,
+            "accepts at most 16777216",
+        ),
+        (
+            "AWSIoTDeviceManagement-SHA256-ECDSA",
+            16,
+            2 * 1024 * 1024 * 1024 + 1,
+            "accepts at most 2147483648",
+        ),
+    ];
+    for (platform, certname_len, size, want) in cases {
+        let mut i = input();
+        i.event.detail.object.size = Some(size);
+        let (tags, start) = (tagging(GOOD_TAGS), start_ok());
+        let profile = profile_rule(platform, "c".repeat(certname_len), "");
+        let d = deps(&[&tags], &[&profile, &start], settings());
+        let e = handle(i, &d).await.unwrap_err();
+        assert_eq!(e.error_type(), "InvalidRequest", "{want}: {e}");
+        assert_eq!(e.problems()[0].field, "ota:profile", "{e}");
+        assert!(e.to_string().contains(want), "{want}: {e}");
+        assert_eq!(start.num_calls(), 0, "{want}: nothing is signed");
+    }
+    // The same limits let a just-fitting update through.
+    let (tags, start) = (tagging(GOOD_TAGS), start_ok());
+    let profile = profile_rule("AmazonFreeRTOS-Default", "c".repeat(30_000), "");
+    let mut i = input();
+    i.event.detail.object.size = Some(16 * 1024 * 1024);
+    let d = deps(&[&tags], &[&profile, &start], settings());
+    handle(i, &d).await.unwrap();
+    assert_eq!(start.num_calls(), 1);
 }
