@@ -273,14 +273,38 @@ fn functions_are_built_from_the_workspace_with_the_environment_they_read() {
     assert_eq!(t["Globals"]["Function"]["Runtime"], "provided.al2023");
 }
 
-/// Every statement of a resource's inline `Policies`.
+/// Every statement of a resource's inline `Policies`: SAM's form
+/// (`- Statement: [...]`) or an IAM role's (`- PolicyDocument: {Statement}`).
 fn statements(resource: &Yaml) -> impl Iterator<Item = &Yaml> {
     resource["Properties"]["Policies"]
         .as_sequence()
         .into_iter()
         .flatten()
-        .flat_map(|p| p["Statement"].as_sequence().into_iter().flatten())
+        .flat_map(|p| [&p["Statement"], &p["PolicyDocument"]["Statement"]])
+        .flat_map(|s| s.as_sequence().into_iter().flatten())
 }
+
+/// The logical id of a function's own role (`Role: !GetAtt XRole.Arn`).
+fn role_name_of(function: &Yaml) -> &str {
+    under_tag(&function["Properties"]["Role"], "GetAtt")
+        .and_then(|v| v.as_str())
+        .and_then(|v| v.strip_suffix(".Arn"))
+        .expect("every function has its own role: Role: !GetAtt <X>Role.Arn")
+}
+
+/// The statements a function's role grants.
+fn function_statements<'a>(t: &'a Yaml, function: &Yaml) -> Vec<&'a Yaml> {
+    statements(&resources(t)[role_name_of(function)]).collect()
+}
+
+/// What every function needs to run, whatever its code calls: writing its
+/// logs and (Tracing: Active) its traces.
+const RUNTIME_ACTIONS: [&str; 4] = [
+    "logs:CreateLogStream",
+    "logs:PutLogEvents",
+    "xray:PutTraceSegments",
+    "xray:PutTelemetryRecords",
+];
 
 /// A statement's actions, whether one string or a list.
 fn actions(statement: &Yaml) -> Vec<&str> {
@@ -405,9 +429,10 @@ fn the_release_profile_keeps_panics_unwinding_under_cargo_lambda() {
     );
 }
 
-/// The IAM actions a function's statements grant.
-fn granted_actions(function: &Yaml) -> BTreeSet<String> {
-    statements(function)
+/// The IAM actions a function's role grants.
+fn granted_actions(t: &Yaml, function: &Yaml) -> BTreeSet<String> {
+    function_statements(t, function)
+        .into_iter()
         .flat_map(actions)
         .map(String::from)
         .collect()
@@ -458,13 +483,14 @@ fn every_aws_call_in_a_functions_code_is_granted_by_its_policy() {
     // A call without its permission fails only in AWS (the emulator does not
     // enforce IAM), so it must fail here. With and without a bucket KMS key.
     let templates = [template_with_kms_key(false), template_with_kms_key(true)];
-    for f in templates
-        .iter()
-        .flat_map(|t| resources(t).values())
-        .filter(|r| r["Type"] == "AWS::Serverless::Function")
-    {
+    for (t, f) in templates.iter().flat_map(|t| {
+        resources(t)
+            .values()
+            .filter(|r| r["Type"] == "AWS::Serverless::Function")
+            .map(move |f| (t, f))
+    }) {
         let binary = f["Metadata"]["BuildProperties"]["Binary"].as_str().unwrap();
-        let granted = granted_actions(f);
+        let granted = granted_actions(t, f);
         let calls = aws_calls(binary);
         assert!(
             !calls.is_empty(),
@@ -507,18 +533,19 @@ fn every_permission_a_function_holds_is_one_its_code_needs() {
         }
     };
     let templates = [template_with_kms_key(false), template_with_kms_key(true)];
-    for f in templates
-        .iter()
-        .flat_map(|t| resources(t).values())
-        .filter(|r| r["Type"] == "AWS::Serverless::Function")
-    {
+    for (t, f) in templates.iter().flat_map(|t| {
+        resources(t)
+            .values()
+            .filter(|r| r["Type"] == "AWS::Serverless::Function")
+            .map(move |f| (t, f))
+    }) {
         let binary = f["Metadata"]["BuildProperties"]["Binary"].as_str().unwrap();
-        let mut needed = BTreeSet::new();
+        let mut needed: BTreeSet<String> = RUNTIME_ACTIONS.map(String::from).into();
         for call in aws_calls(binary) {
             needed.extend(implied(&call).iter().map(|a| a.to_string()));
             needed.insert(call);
         }
-        let extra: Vec<String> = granted_actions(f)
+        let extra: Vec<String> = granted_actions(t, f)
             .into_iter()
             .filter(|a| !needed.contains(a))
             .collect();
@@ -658,9 +685,9 @@ fn with_a_kms_key_the_bucket_uses_it_and_exactly_its_readers_and_writers_may() {
     // signed object with start-signing's rights generates a data key. IoT
     // reads firmware through the OTA role.
     let mut want = std::collections::BTreeMap::<String, BTreeSet<String>>::new();
-    for (name, f) in resources(&t)
-        .iter()
-        .filter(|(_, r)| r["Type"] == "AWS::Serverless::Function")
+    for f in resources(&t)
+        .values()
+        .filter(|r| r["Type"] == "AWS::Serverless::Function")
     {
         let binary = f["Metadata"]["BuildProperties"]["Binary"].as_str().unwrap();
         let calls = aws_calls(binary);
@@ -672,7 +699,7 @@ fn with_a_kms_key_the_bucket_uses_it_and_exactly_its_readers_and_writers_may() {
             kms.insert("kms:GenerateDataKey".to_string());
         }
         if !kms.is_empty() {
-            want.insert(name.as_str().unwrap().to_string(), kms);
+            want.insert(role_name_of(f).to_string(), kms);
         }
     }
     want.insert(
@@ -681,7 +708,7 @@ fn with_a_kms_key_the_bucket_uses_it_and_exactly_its_readers_and_writers_may() {
     );
     assert_eq!(
         want.keys().collect::<Vec<_>>(),
-        ["MakeStreamFunction", "OtaRole", "StartSigningFunction"],
+        ["MakeStreamRole", "OtaRole", "StartSigningRole"],
         "the code's object readers and writers changed: review the KMS grants"
     );
     assert_eq!(kms_grants(&t), want);
@@ -703,4 +730,70 @@ fn with_a_kms_key_the_bucket_uses_it_and_exactly_its_readers_and_writers_may() {
             "{name}: only through S3"
         );
     }
+}
+
+#[test]
+fn each_function_has_its_own_role_writing_only_its_own_logs() {
+    let t = template();
+    let mut roles = BTreeSet::new();
+    for f in resources(&t)
+        .values()
+        .filter(|r| r["Type"] == "AWS::Serverless::Function")
+    {
+        let binary = f["Metadata"]["BuildProperties"]["Binary"].as_str().unwrap();
+        assert!(
+            f["Properties"]["Policies"].is_null(),
+            "{binary}: SAM policies would be ignored next to Role"
+        );
+        let name = role_name_of(f);
+        assert!(roles.insert(name), "{binary} shares the role {name}");
+        let role = &resources(&t)[name];
+        assert_eq!(role["Type"], "AWS::IAM::Role");
+        let p = &role["Properties"];
+        assert!(
+            p["ManagedPolicyArns"].is_null(),
+            "{name}: no managed policies (their Resource is *)"
+        );
+        let trust = p["AssumeRolePolicyDocument"]["Statement"]
+            .as_sequence()
+            .unwrap();
+        assert_eq!(trust.len(), 1, "{name}");
+        assert_eq!(
+            trust[0]["Principal"]["Service"], "lambda.amazonaws.com",
+            "{name}"
+        );
+
+        // Logs: the function's own log group (the one it logs to), no other.
+        let log_group = under_tag(&f["Properties"]["LoggingConfig"]["LogGroup"], "Ref")
+            .and_then(|v| v.as_str())
+            .expect("LoggingConfig.LogGroup: !Ref <its log group>");
+        let own = format!(
+            "arn:${{AWS::Partition}}:logs:${{AWS::Region}}:${{AWS::AccountId}}:log-group:${{{log_group}}}:*"
+        );
+        for st in function_statements(&t, f) {
+            let acts = actions(st);
+            let resource = &st["Resource"];
+            if acts.iter().any(|a| a.starts_with("logs:")) {
+                assert!(
+                    acts.iter().all(|a| a.starts_with("logs:")),
+                    "{name}: logs alone"
+                );
+                assert_eq!(
+                    under_tag(resource, "Sub").and_then(|v| v.as_str()),
+                    Some(own.as_str()),
+                    "{name}: logs only to its own group"
+                );
+            } else if resource == "*" {
+                // Only what supports no resource-level permissions.
+                let mut acts = acts;
+                acts.sort();
+                assert_eq!(
+                    acts,
+                    ["xray:PutTelemetryRecords", "xray:PutTraceSegments"],
+                    "{name}: Resource * only for X-Ray"
+                );
+            }
+        }
+    }
+    assert_eq!(roles.len(), 4);
 }
