@@ -96,32 +96,75 @@ impl From<FunctionError> for Diagnostic {
     }
 }
 
+/// What a function's input says about the run: the runner calls the
+/// handler, and logs its failure, in this span, so the error line names the
+/// object, its version and the run too.
+pub trait RunSpan {
+    fn run_span(&self) -> tracing::Span;
+}
+
+impl RunSpan for ota_core::PipelineState {
+    fn run_span(&self) -> tracing::Span {
+        step_span("run", self)
+    }
+}
+
+impl RunSpan for ota_core::event::StartSigningInput {
+    fn run_span(&self) -> tracing::Span {
+        let d = &self.event.detail;
+        tracing::info_span!(
+            "step",
+            step = "run",
+            bucket = %d.bucket.name,
+            key = %d.object.key,
+            version_id = d.object.version_id.as_deref(),
+            execution_id = %self.execution_id
+        )
+    }
+}
+
 /// Runs a handler as the Lambda function: deserialize the event, call the
 /// handler, log and map its error.
 pub async fn run<I, O, F, Fut>(handler: F) -> Result<(), lambda_runtime::Error>
 where
-    I: DeserializeOwned + Send + 'static,
+    I: DeserializeOwned + RunSpan + Send + 'static,
     O: Serialize + Send + 'static,
     F: Fn(I) -> Fut,
     Fut: Future<Output = Result<O, OtaError>> + Send,
 {
     lambda_runtime::run(service_fn(|event: LambdaEvent<I>| {
-        let request_id = event.context.request_id.clone();
-        let fut = handler(event.payload);
-        async move {
-            fut.await.map_err(|e| {
-                tracing::error!(
-                    request_id = %request_id,
-                    error_type = e.error_type(),
-                    retryable = e.is_retryable(),
-                    error = %e,
-                    "request failed"
-                );
-                FunctionError(e)
-            })
-        }
+        invoke(event.payload, event.context.request_id.clone(), &handler)
     }))
     .await
+}
+
+/// One invocation: the handler in the input's span, a failure logged there
+/// with its errorType and mapped to the Lambda error.
+pub fn invoke<I, O, Fut>(
+    payload: I,
+    request_id: String,
+    handler: impl FnOnce(I) -> Fut,
+) -> impl Future<Output = Result<O, FunctionError>>
+where
+    I: RunSpan,
+    Fut: Future<Output = Result<O, OtaError>>,
+{
+    use tracing::Instrument;
+    let span = payload.run_span();
+    let fut = handler(payload);
+    async move {
+        fut.await.map_err(|e| {
+            tracing::error!(
+                request_id = %request_id,
+                error_type = e.error_type(),
+                retryable = e.is_retryable(),
+                error = %e,
+                "request failed"
+            );
+            FunctionError(e)
+        })
+    }
+    .instrument(span)
 }
 
 /// Error codes AWS services use for rate limiting.
@@ -464,18 +507,22 @@ pub mod test_support {
         }
     }
 
-    /// Runs `fut` (on the current thread, as `#[tokio::test]` does) and
-    /// captures what it logs. One global subscriber, not a scoped one per
-    /// test: tracing caches each call site's interest process-wide, and
-    /// scoped subscribers coming and going in parallel tests lose lines.
-    pub async fn capture_logs<F: std::future::Future>(fut: F) -> (F::Output, Logs) {
+    /// Runs the future `start` makes (on the current thread, as
+    /// `#[tokio::test]` does) and captures what it logs; `start` runs once
+    /// the subscriber is in place, so spans it creates are recorded. One
+    /// global subscriber, not a scoped one per test: tracing caches each call
+    /// site's interest process-wide, and scoped subscribers coming and going
+    /// in parallel tests lose lines.
+    pub async fn capture_logs<F: std::future::Future>(
+        start: impl FnOnce() -> F,
+    ) -> (F::Output, Logs) {
         static GLOBAL: std::sync::Once = std::sync::Once::new();
         GLOBAL.call_once(|| {
             let _ = tracing::subscriber::set_global_default(crate::json_logs("info", ThisThread));
         });
         let buffer = Buffer::default();
         CAPTURING.with(|c| *c.borrow_mut() = Some(buffer.clone()));
-        let out = fut.await;
+        let out = start().await;
         CAPTURING.with(|c| *c.borrow_mut() = None);
         let raw = String::from_utf8(buffer.lock().map(|b| b.clone()).unwrap_or_default())
             .expect("logs are UTF-8");

@@ -171,8 +171,8 @@ async fn logs_carry_the_ids() {
     ];
     let refs: Vec<&Rule> = rules.iter().collect();
     let d = deps(&refs, a_minute_in);
-    let (s, first) = capture_logs(handle(state(), &d)).await;
-    let (s, second) = capture_logs(handle(s.unwrap(), &d)).await;
+    let (s, first) = capture_logs(|| handle(state(), &d)).await;
+    let (s, second) = capture_logs(|| handle(s.unwrap(), &d)).await;
     let s = s.unwrap();
     for logs in [first, second] {
         logs.assert_every_line_names(&s);

@@ -322,7 +322,7 @@ async fn logs_carry_the_ids_and_no_signature() {
             .build()
     });
     let d = deps(&[&create]);
-    let (s, logs) = capture_logs(handle(state(), &d)).await;
+    let (s, logs) = capture_logs(|| handle(state(), &d)).await;
     let s = s.unwrap();
     logs.assert_every_line_names(&s);
     logs.assert_every_line_has("stream_id", "AFR_OTA-app-v1_4-8e41d07f2c6a");
@@ -346,4 +346,18 @@ async fn an_oversize_document_is_refused_without_calling_create_job() {
         e.to_string().contains("CreateJob accepts at most 32768"),
         "{e}"
     );
+}
+
+#[tokio::test]
+async fn a_failure_is_logged_with_the_ids_and_its_error_type() {
+    // As the runner calls the handler (ota_lambda::run -> invoke).
+    let r = mock!(aws_sdk_iot::Client::create_job)
+        .then_http_response(|| json_error(404, "ResourceNotFoundException", "no such group"));
+    let d = deps(&[&r]);
+    let (out, logs) =
+        capture_logs(|| ota_lambda::invoke(state(), "req-1".into(), |s| handle(s, &d))).await;
+    assert!(out.is_err());
+    logs.assert_every_line_names(&state());
+    logs.assert_some_line_has("error_type", "ResourceNotFound");
+    logs.assert_some_line_has("request_id", "req-1");
 }

@@ -29,6 +29,34 @@ pub enum MakeStreamInput {
     Make(Box<PipelineState>),
 }
 
+impl ota_lambda::RunSpan for MakeStreamInput {
+    fn run_span(&self) -> tracing::Span {
+        match self {
+            MakeStreamInput::Make(s) => s.run_span(),
+            MakeStreamInput::CleanUp { clean_up } => {
+                // A pipeline state, or the original event when start-signing
+                // failed: take the ids from wherever they are.
+                let v = &clean_up.state;
+                let at = |paths: &[&str]| {
+                    paths
+                        .iter()
+                        .find_map(|p| v.pointer(p).and_then(|x| x.as_str()))
+                        .map(str::to_string)
+                };
+                tracing::info_span!(
+                    "step",
+                    step = "run",
+                    bucket = at(&["/source/bucket", "/event/detail/bucket/name"]),
+                    key = at(&["/source/key", "/event/detail/object/key"]),
+                    version_id = at(&["/source/versionId", "/event/detail/object/version-id"]),
+                    execution_id = at(&["/executionId"]),
+                    job_id = at(&["/request/jobId"])
+                )
+            }
+        }
+    }
+}
+
 #[derive(Debug, Deserialize)]
 pub struct CleanUpRequest {
     /// Whatever state the failed step had: a full pipeline state, or the

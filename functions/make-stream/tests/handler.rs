@@ -428,7 +428,7 @@ async fn clean_up_after_start_signing_failed_has_nothing_to_do() {
 async fn logs_carry_the_ids_and_no_signature() {
     let (obj, create) = (signed_object(DETACHED), create_ok());
     let d = deps(&[&obj], &[&create]);
-    let (out, logs) = capture_logs(handle(MakeStreamInput::Make(Box::new(state())), &d)).await;
+    let (out, logs) = capture_logs(|| handle(MakeStreamInput::Make(Box::new(state())), &d)).await;
     let s = made(out.unwrap());
     logs.assert_every_line_names(&s);
     logs.assert_some_line_has("stream_id", &stream_id());
@@ -452,4 +452,26 @@ async fn a_signature_larger_than_devices_accept_creates_no_stream() {
     assert_eq!(e.error_type(), "SignedObjectInvalid", "{e}");
     assert!(e.to_string().contains("devices accept at most 384"), "{e}");
     assert_eq!(create.num_calls(), 0);
+}
+
+#[tokio::test]
+async fn a_failed_clean_up_is_logged_with_the_ids() {
+    // As the runner calls the handler (ota_lambda::run -> invoke).
+    let job = mock!(aws_sdk_iot::Client::get_job_document)
+        .then_http_response(|| json_error(403, "AccessDeniedException", "denied"));
+    let d = deps(&[], &[&job]);
+    let (out, logs) =
+        capture_logs(|| ota_lambda::invoke(clean_up_input(), "req-1".into(), |i| handle(i, &d)))
+            .await;
+    assert!(out.is_err());
+    for (field, value) in [
+        ("bucket", BUCKET),
+        ("key", KEY),
+        ("version_id", VERSION),
+        ("execution_id", EXECUTION),
+        ("error_type", "AccessDenied"),
+    ] {
+        logs.assert_some_line_has(field, value);
+    }
+    logs.assert_every_line_has("execution_id", EXECUTION);
 }

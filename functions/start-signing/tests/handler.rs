@@ -534,14 +534,14 @@ async fn logs_carry_the_ids_and_no_signature() {
     let (tags, profile, start) = (tagging(GOOD_TAGS), profile_ok(), start_ok());
     let look = describe(SignerStatus::Succeeded);
     let d = deps(&[&tags], &[&profile, &start, &look], settings());
-    let (state, logs) = capture_logs(handle(input(), &d)).await;
+    let (state, logs) = capture_logs(|| handle(input(), &d)).await;
     let state = state.unwrap();
     logs.assert_every_line_names(&state);
     logs.assert_some_line_has("signed_key", "signed/job-123");
 
     let tags = tagging(PRE_SIGNED);
     let d = deps(&[&tags], &[], settings());
-    let (state, logs) = capture_logs(handle(input(), &d)).await;
+    let (state, logs) = capture_logs(|| handle(input(), &d)).await;
     logs.assert_every_line_names(&state.unwrap());
     logs.assert_no_signature_material(PRE_SIGNED[1].1);
 }
@@ -719,4 +719,26 @@ async fn oversize_inputs_fail_before_anything_is_signed() {
     let d = deps(&[&tags], &[&profile, &start], settings());
     handle(i, &d).await.unwrap();
     assert_eq!(start.num_calls(), 1);
+}
+
+#[tokio::test]
+async fn a_failure_is_logged_with_the_ids_and_its_error_type() {
+    // As the runner calls the handler (ota_lambda::run -> invoke): an
+    // invalid request, before any job id exists.
+    let tags = tagging(&[("ota:timeot", "10")]);
+    let d = deps(&[&tags], &[], settings());
+    let i = input();
+    let execution = i.execution_id.clone();
+    let (out, logs) =
+        capture_logs(|| ota_lambda::invoke(i, "req-1".into(), |i| handle(i, &d))).await;
+    assert!(out.is_err());
+    for (field, value) in [
+        ("bucket", BUCKET),
+        ("key", KEY),
+        ("version_id", VERSION),
+        ("execution_id", &execution),
+    ] {
+        logs.assert_every_line_has(field, value);
+    }
+    logs.assert_some_line_has("error_type", "InvalidRequest");
 }
