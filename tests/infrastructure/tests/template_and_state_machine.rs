@@ -429,6 +429,19 @@ fn the_release_profile_keeps_panics_unwinding_under_cargo_lambda() {
     );
 }
 
+/// Every function of each template, with its template.
+fn functions_of(templates: &[Yaml]) -> Vec<(&Yaml, &Yaml)> {
+    templates
+        .iter()
+        .flat_map(|t| {
+            resources(t)
+                .values()
+                .filter(|r| r["Type"] == "AWS::Serverless::Function")
+                .map(move |f| (t, f))
+        })
+        .collect()
+}
+
 /// The IAM actions a function's role grants.
 fn granted_actions(t: &Yaml, function: &Yaml) -> BTreeSet<String> {
     function_statements(t, function)
@@ -483,12 +496,7 @@ fn every_aws_call_in_a_functions_code_is_granted_by_its_policy() {
     // A call without its permission fails only in AWS (the emulator does not
     // enforce IAM), so it must fail here. With and without a bucket KMS key.
     let templates = [template_with_kms_key(false), template_with_kms_key(true)];
-    for (t, f) in templates.iter().flat_map(|t| {
-        resources(t)
-            .values()
-            .filter(|r| r["Type"] == "AWS::Serverless::Function")
-            .map(move |f| (t, f))
-    }) {
+    for (t, f) in functions_of(&templates) {
         let binary = f["Metadata"]["BuildProperties"]["Binary"].as_str().unwrap();
         let granted = granted_actions(t, f);
         let calls = aws_calls(binary);
@@ -533,12 +541,7 @@ fn every_permission_a_function_holds_is_one_its_code_needs() {
         }
     };
     let templates = [template_with_kms_key(false), template_with_kms_key(true)];
-    for (t, f) in templates.iter().flat_map(|t| {
-        resources(t)
-            .values()
-            .filter(|r| r["Type"] == "AWS::Serverless::Function")
-            .map(move |f| (t, f))
-    }) {
+    for (t, f) in functions_of(&templates) {
         let binary = f["Metadata"]["BuildProperties"]["Binary"].as_str().unwrap();
         let mut needed: BTreeSet<String> = RUNTIME_ACTIONS.map(String::from).into();
         for call in aws_calls(binary) {
