@@ -144,7 +144,8 @@ pub async fn handle(input: StartSigningInput, deps: &Deps) -> Result<PipelineSta
     // Every line from here on carries the object and the run; the job and
     // signing job ids join once they are known.
     let span = tracing::info_span!(
-        "start_signing",
+        "step",
+        step = "start_signing",
         bucket = %bucket,
         key = %key,
         version_id = %version_id,
