@@ -10,6 +10,44 @@ use serde_json::{json, Map, Value};
 /// CreateJob's limit on the document.
 pub const MAX_DOCUMENT_BYTES: usize = 32 * 1024;
 
+/// The longest base64 signature a document can carry: devices accept at most
+/// 384 bytes, 512 characters in base64.
+pub const MAX_SIGNATURE_CHARS: usize = crate::values::MAX_SIGNATURE_BYTES.div_ceil(3) * 4;
+
+/// The longest signature algorithm name (`sig-sha512-ecdsa` in the document).
+const LONGEST_SIGNATURE_ALGORITHM: &str = "SHA512withECDSA";
+
+/// Whether the document fits CreateJob's limit whatever signature the signer
+/// returns: everything else in it is known before signing, and the signature
+/// is bounded, so the start-signing step checks this before anything is
+/// signed, streamed or created. `f.signature` and `f.signature_algorithm` are
+/// ignored (the largest are used); the error is an InvalidRequest naming
+/// `field`.
+pub fn check_fits_any_signature(
+    req: &OtaRequest,
+    f: &FileFacts<'_>,
+    field: &str,
+) -> Result<(), OtaError> {
+    let signature = "A".repeat(MAX_SIGNATURE_CHARS);
+    let worst = FileFacts {
+        signature: &signature,
+        signature_algorithm: LONGEST_SIGNATURE_ALGORITHM,
+        ..f.clone()
+    };
+    match build(req, &worst) {
+        Ok(_) => Ok(()),
+        Err(OtaError::InvalidRequest(p)) => Err(invalid(
+            field,
+            p.iter()
+                .map(|p| p.message.as_str())
+                .collect::<Vec<_>>()
+                .join("; ")
+                + " (with the largest signature devices accept)",
+        )),
+        Err(e) => Err(e),
+    }
+}
+
 /// What the document says about the one file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FileFacts<'a> {
@@ -100,8 +138,11 @@ pub fn build(req: &OtaRequest, f: &FileFacts<'_>) -> Result<(Value, String), Ota
         return Err(invalid(
             "ota:file-path",
             format!(
-                "the job document would be {} bytes; CreateJob accepts at most {MAX_DOCUMENT_BYTES}",
-                text.len()
+                "the job document would be {} bytes; CreateJob accepts at most {MAX_DOCUMENT_BYTES}: its file path is {} bytes, the certificate path {}, the object key {}",
+                text.len(),
+                req.file_path.as_deref().map_or(0, str::len),
+                f.certfile.len(),
+                f.key.len()
             ),
         ));
     }
@@ -209,6 +250,45 @@ mod tests {
             build(&request("MQTT", &[]), &f).unwrap_err().error_type(),
             "SignedObjectInvalid"
         );
+    }
+
+    #[test]
+    fn a_document_that_fits_only_a_short_signature_is_refused_before_signing() {
+        let r = request("MQTT HTTP", &[]);
+        let f = facts(Some("AFR_OTA-app-1"));
+        let base = build(
+            &r,
+            &FileFacts {
+                certfile: "",
+                ..f.clone()
+            },
+        )
+        .unwrap()
+        .1
+        .len();
+        // Room for today's 8-character signature but not for 512.
+        let tight = "c".repeat(MAX_DOCUMENT_BYTES - base - 100);
+        let f = FileFacts {
+            certfile: &tight,
+            ..f
+        };
+        assert!(build(&r, &f).is_ok());
+        let e = check_fits_any_signature(&r, &f, "ota:profile").unwrap_err();
+        assert_eq!(e.error_type(), "InvalidRequest");
+        assert_eq!(e.problems()[0].field, "ota:profile");
+        assert!(e.to_string().contains("the certificate path"), "{e}");
+        // With room for the largest signature it passes.
+        let roomy = "c".repeat(MAX_DOCUMENT_BYTES - base - MAX_SIGNATURE_CHARS - 20);
+        check_fits_any_signature(
+            &r,
+            &FileFacts {
+                certfile: &roomy,
+                ..f
+            },
+            "x",
+        )
+        .unwrap();
+        assert_eq!(MAX_SIGNATURE_CHARS, 512);
     }
 
     #[test]

@@ -173,9 +173,17 @@ pub fn parse_manifest(bytes: &[u8], name: &str) -> (RequestSpec, Problems) {
     let m: Manifest = match serde_json::from_slice(bytes) {
         Ok(m) => m,
         Err(e) => {
+            let mut fields: Vec<&str> = crate::spec::FIELDS
+                .iter()
+                .filter_map(|(_, _, m)| m.split('.').next().filter(|f| *f != "-"))
+                .collect();
+            fields.dedup();
             c.p.push(
                 "ota:manifest",
-                format!("{name} is not a valid manifest: {e}"),
+                format!(
+                    "{name} is not a valid manifest: {e}; a manifest is a JSON object of at most {MAX_MANIFEST_BYTES} bytes with the fields {}",
+                    fields.join(", ")
+                ),
             );
             return (RequestSpec::default(), c.p);
         }
@@ -194,7 +202,10 @@ pub fn parse_manifest(bytes: &[u8], name: &str) -> (RequestSpec, Problems) {
         s.protocols = c.all("protocols", v, |x| Protocol::parse(&x));
         if let Some(ps) = &s.protocols {
             if ps.len() == 2 && ps[0] == ps[1] {
-                c.p.push(manifest_path("protocols"), "lists a protocol twice");
+                c.p.push(
+                    manifest_path("protocols"),
+                    "lists a protocol twice; MQTT, HTTP or both, each once",
+                );
                 s.protocols = None;
             }
         }

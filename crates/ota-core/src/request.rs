@@ -123,7 +123,10 @@ pub fn validate(spec: &RequestSpec, ctx: &RequestContext) -> Result<OtaRequest, 
     unique.sort();
     unique.dedup();
     if unique.len() != targets.len() {
-        p.push(src("targets"), "names the same target twice");
+        p.push(
+            src("targets"),
+            "names the same target twice; each target at most once",
+        );
     }
 
     let protocols = spec
@@ -246,14 +249,18 @@ pub fn validate(spec: &RequestSpec, ctx: &RequestContext) -> Result<OtaRequest, 
             p.push(
                 src("end"),
                 format!(
-                    "{} is less than 30 minutes after the upload",
-                    format_minute(e)
+                    "{} is less than 30 minutes after the upload ({}); the end must be at least 30 minutes after the upload",
+                    format_minute(e),
+                    format_minute(PrimitiveDateTime::new(upload.date(), upload.time()))
                 ),
             );
         } else if utc(e) > upload + Duration::days(2 * 365) {
             p.push(
                 src("end"),
-                format!("{} is more than two years ahead", format_minute(e)),
+                format!(
+                    "{} is more than two years ahead; the end must be within two years of the upload",
+                    format_minute(e)
+                ),
             );
         }
         if let Some(s) = start {
@@ -267,7 +274,10 @@ pub fn validate(spec: &RequestSpec, ctx: &RequestContext) -> Result<OtaRequest, 
                     ),
                 );
             } else if e > s + Duration::days(2 * 365) {
-                p.push(src("end"), "is more than two years after the start");
+                p.push(
+                    src("end"),
+                    "is more than two years after the start; a job runs at most two years",
+                );
             }
         }
     }

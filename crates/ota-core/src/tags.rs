@@ -17,6 +17,45 @@ pub const MAX_TAGS: usize = 10;
 pub const MAX_KEY_LEN: usize = 128;
 pub const MAX_VALUE_LEN: usize = 256;
 
+/// A valid value of every tag, so a problem (an empty value) can show what
+/// the tag takes. A test checks each one parses.
+pub const EXAMPLES: &[(&str, &str)] = &[
+    ("ota:targets", "thinggroup/Lab thing/dev-7"),
+    ("ota:selection", "SNAPSHOT"),
+    ("ota:description", "Release 1.4"),
+    ("ota:protocols", "MQTT HTTP"),
+    ("ota:file-path", "/ota/app.bin"),
+    ("ota:file-type", "0"),
+    ("ota:profile", "OtaProfile"),
+    (
+        "ota:signature",
+        "MEUCIQDkRJ1lbcw7xq2yPqDmo3jUxm8bTI9zNr8yFQjH3lG9Og==",
+    ),
+    ("ota:signature-algorithm", "SHA256withECDSA"),
+    ("ota:certfile", "/certs/ota.pem"),
+    ("ota:timeout", "10"),
+    ("ota:retry", "FAILED:2 TIMED_OUT:3"),
+    ("ota:start", "+2h"),
+    ("ota:end", "+3d"),
+    ("ota:end-behavior", "CANCEL"),
+    ("ota:windows", "MON-FRI@02:00/120"),
+    ("ota:abort", "FAILED:10:50"),
+    ("ota:rollout", "max:100"),
+    ("ota:presigned-expiry", "600"),
+    ("ota:packages", "MyPkg@1.4.0"),
+    ("ota:job-id", "release-1_4"),
+    ("ota:manifest", "manifests/app-1.4.json"),
+];
+
+/// The example value of a tag.
+pub fn example_of(tag: &str) -> &'static str {
+    EXAMPLES
+        .iter()
+        .find(|(t, _)| *t == tag)
+        .map(|(_, e)| *e)
+        .unwrap_or("?")
+}
+
 /// Whether S3 accepts this character in a tag key or value.
 pub fn is_tag_char(c: char) -> bool {
     c.is_alphanumeric() || c == ' ' || "+-=._:/@".contains(c)
@@ -113,7 +152,7 @@ pub fn parse_rollout(v: &str) -> Result<Rollout, String> {
             .ok_or_else(|| format!("'{item}' is not KEY:VALUE; expected {ROLLOUT_GRAMMAR}"))?;
         let dup = |set: bool| {
             if set {
-                Err(format!("'{k}' is given twice"))
+                Err(format!("'{k}' is given twice; each setting at most once"))
             } else {
                 Ok(())
             }
@@ -194,7 +233,10 @@ fn no_duplicates<T: PartialEq + std::fmt::Display>(
 ) -> bool {
     for (i, x) in items.iter().enumerate() {
         if items[..i].contains(x) {
-            p.push(tag_key(field), format!("lists '{x}' twice"));
+            p.push(
+                tag_key(field),
+                format!("lists '{x}' twice; each value at most once"),
+            );
             return false;
         }
     }
@@ -221,7 +263,13 @@ pub fn parse_tags(tags: &[(String, String)]) -> (RequestSpec, Problems) {
         };
         let field: &'static str = field;
         if v.trim().is_empty() {
-            p.push(key.clone(), "is empty; remove the tag or give a value");
+            p.push(
+                key.clone(),
+                format!(
+                    "is empty; remove the tag or give a value, e.g. {}",
+                    example_of(key)
+                ),
+            );
             continue;
         }
         match field {

@@ -71,7 +71,9 @@ impl TimeSpec {
                 return Err(bad());
             }
             if total > MAX_RELATIVE_MINUTES {
-                return Err(format!("'{s}' is more than two years ahead"));
+                return Err(format!(
+                    "'{s}' is more than two years ahead; an offset is at most two years (+731d)"
+                ));
             }
             return Ok(TimeSpec::Relative(total as u32));
         }

@@ -33,6 +33,8 @@ pub async fn handle(mut state: PipelineState, deps: &Deps) -> Result<PipelineSta
     let job_id = state.signing.job_id.clone().ok_or_else(|| {
         OtaError::Internal("await-signing called without a signing job id".into())
     })?;
+    let span = ota_lambda::step_span("await_signing", &state);
+    let _enter = span.enter();
     let out = deps
         .signer
         .describe_signing_job()
@@ -51,7 +53,7 @@ pub async fn handle(mut state: PipelineState, deps: &Deps) -> Result<PipelineSta
     state.signing.attempts += 1;
     match verdict {
         SigningVerdict::Succeeded(signed_object) => {
-            info!(signing_job_id = %job_id, signed_bucket = %signed_object.bucket, signed_key = %signed_object.key, execution_id = %state.execution_id, "signing succeeded");
+            info!(signed_bucket = %signed_object.bucket, signed_key = %signed_object.key, "signing succeeded");
             state.signing.status = SigningStatus::Succeeded;
             state.signing.wait_seconds = 0;
             state.signing.signed_object = Some(signed_object);
@@ -74,7 +76,11 @@ pub async fn handle(mut state: PipelineState, deps: &Deps) -> Result<PipelineSta
             }
             state.signing.status = SigningStatus::InProgress;
             state.signing.wait_seconds = next_signing_wait(state.signing.attempts);
-            info!(signing_job_id = %job_id, attempts = state.signing.attempts, wait_seconds = state.signing.wait_seconds, "signing in progress");
+            info!(
+                attempts = state.signing.attempts,
+                wait_seconds = state.signing.wait_seconds,
+                "signing in progress"
+            );
             Ok(state)
         }
     }

@@ -3,12 +3,15 @@
 //! signer: the local one finishes synchronously.)
 
 use await_signing::{handle, Deps};
+use aws_sdk_signer::config::retry::RetryConfig;
 use aws_sdk_signer::operation::describe_signing_job::DescribeSigningJobOutput;
 use aws_sdk_signer::types::{S3SignedObject, SignedObject, SigningStatus as SignerStatus};
 use aws_smithy_mocks::{mock, mock_client, Rule, RuleMode};
 use ota_core::state::SigningStatus;
 use ota_core::PipelineState;
-use ota_lambda::test_support::{event, json_error};
+use ota_lambda::test_support::{
+    answer, capture_logs, event, fast_retries, json_error, JSON_TRANSIENT,
+};
 use time::macros::datetime;
 use time::OffsetDateTime;
 
@@ -26,18 +29,32 @@ fn an_hour_in() -> OffsetDateTime {
 }
 
 fn deps(rules: &[&Rule], now: fn() -> OffsetDateTime) -> Deps {
+    deps_retrying(RetryConfig::disabled(), rules, now)
+}
+
+fn deps_retrying(retry: RetryConfig, rules: &[&Rule], now: fn() -> OffsetDateTime) -> Deps {
     Deps {
         signer: mock_client!(aws_sdk_signer, RuleMode::Sequential, rules, |c| c
-            .retry_config(aws_sdk_signer::config::retry::RetryConfig::disabled())),
+            .retry_config(retry.clone())),
         max_wait_seconds: 900,
         now,
     }
 }
 
 fn status(s: SignerStatus) -> Rule {
-    mock!(aws_sdk_signer::Client::describe_signing_job)
-        .match_requests(|r| r.job_id() == Some("2a7d5c1e-6f3b-4b8a-9c0d-1e2f3a4b5c6d"))
-        .then_output(move || {
+    status_answering(s, "")
+}
+
+/// `flaky` names the call that first fails with throttling and a 5xx.
+fn status_answering(s: SignerStatus, flaky: &str) -> Rule {
+    let rule = mock!(aws_sdk_signer::Client::describe_signing_job)
+        .match_requests(|r| r.job_id() == Some("2a7d5c1e-6f3b-4b8a-9c0d-1e2f3a4b5c6d"));
+    answer(
+        flaky,
+        "DescribeSigningJob",
+        rule,
+        JSON_TRANSIENT,
+        move || {
             let mut b = DescribeSigningJobOutput::builder()
                 .job_id("2a7d5c1e-6f3b-4b8a-9c0d-1e2f3a4b5c6d")
                 .status(s.clone())
@@ -53,7 +70,8 @@ fn status(s: SignerStatus) -> Rule {
                 );
             }
             b.build()
-        })
+        },
+    )
 }
 
 #[tokio::test]
@@ -143,4 +161,33 @@ async fn errors_map_to_stable_types() {
         let e = handle(state(), &d).await.unwrap_err();
         assert_eq!(e.error_type(), want, "{e}");
     }
+}
+
+#[tokio::test]
+async fn logs_carry_the_ids() {
+    let rules = [
+        status(SignerStatus::InProgress),
+        status(SignerStatus::Succeeded),
+    ];
+    let refs: Vec<&Rule> = rules.iter().collect();
+    let d = deps(&refs, a_minute_in);
+    let (s, first) = capture_logs(|| handle(state(), &d)).await;
+    let (s, second) = capture_logs(|| handle(s.unwrap(), &d)).await;
+    let s = s.unwrap();
+    for logs in [first, second] {
+        logs.assert_every_line_names(&s);
+    }
+}
+
+#[tokio::test]
+async fn describe_gets_through_throttling_and_5xx_by_the_sdks_retries() {
+    let r = status_answering(SignerStatus::Succeeded, "DescribeSigningJob");
+    let d = deps_retrying(fast_retries(), &[&r], a_minute_in);
+    let s = handle(state(), &d).await.unwrap();
+    assert_eq!(r.num_calls(), 3, "two failed attempts, then success");
+    assert_eq!(s.signing.status, SigningStatus::Succeeded);
+    assert_eq!(
+        s.signing.attempts, 1,
+        "one invocation, however many attempts"
+    );
 }

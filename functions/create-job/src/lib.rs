@@ -145,7 +145,7 @@ pub fn configure(
 pub async fn handle(mut state: PipelineState, deps: &Deps) -> Result<PipelineState, OtaError> {
     let req = &state.request;
     let src = &state.source;
-    let span = tracing::info_span!("create_job", bucket = %src.bucket, key = %src.key, version_id = %src.version_id, execution_id = %state.execution_id, job_id = %req.job_id);
+    let span = ota_lambda::step_span("create_job", &state);
     let _enter = span.enter();
     let file = state
         .signed_file

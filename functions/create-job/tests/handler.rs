@@ -1,6 +1,7 @@
 //! create-job against a mocked IoT client: the exact CreateJob request (every
 //! configured field, the document, the tags), idempotency and error mapping.
 
+use aws_sdk_iot::config::retry::RetryConfig;
 use aws_sdk_iot::operation::create_job::CreateJobOutput;
 use aws_sdk_iot::operation::describe_job::DescribeJobOutput;
 use aws_sdk_iot::operation::get_job_document::GetJobDocumentOutput;
@@ -8,7 +9,9 @@ use aws_sdk_iot::types::{Job, JobEndBehavior, RetryableFailureType, TargetSelect
 use aws_smithy_mocks::{mock, mock_client, Rule, RuleMode};
 use create_job::{handle, Deps};
 use ota_core::PipelineState;
-use ota_lambda::test_support::{event, json_error};
+use ota_lambda::test_support::{
+    answer, capture_logs, event, fast_retries, json_error, JSON_TRANSIENT,
+};
 use serde_json::{json, Value};
 use std::sync::{Arc, Mutex};
 
@@ -20,9 +23,13 @@ fn state() -> PipelineState {
 }
 
 fn deps(rules: &[&Rule]) -> Deps {
+    deps_retrying(RetryConfig::disabled(), rules)
+}
+
+fn deps_retrying(retry: RetryConfig, rules: &[&Rule]) -> Deps {
     Deps {
         iot: mock_client!(aws_sdk_iot, RuleMode::MatchAny, rules, |c| c
-            .retry_config(aws_sdk_iot::config::retry::RetryConfig::disabled())),
+            .retry_config(retry.clone())),
         ota_role_arn: ROLE.into(),
     }
 }
@@ -174,15 +181,30 @@ fn exists() -> Rule {
 }
 
 fn existing(document: Value, targets: &'static [&'static str]) -> (Rule, Rule) {
+    existing_answering(document, targets, "")
+}
+
+/// `flaky` names the call that first fails with throttling and a 5xx.
+fn existing_answering(
+    document: Value,
+    targets: &'static [&'static str],
+    flaky: &str,
+) -> (Rule, Rule) {
     let doc = mock!(aws_sdk_iot::Client::get_job_document)
-        .match_requests(|r| r.job_id() == Some("AFR_OTA-app-v1_4-5c0b7a1e93d2"))
-        .then_output(move || {
-            GetJobDocumentOutput::builder()
-                .document(document.to_string())
-                .build()
-        });
-    let job = mock!(aws_sdk_iot::Client::describe_job).then_output(move || {
-        DescribeJobOutput::builder()
+        .match_requests(|r| r.job_id() == Some("AFR_OTA-app-v1_4-5c0b7a1e93d2"));
+    let doc = answer(flaky, "GetJobDocument", doc, JSON_TRANSIENT, move || {
+        GetJobDocumentOutput::builder()
+            .document(document.to_string())
+            .build()
+    });
+    let job =
+        answer(
+            flaky,
+            "DescribeJob",
+            mock!(aws_sdk_iot::Client::describe_job),
+            JSON_TRANSIENT,
+            move || {
+                DescribeJobOutput::builder()
             .job(
                 Job::builder()
                     .job_arn("arn:aws:iot:us-east-1:123456789012:job/AFR_OTA-app-v1_4-5c0b7a1e93d2")
@@ -190,8 +212,44 @@ fn existing(document: Value, targets: &'static [&'static str]) -> (Rule, Rule) {
                     .build(),
             )
             .build()
-    });
+            },
+        );
     (doc, job)
+}
+
+#[tokio::test]
+async fn every_call_gets_through_throttling_and_5xx_by_the_sdks_retries() {
+    // CreateJob itself: one job, created by the third attempt.
+    let create = answer(
+        "CreateJob",
+        "CreateJob",
+        mock!(aws_sdk_iot::Client::create_job),
+        JSON_TRANSIENT,
+        || {
+            CreateJobOutput::builder()
+                .job_arn("arn:aws:iot:us-east-1:123456789012:job/AFR_OTA-app-v1_4-5c0b7a1e93d2")
+                .build()
+        },
+    );
+    let d = deps_retrying(fast_retries(), &[&create]);
+    let job = handle(state(), &d).await.unwrap().job.unwrap();
+    assert_eq!(create.num_calls(), 3, "two failed attempts, then one job");
+    assert!(job.created);
+
+    // The reads that tell an identical existing job (a retried run) apart.
+    for flaky in ["GetJobDocument", "DescribeJob"] {
+        let (c, (doc, job)) = (
+            exists(),
+            existing_answering(expected_document(), TARGETS, flaky),
+        );
+        let d = deps_retrying(fast_retries(), &[&c, &doc, &job]);
+        let s = handle(state(), &d)
+            .await
+            .unwrap_or_else(|e| panic!("{flaky}: {e}"));
+        assert!(!s.job.unwrap().created, "{flaky}");
+        assert_eq!(c.num_calls(), 1, "{flaky}: already exists is not retried");
+        assert_eq!(doc.num_calls() + job.num_calls(), 2 + 2, "{flaky}");
+    }
 }
 
 const TARGETS: &[&str] = &[
@@ -362,4 +420,52 @@ async fn the_cli_preview_is_the_request_create_job_sends() {
     ] {
         assert!(preview.get(k).is_some(), "{k}");
     }
+}
+
+#[tokio::test]
+async fn logs_carry_the_ids_and_no_signature() {
+    let create = mock!(aws_sdk_iot::Client::create_job).then_output(|| {
+        CreateJobOutput::builder()
+            .job_arn("arn:aws:iot:us-east-1:123456789012:job/AFR_OTA-app-v1_4-5c0b7a1e93d2")
+            .build()
+    });
+    let d = deps(&[&create]);
+    let (s, logs) = capture_logs(|| handle(state(), &d)).await;
+    let s = s.unwrap();
+    logs.assert_every_line_names(&s);
+    logs.assert_every_line_has("stream_id", "AFR_OTA-app-v1_4-8e41d07f2c6a");
+    logs.assert_some_line_has(
+        "job_arn",
+        "arn:aws:iot:us-east-1:123456789012:job/AFR_OTA-app-v1_4-5c0b7a1e93d2",
+    );
+    logs.assert_no_signature_material(&s.signed_file.unwrap().signature);
+}
+
+#[tokio::test]
+async fn an_oversize_document_is_refused_without_calling_create_job() {
+    // start-signing refuses these before signing; this is the backstop for a
+    // state that got here anyway. No rules: any IoT call would fail the test.
+    let mut s = state();
+    s.signing.certfile = "c".repeat(40_000);
+    let d = deps(&[]);
+    let e = handle(s, &d).await.unwrap_err();
+    assert_eq!(e.error_type(), "InvalidRequest", "{e}");
+    assert!(
+        e.to_string().contains("CreateJob accepts at most 32768"),
+        "{e}"
+    );
+}
+
+#[tokio::test]
+async fn a_failure_is_logged_with_the_ids_and_its_error_type() {
+    // As the runner calls the handler (ota_lambda::run -> invoke).
+    let r = mock!(aws_sdk_iot::Client::create_job)
+        .then_http_response(|| json_error(404, "ResourceNotFoundException", "no such group"));
+    let d = deps(&[&r]);
+    let (out, logs) =
+        capture_logs(|| ota_lambda::invoke(state(), "req-1".into(), |s| handle(s, &d))).await;
+    assert!(out.is_err());
+    logs.assert_every_line_names(&state());
+    logs.assert_some_line_has("error_type", "ResourceNotFound");
+    logs.assert_some_line_has("request_id", "req-1");
 }

@@ -29,6 +29,34 @@ pub enum MakeStreamInput {
     Make(Box<PipelineState>),
 }
 
+impl ota_lambda::RunSpan for MakeStreamInput {
+    fn run_span(&self) -> tracing::Span {
+        match self {
+            MakeStreamInput::Make(s) => s.run_span(),
+            MakeStreamInput::CleanUp { clean_up } => {
+                // A pipeline state, or the original event when start-signing
+                // failed: take the ids from wherever they are.
+                let v = &clean_up.state;
+                let at = |paths: &[&str]| {
+                    paths
+                        .iter()
+                        .find_map(|p| v.pointer(p).and_then(|x| x.as_str()))
+                        .map(str::to_string)
+                };
+                tracing::info_span!(
+                    "step",
+                    step = "run",
+                    bucket = at(&["/source/bucket", "/event/detail/bucket/name"]),
+                    key = at(&["/source/key", "/event/detail/object/key"]),
+                    version_id = at(&["/source/versionId", "/event/detail/object/version-id"]),
+                    execution_id = at(&["/executionId"]),
+                    job_id = at(&["/request/jobId"])
+                )
+            }
+        }
+    }
+}
+
 #[derive(Debug, Deserialize)]
 pub struct CleanUpRequest {
     /// Whatever state the failed step had: a full pipeline state, or the
@@ -75,7 +103,7 @@ fn stream_description(state: &PipelineState) -> String {
 
 async fn make(mut state: PipelineState, deps: &Deps) -> Result<PipelineState, OtaError> {
     let src = state.source.clone();
-    let span = tracing::info_span!("make_stream", bucket = %src.bucket, key = %src.key, version_id = %src.version_id, execution_id = %state.execution_id, job_id = %state.request.job_id);
+    let span = ota_lambda::step_span("make_stream", &state);
     let _enter = span.enter();
 
     let signed_file = match (&state.signing.status, &state.request.signing) {
@@ -145,7 +173,9 @@ async fn make(mut state: PipelineState, deps: &Deps) -> Result<PipelineState, Ot
     source_still_there(deps, &src).await?;
 
     if state.request.uses_mqtt() {
-        state.stream = Some(create_stream(&state, deps).await?);
+        let stream = create_stream(&state, deps).await?;
+        span.record("stream_id", stream.stream_id.as_str());
+        state.stream = Some(stream);
     }
     Ok(state)
 }
@@ -291,7 +321,8 @@ async fn clean_up_stream(req: CleanUpRequest, deps: &Deps) -> Result<CleanUpRepo
     }
     let src = &state.source;
     let stream_id = ids::stream_id(&src.bucket, &src.key, &src.version_id);
-    let span = tracing::info_span!("clean_up", stream_id = %stream_id, execution_id = %state.execution_id, job_id = %state.request.job_id);
+    let span = ota_lambda::step_span("clean_up", &state);
+    span.record("stream_id", stream_id.as_str());
     let _enter = span.enter();
 
     // A job whose document names the stream uses it: keep it. (A job with

@@ -7,13 +7,16 @@ use aws_sdk_iot::operation::delete_stream::DeleteStreamOutput;
 use aws_sdk_iot::operation::describe_stream::DescribeStreamOutput;
 use aws_sdk_iot::operation::get_job_document::GetJobDocumentOutput;
 use aws_sdk_iot::types::{S3Location, StreamFile, StreamInfo};
+use aws_sdk_s3::config::retry::RetryConfig;
 use aws_sdk_s3::operation::get_object::GetObjectOutput;
 use aws_sdk_s3::operation::head_object::HeadObjectOutput;
 use aws_smithy_mocks::{mock, mock_client, Rule, RuleMode};
 use aws_smithy_types::byte_stream::ByteStream;
 use make_stream::{handle, Deps, MakeStreamInput, MakeStreamOutput};
 use ota_core::{ids, PipelineState};
-use ota_lambda::test_support::{event, json_error};
+use ota_lambda::test_support::{
+    answer, capture_logs, event, fast_retries, json_error, JSON_TRANSIENT, S3_TRANSIENT,
+};
 
 const BUCKET: &str = "ota-pipeline-firmwarebucket-1a2b3c4d5e6f";
 const KEY: &str = "firmware/app-v1.4.bin";
@@ -32,38 +35,50 @@ fn stream_id() -> String {
 
 /// HeadObject on the exact uploaded version: it is still there.
 fn firmware_present() -> Rule {
-    mock!(aws_sdk_s3::Client::head_object)
-        .match_requests(|r| {
-            r.bucket() == Some(BUCKET) && r.key() == Some(KEY) && r.version_id() == Some(VERSION)
-        })
-        .then_output(|| HeadObjectOutput::builder().content_length(366816).build())
+    firmware_present_answering("")
+}
+
+/// `flaky` names the call that first fails with throttling and a 5xx.
+fn firmware_present_answering(flaky: &str) -> Rule {
+    let rule = mock!(aws_sdk_s3::Client::head_object).match_requests(|r| {
+        r.bucket() == Some(BUCKET) && r.key() == Some(KEY) && r.version_id() == Some(VERSION)
+    });
+    answer(flaky, "HeadObject", rule, S3_TRANSIENT, || {
+        HeadObjectOutput::builder().content_length(366816).build()
+    })
 }
 
 /// S3 rules are tried in order; a test's own HeadObject rule comes before the
 /// fallback, which finds the firmware version in place.
 fn deps(s3: &[&Rule], iot: &[&Rule]) -> Deps {
+    deps_retrying(RetryConfig::disabled(), s3, iot)
+}
+
+fn deps_retrying(retry: RetryConfig, s3: &[&Rule], iot: &[&Rule]) -> Deps {
     let present = firmware_present();
     let s3: Vec<&Rule> = s3.iter().copied().chain([&present]).collect();
     Deps {
         s3: mock_client!(aws_sdk_s3, RuleMode::MatchAny, &s3, |c| c
-            .retry_config(aws_sdk_s3::config::retry::RetryConfig::disabled())),
+            .retry_config(retry.clone())),
         iot: mock_client!(aws_sdk_iot, RuleMode::MatchAny, iot, |c| c
-            .retry_config(aws_sdk_iot::config::retry::RetryConfig::disabled())),
+            .retry_config(retry.clone())),
         ota_role_arn: ROLE.into(),
     }
 }
 
 fn signed_object(body: &'static str) -> Rule {
-    mock!(aws_sdk_s3::Client::get_object)
-        .match_requests(|r| {
-            r.bucket() == Some(BUCKET)
-                && r.key() == Some("signed/2a7d5c1e-6f3b-4b8a-9c0d-1e2f3a4b5c6d")
-        })
-        .then_output(move || {
-            GetObjectOutput::builder()
-                .body(ByteStream::from_static(body.as_bytes()))
-                .build()
-        })
+    signed_object_answering(body, "")
+}
+
+fn signed_object_answering(body: &'static str, flaky: &str) -> Rule {
+    let rule = mock!(aws_sdk_s3::Client::get_object).match_requests(|r| {
+        r.bucket() == Some(BUCKET) && r.key() == Some("signed/2a7d5c1e-6f3b-4b8a-9c0d-1e2f3a4b5c6d")
+    });
+    answer(flaky, "GetObject", rule, S3_TRANSIENT, move || {
+        GetObjectOutput::builder()
+            .body(ByteStream::from_static(body.as_bytes()))
+            .build()
+    })
 }
 
 const DETACHED: &str = r#"{"rawPayloadSize":366816,"signature":"MEUCIQDkRJ1lbcw7xq2yPqDmo3jUxm8bTI9zNr8yFQjH3lG9Og==","signatureAlgorithm":"SHA256withECDSA","payloadLocation":{"s3":{"bucketName":"ota-pipeline-firmwarebucket-1a2b3c4d5e6f","key":"firmware/app-v1.4.bin","version":"3HL4kqtJlcpXroDTDmJ.rmSpXd3dIbrHY"}}}"#;
@@ -82,21 +97,24 @@ fn file() -> StreamFile {
 }
 
 fn create_ok() -> Rule {
+    create_answering("")
+}
+
+fn create_answering(flaky: &str) -> Rule {
     let id = stream_id();
-    mock!(aws_sdk_iot::Client::create_stream)
-        .match_requests(move |r| {
-            r.stream_id() == Some(id.as_str())
-                && r.role_arn() == Some(ROLE)
-                && r.files() == [file()]
-                && r.description().is_some_and(|d| d.contains(EXECUTION))
-        })
-        .then_output(|| {
-            CreateStreamOutput::builder()
-                .stream_id(ids::stream_id(BUCKET, KEY, VERSION))
-                .stream_arn("arn:aws:iot:us-east-1:123456789012:stream/x")
-                .stream_version(1)
-                .build()
-        })
+    let rule = mock!(aws_sdk_iot::Client::create_stream).match_requests(move |r| {
+        r.stream_id() == Some(id.as_str())
+            && r.role_arn() == Some(ROLE)
+            && r.files() == [file()]
+            && r.description().is_some_and(|d| d.contains(EXECUTION))
+    });
+    answer(flaky, "CreateStream", rule, JSON_TRANSIENT, || {
+        CreateStreamOutput::builder()
+            .stream_id(ids::stream_id(BUCKET, KEY, VERSION))
+            .stream_arn("arn:aws:iot:us-east-1:123456789012:stream/x")
+            .stream_version(1)
+            .build()
+    })
 }
 
 fn made(out: MakeStreamOutput) -> PipelineState {
@@ -265,7 +283,13 @@ fn clean_up_input() -> MakeStreamInput {
 }
 
 fn described_with(description: String) -> Rule {
-    mock!(aws_sdk_iot::Client::describe_stream).then_output(move || {
+    described_answering(description, "")
+}
+
+fn described_answering(description: String, flaky: &str) -> Rule {
+    let rule = mock!(aws_sdk_iot::Client::describe_stream)
+        .match_requests(|r| r.stream_id() == Some(ids::stream_id(BUCKET, KEY, VERSION).as_str()));
+    answer(flaky, "DescribeStream", rule, JSON_TRANSIENT, move || {
         DescribeStreamOutput::builder()
             .stream_info(
                 StreamInfo::builder()
@@ -275,6 +299,76 @@ fn described_with(description: String) -> Rule {
             )
             .build()
     })
+}
+
+fn ours() -> String {
+    format!("OTA stream for s3://{BUCKET}/{KEY} version {VERSION} (execution {EXECUTION})")
+}
+
+/// (the rule, how many attempts it saw)
+fn attempts(rules: &[&Rule]) -> Vec<usize> {
+    rules.iter().map(|r| r.num_calls()).collect()
+}
+
+#[tokio::test]
+async fn every_call_gets_through_throttling_and_5xx_by_the_sdks_retries() {
+    // Making the stream: read the signed object, check the version, create
+    // the stream (one stream, by the third attempt).
+    for flaky in ["GetObject", "HeadObject", "CreateStream"] {
+        let (obj, head) = (
+            signed_object_answering(DETACHED, flaky),
+            firmware_present_answering(flaky),
+        );
+        let create = create_answering(flaky);
+        let d = deps_retrying(fast_retries(), &[&obj, &head], &[&create]);
+        let out = handle(MakeStreamInput::Make(Box::new(state())), &d).await;
+        let s = made(out.unwrap_or_else(|e| panic!("{flaky}: {e}")));
+        assert_eq!(s.stream.unwrap().stream_id, stream_id(), "{flaky}");
+        let mut n = attempts(&[&obj, &head, &create]);
+        n.sort();
+        assert_eq!(n, [1, 1, 3], "{flaky}: two retries, nothing else repeated");
+    }
+
+    // The stream exists already (a retried run): DescribeStream decides.
+    let exists = mock!(aws_sdk_iot::Client::create_stream)
+        .then_http_response(|| json_error(409, "ResourceAlreadyExistsException", "exists"));
+    let (obj, same) = (
+        signed_object(DETACHED),
+        described_answering(ours(), "DescribeStream"),
+    );
+    let d = deps_retrying(fast_retries(), &[&obj], &[&exists, &same]);
+    let out = handle(MakeStreamInput::Make(Box::new(state())), &d).await;
+    assert_eq!(made(out.unwrap()).stream.unwrap().stream_id, stream_id());
+    assert_eq!(attempts(&[&exists, &same]), [1, 3]);
+
+    // Clean-up: is a job using the stream, is it ours, delete it.
+    for flaky in ["GetJobDocument", "DescribeStream", "DeleteStream"] {
+        let job = answer(
+            flaky,
+            "GetJobDocument",
+            mock!(aws_sdk_iot::Client::get_job_document),
+            JSON_TRANSIENT,
+            || GetJobDocumentOutput::builder().document("{}").build(),
+        );
+        let desc = described_answering(ours(), flaky);
+        let delete = answer(
+            flaky,
+            "DeleteStream",
+            mock!(aws_sdk_iot::Client::delete_stream),
+            JSON_TRANSIENT,
+            || DeleteStreamOutput::builder().build(),
+        );
+        let d = deps_retrying(fast_retries(), &[], &[&job, &desc, &delete]);
+        let out = handle(clean_up_input(), &d).await;
+        let out = out.unwrap_or_else(|e| panic!("{flaky}: {e}"));
+        assert!(
+            matches!(out, MakeStreamOutput::CleanedUp(ref r) if r.deleted_stream == Some(stream_id())),
+            "{flaky}: {out:?}"
+        );
+        let mut n = attempts(&[&job, &desc, &delete]);
+        n.sort();
+        assert_eq!(n, [1, 1, 3], "{flaky}: two retries, nothing else repeated");
+    }
 }
 
 fn no_job() -> Rule {
@@ -328,4 +422,56 @@ async fn clean_up_after_start_signing_failed_has_nothing_to_do() {
     let d = deps(&[], &[]);
     let out = handle(input, &d).await.unwrap();
     assert!(matches!(out, MakeStreamOutput::CleanedUp(r) if r.deleted_stream.is_none()));
+}
+
+#[tokio::test]
+async fn logs_carry_the_ids_and_no_signature() {
+    let (obj, create) = (signed_object(DETACHED), create_ok());
+    let d = deps(&[&obj], &[&create]);
+    let (out, logs) = capture_logs(|| handle(MakeStreamInput::Make(Box::new(state())), &d)).await;
+    let s = made(out.unwrap());
+    logs.assert_every_line_names(&s);
+    logs.assert_some_line_has("stream_id", &stream_id());
+    logs.assert_no_signature_material(&s.signed_file.unwrap().signature);
+}
+
+#[tokio::test]
+async fn a_signature_larger_than_devices_accept_creates_no_stream() {
+    // 516 base64 characters: 387 bytes, over the 384 devices accept. The
+    // signer decides its output, so this is checked after signing but before
+    // the stream (and so the job) exists.
+    let body = format!(
+        r#"{{"rawPayloadSize":366816,"signature":"{}","signatureAlgorithm":"SHA256withECDSA","payloadLocation":{{}}}}"#,
+        "A".repeat(516)
+    );
+    let (obj, create) = (signed_object(Box::leak(body.into_boxed_str())), create_ok());
+    let d = deps(&[&obj], &[&create]);
+    let e = handle(MakeStreamInput::Make(Box::new(state())), &d)
+        .await
+        .unwrap_err();
+    assert_eq!(e.error_type(), "SignedObjectInvalid", "{e}");
+    assert!(e.to_string().contains("devices accept at most 384"), "{e}");
+    assert_eq!(create.num_calls(), 0);
+}
+
+#[tokio::test]
+async fn a_failed_clean_up_is_logged_with_the_ids() {
+    // As the runner calls the handler (ota_lambda::run -> invoke).
+    let job = mock!(aws_sdk_iot::Client::get_job_document)
+        .then_http_response(|| json_error(403, "AccessDeniedException", "denied"));
+    let d = deps(&[], &[&job]);
+    let (out, logs) =
+        capture_logs(|| ota_lambda::invoke(clean_up_input(), "req-1".into(), |i| handle(i, &d)))
+            .await;
+    assert!(out.is_err());
+    for (field, value) in [
+        ("bucket", BUCKET),
+        ("key", KEY),
+        ("version_id", VERSION),
+        ("execution_id", EXECUTION),
+        ("error_type", "AccessDenied"),
+    ] {
+        logs.assert_some_line_has(field, value);
+    }
+    logs.assert_every_line_has("execution_id", EXECUTION);
 }

@@ -71,6 +71,17 @@ impl Deps {
 
 /// The largest firmware the AmazonFreeRTOS-* signing platforms accept.
 pub const FREERTOS_MAX_FIRMWARE_BYTES: u64 = 16 * 1024 * 1024;
+/// The largest file AWSIoTDeviceManagement-SHA256-ECDSA signs.
+pub const DEVICE_MANAGEMENT_MAX_FIRMWARE_BYTES: u64 = 2 * 1024 * 1024 * 1024;
+
+/// The largest file each signing platform (by id prefix) accepts.
+const PLATFORM_MAX_BYTES: &[(&str, u64)] = &[
+    ("AmazonFreeRTOS", FREERTOS_MAX_FIRMWARE_BYTES),
+    (
+        "AWSIoTDeviceManagement",
+        DEVICE_MANAGEMENT_MAX_FIRMWARE_BYTES,
+    ),
+];
 
 pub async fn handle(input: StartSigningInput, deps: &Deps) -> Result<PipelineState, OtaError> {
     let ev = &input.event;
@@ -130,7 +141,18 @@ pub async fn handle(input: StartSigningInput, deps: &Deps) -> Result<PipelineSta
             )
         }
     };
-    let span = tracing::info_span!("start_signing", bucket = %bucket, key = %key, version_id = %version_id, execution_id = %input.execution_id);
+    // Every line from here on carries the object and the run; the job and
+    // signing job ids join once they are known.
+    let span = tracing::info_span!(
+        "step",
+        step = "start_signing",
+        bucket = %bucket,
+        key = %key,
+        version_id = %version_id,
+        execution_id = %input.execution_id,
+        job_id = tracing::field::Empty,
+        signing_job_id = tracing::field::Empty
+    );
     let _enter = span.enter();
 
     let tagging = deps
@@ -204,6 +226,7 @@ pub async fn handle(input: StartSigningInput, deps: &Deps) -> Result<PipelineSta
         }
     };
 
+    span.record("job_id", request.job_id.as_str());
     let started_at = OffsetDateTime::now_utc()
         .format(&Rfc3339)
         .unwrap_or_default();
@@ -219,7 +242,8 @@ pub async fn handle(input: StartSigningInput, deps: &Deps) -> Result<PipelineSta
     };
     let signing = match &request.signing {
         Signing::PreSigned { certfile, .. } => {
-            info!(job_id = %request.job_id, "pre-signed firmware: no signing job");
+            document_fits(&request, &source, certfile, &merged.source_of("certfile"))?;
+            info!("pre-signed firmware: no signing job");
             SigningState {
                 status: SigningStatus::NotRequired,
                 job_id: None,
@@ -233,6 +257,7 @@ pub async fn handle(input: StartSigningInput, deps: &Deps) -> Result<PipelineSta
         Signing::Profile { profile_name } => {
             let profile_field = merged.source_of("profile");
             let certfile = check_profile(deps, profile_name, &profile_field, size).await?;
+            document_fits(&request, &source, &certfile, &profile_field)?;
             let token = ids::signing_token(&bucket, &key, &version_id, profile_name);
             let source = S3Source::builder()
                 .bucket_name(&bucket)
@@ -269,7 +294,8 @@ pub async fn handle(input: StartSigningInput, deps: &Deps) -> Result<PipelineSta
             let job_id = out
                 .job_id()
                 .ok_or_else(|| OtaError::Internal("StartSigningJob returned no job id".into()))?;
-            info!(signing_job_id = %job_id, profile = %profile_name, job_id = %request.job_id, "signing started");
+            span.record("signing_job_id", job_id);
+            info!(profile = %profile_name, "signing started");
             let signed_object = first_look(deps, job_id).await?;
             SigningState {
                 status: if signed_object.is_some() {
@@ -300,6 +326,31 @@ pub async fn handle(input: StartSigningInput, deps: &Deps) -> Result<PipelineSta
         job: None,
         error: None,
     })
+}
+
+/// The job document must fit CreateJob's limit whatever signature the signer
+/// returns: checked before signing, so an update that could never become a
+/// job signs and streams nothing. `field` is where the certificate path came
+/// from (the profile's certname or ota:certfile), the usual cause.
+fn document_fits(
+    request: &ota_core::OtaRequest,
+    source: &SourceObject,
+    certfile: &str,
+    field: &str,
+) -> Result<(), OtaError> {
+    let stream_id = ids::stream_id(&source.bucket, &source.key, &source.version_id);
+    let facts = ota_core::job_document::FileFacts {
+        bucket: &source.bucket,
+        key: &source.key,
+        version_id: &source.version_id,
+        region: &source.region,
+        size: source.size,
+        signature: "",
+        signature_algorithm: "",
+        certfile,
+        stream_id: Some(&stream_id),
+    };
+    ota_core::job_document::check_fits_any_signature(request, &facts, field)
 }
 
 /// One DescribeSigningJob right after StartSigningJob. A signer that has
@@ -422,13 +473,15 @@ async fn check_profile(
         );
     }
     let platform = out.platform_id().unwrap_or("");
-    if platform.starts_with("AmazonFreeRTOS") && size > FREERTOS_MAX_FIRMWARE_BYTES {
-        problems.push(
-            field,
-            format!(
-                "the firmware is {size} bytes; the {platform} signing platform accepts at most {FREERTOS_MAX_FIRMWARE_BYTES}"
-            ),
-        );
+    for (prefix, max) in PLATFORM_MAX_BYTES {
+        if platform.starts_with(prefix) && size > *max {
+            problems.push(
+                field,
+                format!(
+                    "the firmware is {size} bytes; the {platform} signing platform accepts at most {max}"
+                ),
+            );
+        }
     }
     problems.into_result()?;
     Ok(certname)

@@ -1,6 +1,7 @@
 //! start-signing against mocked S3 and Signer clients: the exact requests it
 //! sends, what it returns, and how each AWS error maps to an errorType.
 
+use aws_sdk_s3::config::retry::RetryConfig;
 use aws_sdk_s3::operation::get_object::GetObjectOutput;
 use aws_sdk_s3::operation::get_object_tagging::GetObjectTaggingOutput;
 use aws_sdk_s3::operation::head_object::HeadObjectOutput;
@@ -16,7 +17,9 @@ use aws_smithy_types::byte_stream::ByteStream;
 use ota_core::event::StartSigningInput;
 use ota_core::state::SigningStatus;
 use ota_core::{ids, Signing};
-use ota_lambda::test_support::{event, json_error, xml_error};
+use ota_lambda::test_support::{
+    answer, capture_logs, event, fast_retries, json_error, xml_error, JSON_TRANSIENT, S3_TRANSIENT,
+};
 use start_signing::{handle, Deps, Settings};
 
 const BUCKET: &str = "ota-pipeline-firmwarebucket-1a2b3c4d5e6f";
@@ -42,6 +45,15 @@ fn settings() -> Settings {
 /// Signer rules are tried in order; a test's own first-look rule comes before
 /// the fallback, which says the signing job is still InProgress.
 fn deps(s3_rules: &[&Rule], signer_rules: &[&Rule], settings: Settings) -> Deps {
+    deps_retrying(RetryConfig::disabled(), s3_rules, signer_rules, settings)
+}
+
+fn deps_retrying(
+    retry: RetryConfig,
+    s3_rules: &[&Rule],
+    signer_rules: &[&Rule],
+    settings: Settings,
+) -> Deps {
     let still_signing = describe(SignerStatus::InProgress);
     let signer_rules: Vec<&Rule> = signer_rules
         .iter()
@@ -50,63 +62,99 @@ fn deps(s3_rules: &[&Rule], signer_rules: &[&Rule], settings: Settings) -> Deps 
         .collect();
     Deps::new(
         mock_client!(aws_sdk_s3, RuleMode::MatchAny, s3_rules, |c| c
-            .retry_config(aws_sdk_s3::config::retry::RetryConfig::disabled())),
+            .retry_config(retry.clone())),
         mock_client!(aws_sdk_signer, RuleMode::MatchAny, &signer_rules, |c| c
-            .retry_config(aws_sdk_signer::config::retry::RetryConfig::disabled())),
+            .retry_config(retry.clone())),
         settings,
     )
 }
 
 fn tagging(pairs: &[(&str, &str)]) -> Rule {
+    tagging_answering(pairs, "")
+}
+
+/// `flaky` names the call that first fails with throttling and a 5xx.
+fn tagging_answering(pairs: &[(&str, &str)], flaky: &str) -> Rule {
     let tags: Vec<Tag> = pairs
         .iter()
         .map(|(k, v)| Tag::builder().key(*k).value(*v).build().unwrap())
         .collect();
-    mock!(aws_sdk_s3::Client::get_object_tagging)
-        .match_requests(|r| {
-            r.bucket() == Some(BUCKET) && r.key() == Some(KEY) && r.version_id() == Some(VERSION)
-        })
-        .then_output(move || {
-            GetObjectTaggingOutput::builder()
-                .set_tag_set(Some(tags.clone()))
-                .build()
-                .unwrap()
-        })
+    let rule = mock!(aws_sdk_s3::Client::get_object_tagging).match_requests(|r| {
+        r.bucket() == Some(BUCKET) && r.key() == Some(KEY) && r.version_id() == Some(VERSION)
+    });
+    answer(flaky, "GetObjectTagging", rule, S3_TRANSIENT, move || {
+        GetObjectTaggingOutput::builder()
+            .set_tag_set(Some(tags.clone()))
+            .build()
+            .unwrap()
+    })
 }
 
 fn profile_ok() -> Rule {
-    mock!(aws_sdk_signer::Client::get_signing_profile)
-        .match_requests(|r| r.profile_name() == Some("OtaProfile"))
-        .then_output(|| {
+    profile_answering("")
+}
+
+fn profile_answering(flaky: &str) -> Rule {
+    profile_rule(
+        "AWSIoTDeviceManagement-SHA256-ECDSA",
+        "ecdsa-signer.crt".into(),
+        flaky,
+    )
+}
+
+fn profile_rule(platform: &'static str, certname: String, flaky: &str) -> Rule {
+    let rule = mock!(aws_sdk_signer::Client::get_signing_profile)
+        .match_requests(|r| r.profile_name() == Some("OtaProfile"));
+    answer(
+        flaky,
+        "GetSigningProfile",
+        rule,
+        JSON_TRANSIENT,
+        move || {
             GetSigningProfileOutput::builder()
                 .profile_name("OtaProfile")
-                .platform_id("AWSIoTDeviceManagement-SHA256-ECDSA")
+                .platform_id(platform)
                 .status(SigningProfileStatus::Active)
-                .signing_parameters("certname", "ecdsa-signer.crt")
+                .signing_parameters("certname", certname.clone())
                 .build()
-        })
+        },
+    )
 }
 
 fn start_ok() -> Rule {
+    start_answering("")
+}
+
+fn start_answering(flaky: &str) -> Rule {
     let token = ids::signing_token(BUCKET, KEY, VERSION, "OtaProfile");
-    mock!(aws_sdk_signer::Client::start_signing_job)
-        .match_requests(move |r| {
-            let src = r.source().and_then(|s| s.s3());
-            let dst = r.destination().and_then(|d| d.s3());
-            src.map(|s| (s.bucket_name(), s.key(), s.version())) == Some((BUCKET, KEY, VERSION))
-                && dst.and_then(|d| d.bucket_name()) == Some(BUCKET)
-                && dst.and_then(|d| d.prefix()) == Some("signed/")
-                && r.profile_name() == Some("OtaProfile")
-                && r.client_request_token() == Some(token.as_str())
-        })
-        .then_output(|| StartSigningJobOutput::builder().job_id("job-123").build())
+    let rule = mock!(aws_sdk_signer::Client::start_signing_job).match_requests(move |r| {
+        let src = r.source().and_then(|s| s.s3());
+        let dst = r.destination().and_then(|d| d.s3());
+        src.map(|s| (s.bucket_name(), s.key(), s.version())) == Some((BUCKET, KEY, VERSION))
+            && dst.and_then(|d| d.bucket_name()) == Some(BUCKET)
+            && dst.and_then(|d| d.prefix()) == Some("signed/")
+            && r.profile_name() == Some("OtaProfile")
+            && r.client_request_token() == Some(token.as_str())
+    });
+    answer(flaky, "StartSigningJob", rule, JSON_TRANSIENT, || {
+        StartSigningJobOutput::builder().job_id("job-123").build()
+    })
 }
 
 /// The first look right after StartSigningJob.
 fn describe(status: SignerStatus) -> Rule {
-    mock!(aws_sdk_signer::Client::describe_signing_job)
-        .match_requests(|r| r.job_id() == Some("job-123"))
-        .then_output(move || {
+    describe_answering(status, "")
+}
+
+fn describe_answering(status: SignerStatus, flaky: &str) -> Rule {
+    let rule = mock!(aws_sdk_signer::Client::describe_signing_job)
+        .match_requests(|r| r.job_id() == Some("job-123"));
+    answer(
+        flaky,
+        "DescribeSigningJob",
+        rule,
+        JSON_TRANSIENT,
+        move || {
             let mut b = DescribeSigningJobOutput::builder()
                 .job_id("job-123")
                 .status(status.clone())
@@ -122,7 +170,8 @@ fn describe(status: SignerStatus) -> Rule {
                 );
             }
             b.build()
-        })
+        },
+    )
 }
 
 const GOOD_TAGS: &[(&str, &str)] = &[
@@ -261,17 +310,19 @@ async fn stack_defaults_fill_in_and_tags_override() {
     assert_eq!(state.request.presigned_expiry_seconds, Some(3600));
 }
 
+const PRE_SIGNED: &[(&str, &str)] = &[
+    ("ota:targets", "thing/dev-7"),
+    (
+        "ota:signature",
+        "MEUCIQDkRJ1lbcw7xq2yPqDmo3jUxm8bTI9zNr8yFQjH3lG9Og==",
+    ),
+    ("ota:signature-algorithm", "SHA256withECDSA"),
+    ("ota:certfile", "/certs/ota.pem"),
+];
+
 #[tokio::test]
 async fn pre_signed_firmware_skips_the_signer() {
-    let tags = tagging(&[
-        ("ota:targets", "thing/dev-7"),
-        (
-            "ota:signature",
-            "MEUCIQDkRJ1lbcw7xq2yPqDmo3jUxm8bTI9zNr8yFQjH3lG9Og==",
-        ),
-        ("ota:signature-algorithm", "SHA256withECDSA"),
-        ("ota:certfile", "/certs/ota.pem"),
-    ]);
+    let tags = tagging(PRE_SIGNED);
     let (profile, start) = (profile_ok(), start_ok());
     let d = deps(&[&tags], &[&profile, &start], settings());
     let state = handle(input(), &d).await.unwrap();
@@ -476,4 +527,218 @@ async fn aws_errors_map_to_stable_error_types() {
         let e = handle(input(), &d).await.unwrap_err();
         assert_eq!(e.error_type(), expected, "{which}: {e}");
     }
+}
+
+#[tokio::test]
+async fn logs_carry_the_ids_and_no_signature() {
+    let (tags, profile, start) = (tagging(GOOD_TAGS), profile_ok(), start_ok());
+    let look = describe(SignerStatus::Succeeded);
+    let d = deps(&[&tags], &[&profile, &start, &look], settings());
+    let (state, logs) = capture_logs(|| handle(input(), &d)).await;
+    let state = state.unwrap();
+    logs.assert_every_line_names(&state);
+    logs.assert_some_line_has("signed_key", "signed/job-123");
+
+    let tags = tagging(PRE_SIGNED);
+    let d = deps(&[&tags], &[], settings());
+    let (state, logs) = capture_logs(|| handle(input(), &d)).await;
+    logs.assert_every_line_names(&state.unwrap());
+    logs.assert_no_signature_material(PRE_SIGNED[1].1);
+}
+
+fn manifest(body: &'static str) -> Rule {
+    manifest_answering(body, "")
+}
+
+fn manifest_answering(body: &'static str, flaky: &str) -> Rule {
+    let rule = mock!(aws_sdk_s3::Client::get_object)
+        .match_requests(|r| r.bucket() == Some(BUCKET) && r.key() == Some("manifests/app.json"));
+    answer(flaky, "GetObject", rule, S3_TRANSIENT, move || {
+        GetObjectOutput::builder()
+            .body(ByteStream::from_static(body.as_bytes()))
+            .build()
+    })
+}
+
+fn head_answering(flaky: &str) -> Rule {
+    let rule = mock!(aws_sdk_s3::Client::head_object).match_requests(|r| {
+        r.bucket() == Some(BUCKET) && r.key() == Some(KEY) && r.version_id().is_none()
+    });
+    answer(flaky, "HeadObject", rule, S3_TRANSIENT, || {
+        HeadObjectOutput::builder()
+            .version_id(VERSION)
+            .content_length(42)
+            .build()
+    })
+}
+
+#[tokio::test]
+async fn every_call_gets_through_throttling_and_5xx_by_the_sdks_retries() {
+    // One run makes every call start-signing has: an event without a version
+    // (HeadObject), tags naming a manifest, a profile, and a signer already
+    // done at the first look.
+    let tags: &[(&str, &str)] = &[
+        ("ota:targets", "thinggroup/Lab"),
+        ("ota:profile", "OtaProfile"),
+        ("ota:manifest", "manifests/app.json"),
+    ];
+    for flaky in [
+        "HeadObject",
+        "GetObjectTagging",
+        "GetObject",
+        "GetSigningProfile",
+        "StartSigningJob",
+        "DescribeSigningJob",
+    ] {
+        let s3 = [
+            head_answering(flaky),
+            tagging_answering(tags, flaky),
+            manifest_answering(
+                r#"{"timeoutConfig":{"inProgressTimeoutInMinutes":30}}"#,
+                flaky,
+            ),
+        ];
+        let signer = [
+            profile_answering(flaky),
+            start_answering(flaky),
+            describe_answering(SignerStatus::Succeeded, flaky),
+        ];
+        let d = deps_retrying(
+            fast_retries(),
+            &s3.iter().collect::<Vec<_>>(),
+            &signer.iter().collect::<Vec<_>>(),
+            settings(),
+        );
+        let mut i = input();
+        i.event.detail.object.version_id = None;
+        let state = handle(i, &d)
+            .await
+            .unwrap_or_else(|e| panic!("{flaky}: {e}"));
+        // Each call once; the flaky one after two failed attempts.
+        for r in s3.iter().chain(&signer) {
+            assert!(matches!(r.num_calls(), 1 | 3), "{flaky}: {}", r.num_calls());
+        }
+        let attempts: usize = s3.iter().chain(&signer).map(Rule::num_calls).sum();
+        assert_eq!(
+            attempts,
+            6 + 2,
+            "{flaky}: two retries, nothing else repeated"
+        );
+        assert_eq!(state.source.version_id, VERSION, "{flaky}");
+        assert_eq!(state.request.timeout_minutes, Some(30), "{flaky}");
+        assert_eq!(state.signing.job_id.as_deref(), Some("job-123"), "{flaky}");
+        assert_eq!(state.signing.status, SigningStatus::Succeeded, "{flaky}");
+    }
+}
+
+#[tokio::test]
+async fn no_invalid_request_reaches_the_signer() {
+    const BASE: [(&str, &str); 3] = [
+        ("ota:targets", "thinggroup/Lab"),
+        ("ota:profile", "OtaProfile"),
+        ("ota:manifest", "manifests/app.json"),
+    ];
+    // (the tag that is wrong, the manifest)
+    let cases: &[((&str, &str), &'static str)] = &[
+        (("ota:timeot", "10"), "{}"),
+        (("ota:timeout", " "), "{}"),
+        (("ota:windows", "MON@02:00/1431"), "{}"),
+        (("ota:description", "a,b"), "{}"),
+        (("ota:signature", "MEUCIQ=="), "{}"),
+        (("ota:end-behavior", "CANCEL"), "{}"),
+        (("team", "fleet"), r#"{"colour":1}"#),
+        (("team", "fleet"), "not json"),
+        (
+            ("team", "fleet"),
+            r#"{"timeoutConfig":{"inProgressTimeoutInMinutes":0}}"#,
+        ),
+    ];
+    for (bad, body) in cases {
+        let mut tags = BASE.to_vec();
+        tags.push(*bad);
+        let (tags, m) = (tagging(&tags), manifest(body));
+        let (profile, start) = (profile_ok(), start_ok());
+        let d = deps(&[&tags, &m], &[&profile, &start], settings());
+        let e = handle(input(), &d).await.unwrap_err();
+        assert_eq!(e.error_type(), "InvalidRequest", "{bad:?} {body}: {e}");
+        assert_eq!(
+            profile.num_calls() + start.num_calls(),
+            0,
+            "{bad:?} {body}: the signer was called"
+        );
+    }
+}
+
+#[tokio::test]
+async fn oversize_inputs_fail_before_anything_is_signed() {
+    // (platform, certname length, firmware size, what the problem says)
+    let cases = [
+        // A profile whose certname leaves no room in the job document.
+        (
+            "AWSIoTDeviceManagement-SHA256-ECDSA",
+            32_400,
+            366_816,
+            "with the largest signature devices accept",
+        ),
+        (
+            "AWSIoTDeviceManagement-SHA256-ECDSA",
+            40_000,
+            366_816,
+            "the certificate path 40000",
+        ),
+        (
+            "AmazonFreeRTOS-Default",
+            16,
+            16 * 1024 * 1024 + 1,
+            "accepts at most 16777216",
+        ),
+        (
+            "AWSIoTDeviceManagement-SHA256-ECDSA",
+            16,
+            2 * 1024 * 1024 * 1024 + 1,
+            "accepts at most 2147483648",
+        ),
+    ];
+    for (platform, certname_len, size, want) in cases {
+        let mut i = input();
+        i.event.detail.object.size = Some(size);
+        let (tags, start) = (tagging(GOOD_TAGS), start_ok());
+        let profile = profile_rule(platform, "c".repeat(certname_len), "");
+        let d = deps(&[&tags], &[&profile, &start], settings());
+        let e = handle(i, &d).await.unwrap_err();
+        assert_eq!(e.error_type(), "InvalidRequest", "{want}: {e}");
+        assert_eq!(e.problems()[0].field, "ota:profile", "{e}");
+        assert!(e.to_string().contains(want), "{want}: {e}");
+        assert_eq!(start.num_calls(), 0, "{want}: nothing is signed");
+    }
+    // The same limits let a just-fitting update through.
+    let (tags, start) = (tagging(GOOD_TAGS), start_ok());
+    let profile = profile_rule("AmazonFreeRTOS-Default", "c".repeat(30_000), "");
+    let mut i = input();
+    i.event.detail.object.size = Some(16 * 1024 * 1024);
+    let d = deps(&[&tags], &[&profile, &start], settings());
+    handle(i, &d).await.unwrap();
+    assert_eq!(start.num_calls(), 1);
+}
+
+#[tokio::test]
+async fn a_failure_is_logged_with_the_ids_and_its_error_type() {
+    // As the runner calls the handler (ota_lambda::run -> invoke): an
+    // invalid request, before any job id exists.
+    let tags = tagging(&[("ota:timeot", "10")]);
+    let d = deps(&[&tags], &[], settings());
+    let i = input();
+    let execution = i.execution_id.clone();
+    let (out, logs) =
+        capture_logs(|| ota_lambda::invoke(i, "req-1".into(), |i| handle(i, &d))).await;
+    assert!(out.is_err());
+    for (field, value) in [
+        ("bucket", BUCKET),
+        ("key", KEY),
+        ("version_id", VERSION),
+        ("execution_id", &execution),
+    ] {
+        logs.assert_every_line_has(field, value);
+    }
+    logs.assert_some_line_has("error_type", "InvalidRequest");
 }

@@ -590,3 +590,99 @@ async fn fifty_duplicate_events_and_fifty_uploads_at_once_make_exactly_fifty_one
         "the signer's token made every start one signing job"
     );
 }
+
+/// A signing profile with the stack default's certificate, on `platform`,
+/// whose `certname` (the certificate path in the job document) is `certname`.
+async fn profile_like_default(l: &Local, name: &str, platform: &str, certname: &str) {
+    let default = l
+        .signer
+        .get_signing_profile()
+        .profile_name("OtaLocalProfile")
+        .send()
+        .await
+        .expect("the stack's default profile (localaws.py prepare)");
+    let material = default
+        .signing_material()
+        .expect("the default profile's signing material")
+        .clone();
+    l.signer
+        .put_signing_profile()
+        .profile_name(name)
+        .platform_id(platform)
+        .signing_material(material)
+        .signing_parameters("certname", certname)
+        .send()
+        .await
+        .expect("PutSigningProfile");
+}
+
+#[tokio::test]
+#[ignore = "needs the deployed local stack: scripts/test.sh runs it with --ignored"]
+async fn oversize_inputs_fail_before_anything_is_signed_streamed_or_created() {
+    let l = Local::connect().await;
+    let run = std::process::id();
+    // A certname that leaves the job document no room for a signature.
+    let huge_cert = format!("E2eHugeCert{run}");
+    let long_certname = "c".repeat(40_000);
+    profile_like_default(
+        &l,
+        &huge_cert,
+        "AWSIoTDeviceManagement-SHA256-ECDSA",
+        &long_certname,
+    )
+    .await;
+    // A platform that signs at most 16 MB.
+    let freertos = format!("E2eFreeRtos{run}");
+    profile_like_default(&l, &freertos, "AmazonFreeRTOS-Default", CERTFILE).await;
+    // A pre-signed signature larger than devices accept (too long for a
+    // tag, so in a manifest): 516 base64 characters, 387 bytes.
+    let manifest = format!("manifests/e2e-oversize-signature-{run}.json");
+    let body = json!({"customCodeSigning": {
+        "signature": "A".repeat(516), "signatureAlgorithm": "SHA256withECDSA", "certfile": "/c"}});
+    l.upload(&manifest, body.to_string().as_bytes(), &[]).await;
+
+    // (the tag that makes it oversize, firmware bytes, the field blamed, what the cause says)
+    let cases = [
+        (
+            ("ota:profile", huge_cert.as_str()),
+            1_000,
+            "ota:profile",
+            "CreateJob accepts at most 32768",
+        ),
+        (
+            ("ota:profile", freertos.as_str()),
+            16 * 1024 * 1024 + 1,
+            "ota:profile",
+            "accepts at most 16777216",
+        ),
+        (
+            ("ota:manifest", manifest.as_str()),
+            1_000,
+            "manifest.customCodeSigning.signature",
+            "devices accept at most 384",
+        ),
+    ];
+    for (tag, size, field, want) in cases {
+        let key = l.unique_key("oversize");
+        let version = l
+            .upload(
+                &key,
+                &firmware(size, 9),
+                &[("ota:targets", "thinggroup/Lab"), tag],
+            )
+            .await;
+        let done = l.wait_for(&key, &version, 1).await;
+        let f = &done[0];
+        assert_eq!(f.status, ExecutionStatus::Failed, "{want}");
+        assert_eq!(f.error, "InvalidRequest", "{want}: {}", f.cause);
+        assert!(
+            f.cause.contains(&format!("{field}: ")),
+            "{field}: {}",
+            f.cause
+        );
+        assert!(f.cause.contains(want), "{want}: {}", f.cause);
+        assert_eq!(l.signing_jobs_for(&key).await, 0, "{want}: nothing signed");
+        assert!(!stream_exists(&l, &ids::stream_id(&l.bucket, &key, &version)).await);
+        assert!(!job_exists(&l, &ids::job_id(&l.bucket, &key, &version)).await);
+    }
+}

@@ -16,9 +16,58 @@ fn asl() -> Json {
     serde_json::from_str(&text).unwrap()
 }
 
+/// The template as CloudFormation sees it with the default parameters
+/// (no bucket KMS key).
 fn template() -> Yaml {
+    template_with_kms_key(false)
+}
+
+/// The template with the `UseBucketKmsKey` condition resolved: `!If` picks
+/// its branch and `!Ref AWS::NoValue` disappears, as in CloudFormation, so
+/// the policy checks below see the statements a deployed stack has.
+fn template_with_kms_key(kms_key: bool) -> Yaml {
     let text = std::fs::read_to_string(root("template.yaml")).unwrap();
-    serde_yaml::from_str(&text).unwrap()
+    let raw: Yaml = serde_yaml::from_str(&text).unwrap();
+    let conditions: BTreeSet<String> = raw["Conditions"]
+        .as_mapping()
+        .map(|m| {
+            m.keys()
+                .filter_map(|k| k.as_str())
+                .map(String::from)
+                .collect()
+        })
+        .unwrap_or_default();
+    assert_eq!(
+        conditions,
+        BTreeSet::from(["UseBucketKmsKey".to_string()]),
+        "resolve() knows only UseBucketKmsKey"
+    );
+    resolve(&raw, kms_key).expect("the template itself is not AWS::NoValue")
+}
+
+fn resolve(v: &Yaml, kms_key: bool) -> Option<Yaml> {
+    match v {
+        Yaml::Tagged(t) if t.tag == "Ref" && t.value == "AWS::NoValue" => None,
+        Yaml::Tagged(t) if t.tag == "If" => {
+            let args = t.value.as_sequence().expect("!If [condition, then, else]");
+            assert_eq!(args.len(), 3, "!If [condition, then, else]");
+            assert_eq!(args[0], "UseBucketKmsKey", "unknown condition");
+            resolve(&args[if kms_key { 1 } else { 2 }], kms_key)
+        }
+        Yaml::Tagged(t) => Some(Yaml::Tagged(Box::new(serde_yaml::value::TaggedValue {
+            tag: t.tag.clone(),
+            value: resolve(&t.value, kms_key)?,
+        }))),
+        Yaml::Sequence(s) => Some(Yaml::Sequence(
+            s.iter().filter_map(|x| resolve(x, kms_key)).collect(),
+        )),
+        Yaml::Mapping(m) => Some(Yaml::Mapping(
+            m.iter()
+                .filter_map(|(k, x)| Some((k.clone(), resolve(x, kms_key)?)))
+                .collect(),
+        )),
+        other => Some(other.clone()),
+    }
 }
 
 fn resources(t: &Yaml) -> &serde_yaml::Mapping {
@@ -224,14 +273,38 @@ fn functions_are_built_from_the_workspace_with_the_environment_they_read() {
     assert_eq!(t["Globals"]["Function"]["Runtime"], "provided.al2023");
 }
 
-/// Every statement of a resource's inline `Policies`.
+/// Every statement of a resource's inline `Policies`: SAM's form
+/// (`- Statement: [...]`) or an IAM role's (`- PolicyDocument: {Statement}`).
 fn statements(resource: &Yaml) -> impl Iterator<Item = &Yaml> {
     resource["Properties"]["Policies"]
         .as_sequence()
         .into_iter()
         .flatten()
-        .flat_map(|p| p["Statement"].as_sequence().into_iter().flatten())
+        .flat_map(|p| [&p["Statement"], &p["PolicyDocument"]["Statement"]])
+        .flat_map(|s| s.as_sequence().into_iter().flatten())
 }
+
+/// The logical id of a function's own role (`Role: !GetAtt XRole.Arn`).
+fn role_name_of(function: &Yaml) -> &str {
+    under_tag(&function["Properties"]["Role"], "GetAtt")
+        .and_then(|v| v.as_str())
+        .and_then(|v| v.strip_suffix(".Arn"))
+        .expect("every function has its own role: Role: !GetAtt <X>Role.Arn")
+}
+
+/// The statements a function's role grants.
+fn function_statements<'a>(t: &'a Yaml, function: &Yaml) -> Vec<&'a Yaml> {
+    statements(&resources(t)[role_name_of(function)]).collect()
+}
+
+/// What every function needs to run, whatever its code calls: writing its
+/// logs and (Tracing: Active) its traces.
+const RUNTIME_ACTIONS: [&str; 4] = [
+    "logs:CreateLogStream",
+    "logs:PutLogEvents",
+    "xray:PutTraceSegments",
+    "xray:PutTelemetryRecords",
+];
 
 /// A statement's actions, whether one string or a list.
 fn actions(statement: &Yaml) -> Vec<&str> {
@@ -356,9 +429,23 @@ fn the_release_profile_keeps_panics_unwinding_under_cargo_lambda() {
     );
 }
 
-/// The IAM actions a function's statements grant.
-fn granted_actions(function: &Yaml) -> BTreeSet<String> {
-    statements(function)
+/// Every function of each template, with its template.
+fn functions_of(templates: &[Yaml]) -> Vec<(&Yaml, &Yaml)> {
+    templates
+        .iter()
+        .flat_map(|t| {
+            resources(t)
+                .values()
+                .filter(|r| r["Type"] == "AWS::Serverless::Function")
+                .map(move |f| (t, f))
+        })
+        .collect()
+}
+
+/// The IAM actions a function's role grants.
+fn granted_actions(t: &Yaml, function: &Yaml) -> BTreeSet<String> {
+    function_statements(t, function)
+        .into_iter()
         .flat_map(actions)
         .map(String::from)
         .collect()
@@ -407,14 +494,11 @@ fn aws_calls(binary: &str) -> BTreeSet<String> {
 #[test]
 fn every_aws_call_in_a_functions_code_is_granted_by_its_policy() {
     // A call without its permission fails only in AWS (the emulator does not
-    // enforce IAM), so it must fail here.
-    let t = template();
-    for f in resources(&t)
-        .values()
-        .filter(|r| r["Type"] == "AWS::Serverless::Function")
-    {
+    // enforce IAM), so it must fail here. With and without a bucket KMS key.
+    let templates = [template_with_kms_key(false), template_with_kms_key(true)];
+    for (t, f) in functions_of(&templates) {
         let binary = f["Metadata"]["BuildProperties"]["Binary"].as_str().unwrap();
-        let granted = granted_actions(f);
+        let granted = granted_actions(t, f);
         let calls = aws_calls(binary);
         assert!(
             !calls.is_empty(),
@@ -442,11 +526,13 @@ fn every_permission_a_function_holds_is_one_its_code_needs() {
     // policy grants that no call needs is a leftover and fails here.
     let implied = |call: &str| -> &'static [&'static str] {
         match call {
-            // The same reads on a pinned version id.
-            "s3:GetObject" => &["s3:GetObjectVersion"],
+            // The same reads on a pinned version id; with a bucket KMS key,
+            // reading an object decrypts it.
+            "s3:GetObject" => &["s3:GetObjectVersion", "kms:Decrypt"],
             "s3:GetObjectTagging" => &["s3:GetObjectVersionTagging"],
-            // AWS Signer writes the signed object with the caller's rights.
-            "signer:StartSigningJob" => &["s3:PutObject"],
+            // AWS Signer reads the upload and writes the signed object with
+            // the caller's rights (with a bucket KMS key: a data key).
+            "signer:StartSigningJob" => &["s3:PutObject", "kms:Decrypt", "kms:GenerateDataKey"],
             // The stream and the job's presigned URLs name the OTA role.
             "iot:CreateStream" => &["iam:PassRole"],
             // CreateJob with tags (ota:source-*) and the OTA role.
@@ -454,18 +540,15 @@ fn every_permission_a_function_holds_is_one_its_code_needs() {
             _ => &[],
         }
     };
-    let t = template();
-    for f in resources(&t)
-        .values()
-        .filter(|r| r["Type"] == "AWS::Serverless::Function")
-    {
+    let templates = [template_with_kms_key(false), template_with_kms_key(true)];
+    for (t, f) in functions_of(&templates) {
         let binary = f["Metadata"]["BuildProperties"]["Binary"].as_str().unwrap();
-        let mut needed = BTreeSet::new();
+        let mut needed: BTreeSet<String> = RUNTIME_ACTIONS.map(String::from).into();
         for call in aws_calls(binary) {
             needed.extend(implied(&call).iter().map(|a| a.to_string()));
             needed.insert(call);
         }
-        let extra: Vec<String> = granted_actions(f)
+        let extra: Vec<String> = granted_actions(t, f)
             .into_iter()
             .filter(|a| !needed.contains(a))
             .collect();
@@ -514,6 +597,7 @@ fn the_state_machine_may_invoke_the_four_functions_and_nothing_else() {
 fn the_ota_role_is_for_iot_only_and_reads_only_uploaded_versions() {
     let t = template();
     let role = &resources(&t)["OtaRole"]["Properties"];
+    // (With a bucket KMS key it also decrypts: see the KMS test.)
     let trust = role["AssumeRolePolicyDocument"]["Statement"]
         .as_sequence()
         .unwrap();
@@ -530,4 +614,189 @@ fn the_ota_role_is_for_iot_only_and_reads_only_uploaded_versions() {
     assert_eq!(granted, ["s3:GetObject", "s3:GetObjectVersion"]);
     let resource = under_tag(&statements[0]["Resource"], "Sub").and_then(|v| v.as_str());
     assert_eq!(resource, Some("${FirmwareBucket.Arn}/${UploadPrefix}*"));
+}
+
+/// The bucket's default encryption.
+fn bucket_encryption(t: &Yaml) -> &Yaml {
+    let bucket = resources(t)
+        .values()
+        .find(|r| r["Type"] == "AWS::S3::Bucket")
+        .expect("a bucket");
+    &bucket["Properties"]["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]
+}
+
+/// Every identity-policy statement of every resource (functions' and the
+/// state machine's `Policies`, IAM roles' `Policies[].PolicyDocument`), with
+/// the resource's logical id.
+fn all_statements(t: &Yaml) -> Vec<(String, &Yaml)> {
+    let mut out = Vec::new();
+    for (name, r) in resources(t) {
+        let name = name.as_str().unwrap().to_string();
+        for p in r["Properties"]["Policies"]
+            .as_sequence()
+            .into_iter()
+            .flatten()
+        {
+            for doc in [&p["Statement"], &p["PolicyDocument"]["Statement"]] {
+                for st in doc.as_sequence().into_iter().flatten() {
+                    out.push((name.clone(), st));
+                }
+            }
+        }
+    }
+    out
+}
+
+/// resource logical id -> the kms: actions its statements grant.
+fn kms_grants(t: &Yaml) -> std::collections::BTreeMap<String, BTreeSet<String>> {
+    let mut out = std::collections::BTreeMap::<String, BTreeSet<String>>::new();
+    for (name, st) in all_statements(t) {
+        for a in actions(st).into_iter().filter(|a| a.starts_with("kms:")) {
+            out.entry(name.clone()).or_default().insert(a.to_string());
+        }
+    }
+    out
+}
+
+#[test]
+fn without_a_kms_key_the_bucket_uses_sse_s3_and_nobody_may_use_kms() {
+    let t = template_with_kms_key(false);
+    assert_eq!(t["Parameters"]["BucketKmsKeyArn"]["Default"], "");
+    let sse = bucket_encryption(&t);
+    assert_eq!(
+        sse["ServerSideEncryptionByDefault"]["SSEAlgorithm"],
+        "AES256"
+    );
+    assert!(sse["ServerSideEncryptionByDefault"]["KMSMasterKeyID"].is_null());
+    assert!(kms_grants(&t).is_empty(), "{:?}", kms_grants(&t));
+}
+
+#[test]
+fn with_a_kms_key_the_bucket_uses_it_and_exactly_its_readers_and_writers_may() {
+    let t = template_with_kms_key(true);
+    let key = |v: &Yaml| under_tag(v, "Ref").and_then(|r| r.as_str()) == Some("BucketKmsKeyArn");
+    let sse = bucket_encryption(&t);
+    assert_eq!(
+        sse["ServerSideEncryptionByDefault"]["SSEAlgorithm"],
+        "aws:kms"
+    );
+    assert!(key(&sse["ServerSideEncryptionByDefault"]["KMSMasterKeyID"]));
+    assert_eq!(sse["BucketKeyEnabled"], true);
+
+    // Who touches objects, from the code: a reader of objects (GetObject,
+    // also the signer reading the upload) decrypts; the signer writing the
+    // signed object with start-signing's rights generates a data key. IoT
+    // reads firmware through the OTA role.
+    let mut want = std::collections::BTreeMap::<String, BTreeSet<String>>::new();
+    for f in resources(&t)
+        .values()
+        .filter(|r| r["Type"] == "AWS::Serverless::Function")
+    {
+        let binary = f["Metadata"]["BuildProperties"]["Binary"].as_str().unwrap();
+        let calls = aws_calls(binary);
+        let mut kms = BTreeSet::new();
+        if calls.contains("s3:GetObject") || calls.contains("signer:StartSigningJob") {
+            kms.insert("kms:Decrypt".to_string());
+        }
+        if calls.contains("signer:StartSigningJob") {
+            kms.insert("kms:GenerateDataKey".to_string());
+        }
+        if !kms.is_empty() {
+            want.insert(role_name_of(f).to_string(), kms);
+        }
+    }
+    want.insert(
+        "OtaRole".into(),
+        BTreeSet::from(["kms:Decrypt".to_string()]),
+    );
+    assert_eq!(
+        want.keys().collect::<Vec<_>>(),
+        ["MakeStreamRole", "OtaRole", "StartSigningRole"],
+        "the code's object readers and writers changed: review the KMS grants"
+    );
+    assert_eq!(kms_grants(&t), want);
+
+    // On that key only, and only through S3.
+    for (name, st) in all_statements(&t) {
+        if !actions(st).iter().any(|a| a.starts_with("kms:")) {
+            continue;
+        }
+        assert!(
+            actions(st).iter().all(|a| a.starts_with("kms:")),
+            "{name}: KMS in its own statement"
+        );
+        assert!(key(&st["Resource"]), "{name}: only the bucket's key");
+        assert_eq!(
+            under_tag(&st["Condition"]["StringEquals"]["kms:ViaService"], "Sub")
+                .and_then(|v| v.as_str()),
+            Some("s3.${AWS::Region}.amazonaws.com"),
+            "{name}: only through S3"
+        );
+    }
+}
+
+#[test]
+fn each_function_has_its_own_role_writing_only_its_own_logs() {
+    let t = template();
+    let mut roles = BTreeSet::new();
+    for f in resources(&t)
+        .values()
+        .filter(|r| r["Type"] == "AWS::Serverless::Function")
+    {
+        let binary = f["Metadata"]["BuildProperties"]["Binary"].as_str().unwrap();
+        assert!(
+            f["Properties"]["Policies"].is_null(),
+            "{binary}: SAM policies would be ignored next to Role"
+        );
+        let name = role_name_of(f);
+        assert!(roles.insert(name), "{binary} shares the role {name}");
+        let role = &resources(&t)[name];
+        assert_eq!(role["Type"], "AWS::IAM::Role");
+        let p = &role["Properties"];
+        assert!(
+            p["ManagedPolicyArns"].is_null(),
+            "{name}: no managed policies (their Resource is *)"
+        );
+        let trust = p["AssumeRolePolicyDocument"]["Statement"]
+            .as_sequence()
+            .unwrap();
+        assert_eq!(trust.len(), 1, "{name}");
+        assert_eq!(
+            trust[0]["Principal"]["Service"], "lambda.amazonaws.com",
+            "{name}"
+        );
+
+        // Logs: the function's own log group (the one it logs to), no other.
+        let log_group = under_tag(&f["Properties"]["LoggingConfig"]["LogGroup"], "Ref")
+            .and_then(|v| v.as_str())
+            .expect("LoggingConfig.LogGroup: !Ref <its log group>");
+        let own = format!(
+            "arn:${{AWS::Partition}}:logs:${{AWS::Region}}:${{AWS::AccountId}}:log-group:${{{log_group}}}:*"
+        );
+        for st in function_statements(&t, f) {
+            let acts = actions(st);
+            let resource = &st["Resource"];
+            if acts.iter().any(|a| a.starts_with("logs:")) {
+                assert!(
+                    acts.iter().all(|a| a.starts_with("logs:")),
+                    "{name}: logs alone"
+                );
+                assert_eq!(
+                    under_tag(resource, "Sub").and_then(|v| v.as_str()),
+                    Some(own.as_str()),
+                    "{name}: logs only to its own group"
+                );
+            } else if resource == "*" {
+                // Only what supports no resource-level permissions.
+                let mut acts = acts;
+                acts.sort();
+                assert_eq!(
+                    acts,
+                    ["xray:PutTelemetryRecords", "xray:PutTraceSegments"],
+                    "{name}: Resource * only for X-Ray"
+                );
+            }
+        }
+    }
+    assert_eq!(roles.len(), 4);
 }
