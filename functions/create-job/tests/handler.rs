@@ -42,21 +42,43 @@ fn expected_document() -> Value {
     }]}})
 }
 
-#[tokio::test]
-async fn create_job_sends_every_configured_field() {
-    let seen = Arc::new(Mutex::new(None));
+type Seen = Arc<Mutex<Option<aws_sdk_iot::operation::create_job::CreateJobInput>>>;
+
+/// A CreateJob rule answering `output` that keeps the request it answered.
+fn capturing_create(output: fn() -> CreateJobOutput) -> (Rule, Seen) {
+    let seen: Seen = Arc::new(Mutex::new(None));
     let seen_in = seen.clone();
-    let create = mock!(aws_sdk_iot::Client::create_job)
+    let rule = mock!(aws_sdk_iot::Client::create_job)
         .match_requests(move |r| {
             *seen_in.lock().unwrap() = Some(r.clone());
             true
         })
-        .then_output(|| {
-            CreateJobOutput::builder()
-                .job_id("AFR_OTA-app-v1_4-5c0b7a1e93d2")
-                .job_arn("arn:aws:iot:us-east-1:123456789012:job/AFR_OTA-app-v1_4-5c0b7a1e93d2")
-                .build()
-        });
+        .then_output(output);
+    (rule, seen)
+}
+
+/// The fixture with MQTT and HTTP (so presigned URLs), this rollout and
+/// this abort criterion: every optional CreateJob block is set.
+fn state_with_every_block(rollout: &str, abort: &str) -> PipelineState {
+    let mut s = state();
+    s.request.protocols = vec![
+        ota_core::values::Protocol::Mqtt,
+        ota_core::values::Protocol::Http,
+    ];
+    s.request.presigned_expiry_seconds = Some(600);
+    s.request.rollout = Some(ota_core::tags::parse_rollout(rollout).unwrap());
+    s.request.abort = vec![ota_core::values::parse_abort_criterion(abort).unwrap()];
+    s
+}
+
+#[tokio::test]
+async fn create_job_sends_every_configured_field() {
+    let (create, seen) = capturing_create(|| {
+        CreateJobOutput::builder()
+            .job_id("AFR_OTA-app-v1_4-5c0b7a1e93d2")
+            .job_arn("arn:aws:iot:us-east-1:123456789012:job/AFR_OTA-app-v1_4-5c0b7a1e93d2")
+            .build()
+    });
     let d = deps(&[&create]);
     let s = handle(state(), &d).await.unwrap();
     let job = s.job.unwrap();
@@ -128,23 +150,8 @@ async fn create_job_sends_every_configured_field() {
 
 #[tokio::test]
 async fn http_rollout_and_abort_reach_create_job() {
-    let mut s = state();
-    s.request.protocols = vec![
-        ota_core::values::Protocol::Mqtt,
-        ota_core::values::Protocol::Http,
-    ];
-    s.request.presigned_expiry_seconds = Some(600);
-    s.request.rollout =
-        Some(ota_core::tags::parse_rollout("max:100 base:10 factor:2.5 succeeded:20").unwrap());
-    s.request.abort = vec![ota_core::values::parse_abort_criterion("FAILED:12.5:10").unwrap()];
-    let seen = Arc::new(Mutex::new(None));
-    let seen_in = seen.clone();
-    let create = mock!(aws_sdk_iot::Client::create_job)
-        .match_requests(move |r| {
-            *seen_in.lock().unwrap() = Some(r.clone());
-            true
-        })
-        .then_output(|| CreateJobOutput::builder().build());
+    let s = state_with_every_block("max:100 base:10 factor:2.5 succeeded:20", "FAILED:12.5:10");
+    let (create, seen) = capturing_create(|| CreateJobOutput::builder().build());
     let d = deps(&[&create]);
     handle(s, &d).await.unwrap();
     let r = seen.lock().unwrap().take().unwrap();
@@ -381,23 +388,11 @@ fn sent_as_json(r: &aws_sdk_iot::operation::create_job::CreateJobInput) -> Value
 /// exactly what create-job sends, for every configured field.
 #[tokio::test]
 async fn the_cli_preview_is_the_request_create_job_sends() {
-    let mut s = state();
-    s.request.protocols = vec![
-        ota_core::values::Protocol::Mqtt,
-        ota_core::values::Protocol::Http,
-    ];
-    s.request.presigned_expiry_seconds = Some(600);
-    s.request.rollout =
-        Some(ota_core::tags::parse_rollout("max:100 base:10 factor:2.5 notified:20").unwrap());
-    s.request.abort = vec![ota_core::values::parse_abort_criterion("TIMED_OUT:12.5:10").unwrap()];
-    let seen = Arc::new(Mutex::new(None));
-    let seen_in = seen.clone();
-    let create = mock!(aws_sdk_iot::Client::create_job)
-        .match_requests(move |r| {
-            *seen_in.lock().unwrap() = Some(r.clone());
-            true
-        })
-        .then_output(|| CreateJobOutput::builder().build());
+    let s = state_with_every_block(
+        "max:100 base:10 factor:2.5 notified:20",
+        "TIMED_OUT:12.5:10",
+    );
+    let (create, seen) = capturing_create(|| CreateJobOutput::builder().build());
     let d = deps(&[&create]);
     let done = handle(s.clone(), &d).await.unwrap();
     let sent = sent_as_json(&seen.lock().unwrap().take().unwrap());

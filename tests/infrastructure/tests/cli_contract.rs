@@ -46,3 +46,92 @@ fn the_state_machine_carries_every_tag_the_cli_reads() {
         );
     }
 }
+
+/// The characters a bracket expression like `[A-Za-z0-9_.-]` admits.
+fn class_chars(class: &str) -> Vec<char> {
+    let c: Vec<char> = class.chars().collect();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < c.len() {
+        if i + 2 < c.len() && c[i + 1] == '-' {
+            out.extend(c[i]..=c[i + 2]);
+            i += 3;
+        } else {
+            out.push(c[i]);
+            i += 1;
+        }
+    }
+    out
+}
+
+/// Every character the bracket expressions of a parameter's AllowedPattern
+/// admit (the prefixes' patterns are built from such classes and '/').
+fn pattern_chars(t: &Yaml, parameter: &str) -> Vec<char> {
+    let pattern = t["Parameters"][parameter]["AllowedPattern"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{parameter} has an AllowedPattern"));
+    pattern
+        .split('[')
+        .skip(1)
+        .flat_map(|rest| class_chars(rest.split(']').next().unwrap_or_default()))
+        .collect()
+}
+
+#[test]
+fn prefixes_hold_no_iam_wildcard_and_tagged_values_fit_a_step_functions_tag() {
+    let t = template();
+    // IAM grants "<prefix>*": a '*' or '?' in a prefix would widen them.
+    for p in ["UploadPrefix", "SignedPrefix", "ManifestPrefix"] {
+        let chars = pattern_chars(&t, p);
+        assert!(!chars.is_empty(), "{p}");
+        assert!(
+            !chars.contains(&'*') && !chars.contains(&'?'),
+            "{p} admits an IAM wildcard"
+        );
+    }
+    // Step Functions tag values: letters, digits, whitespace and _ . : / = + - @.
+    let tag_safe = |c: char| c.is_alphanumeric() || c == ' ' || "_.:/=+-@".contains(c);
+    for (_, source) in ota_cli::aws::PIPELINE_TAGS {
+        let param = &t["Parameters"][*source];
+        if param.is_null() {
+            continue; // a resource (the bucket): its name is tag-safe
+        }
+        let mut chars = if param.get("AllowedPattern").is_some() {
+            pattern_chars(&t, source)
+        } else {
+            Vec::new()
+        };
+        for v in param["AllowedValues"].as_sequence().into_iter().flatten() {
+            chars.extend(v.as_str().unwrap_or_default().chars());
+        }
+        assert!(!chars.is_empty(), "{source} is constrained");
+        let bad: Vec<char> = chars.into_iter().filter(|c| !tag_safe(*c)).collect();
+        assert!(
+            bad.is_empty(),
+            "{source} admits {bad:?}, which a Step Functions tag cannot hold"
+        );
+    }
+}
+
+#[test]
+fn unfinished_multipart_uploads_are_aborted_and_no_version_expires() {
+    let t = template();
+    let rules = t["Resources"]["FirmwareBucket"]["Properties"]["LifecycleConfiguration"]["Rules"]
+        .as_sequence()
+        .expect("FirmwareBucket has lifecycle rules");
+    assert!(rules.iter().any(|r| r["Status"] == "Enabled"
+        && r["AbortIncompleteMultipartUpload"]["DaysAfterInitiation"].as_u64() == Some(1)));
+    for r in rules {
+        for k in [
+            "ExpirationInDays",
+            "NoncurrentVersionExpiration",
+            "NoncurrentVersionExpirationInDays",
+            "Transitions",
+        ] {
+            assert!(
+                r.get(k).is_none(),
+                "a lifecycle rule must not expire or move firmware versions: {k}"
+            );
+        }
+    }
+}
