@@ -343,6 +343,34 @@ pub fn validate(spec: &RequestSpec, ctx: &RequestContext) -> Result<OtaRequest, 
     })
 }
 
+/// Merges tags over the manifest over the stack defaults and validates. The
+/// problems found before (parsing the tags, reading the manifest) and the
+/// defaults' own problems are reported with validation's, each once: a value
+/// that failed to parse is not reported missing as well. start-signing and
+/// the `ota` command both decide with this.
+pub fn resolve(
+    tags: RequestSpec,
+    manifest: RequestSpec,
+    defaults: &(RequestSpec, Problems),
+    mut problems: Problems,
+    ctx: &RequestContext,
+) -> Result<(OtaRequest, RequestSpec), OtaError> {
+    problems.extend(defaults.1.clone());
+    let merged = tags.or(manifest).or(defaults.0.clone());
+    match validate(&merged, ctx) {
+        Ok(r) if problems.is_empty() => Ok((r, merged)),
+        Ok(_) => Err(OtaError::InvalidRequest(problems)),
+        Err(e) => {
+            for p in e.problems() {
+                if !problems.iter().any(|q| q.field == p.field) {
+                    problems.push(p.field.clone(), p.message.clone());
+                }
+            }
+            Err(OtaError::InvalidRequest(problems))
+        }
+    }
+}
+
 /// The stack's defaults (parameters passed to start-signing as environment
 /// variables), parsed with the same grammar as the tags.
 pub fn parse_defaults(

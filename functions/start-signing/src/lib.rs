@@ -8,7 +8,7 @@
 use aws_sdk_signer::types::{Destination, S3Destination, S3Source, Source};
 use ota_core::event::{partition_of, StartSigningInput};
 use ota_core::manifest::{parse_manifest, MAX_MANIFEST_BYTES};
-use ota_core::request::{parse_defaults, validate};
+use ota_core::request::{parse_defaults, resolve};
 use ota_core::state::{
     judge_signing_job, S3Location, SigningState, SigningStatus, SigningVerdict, SourceObject,
     FIRST_SIGNING_WAIT_SECONDS,
@@ -177,30 +177,14 @@ pub async fn handle(input: StartSigningInput, deps: &Deps) -> Result<PipelineSta
         .collect();
 
     let (tag_spec, mut problems) = ota_core::tags::parse_tags(&tags);
-    let mut manifest_spec = RequestSpec::default();
-    if let Some(m) = &tag_spec.manifest {
-        if !m.starts_with(&s.manifest_prefix) {
-            problems.push(
-                "ota:manifest",
-                format!(
-                    "'{m}' is not under the manifest prefix {}",
-                    s.manifest_prefix
-                ),
-            );
-        } else {
-            match read_manifest(deps, &bucket, m).await? {
-                Ok(bytes) => {
-                    let (spec, p) = parse_manifest(&bytes, m);
-                    manifest_spec = spec;
-                    problems.extend(p);
-                }
-                Err(problem) => problems.push("ota:manifest", problem),
-            }
-        }
-    }
-    let (defaults, default_problems) = deps.defaults.clone();
-    problems.extend(default_problems);
-    let merged = tag_spec.or(manifest_spec).or(defaults);
+    let manifest_spec = read_named_manifest(
+        &deps.s3,
+        &bucket,
+        tag_spec.manifest.as_deref(),
+        &s.manifest_prefix,
+        &mut problems,
+    )
+    .await?;
     let region = ev.region.clone();
     let ctx = RequestContext {
         partition: partition_of(&region).to_string(),
@@ -211,20 +195,7 @@ pub async fn handle(input: StartSigningInput, deps: &Deps) -> Result<PipelineSta
         version_id: version_id.clone(),
         upload_time,
     };
-    let request = match validate(&merged, &ctx) {
-        Ok(r) if problems.is_empty() => r,
-        Ok(_) => return Err(OtaError::InvalidRequest(problems)),
-        Err(e) => {
-            // A value that failed to parse is already reported under its tag;
-            // don't report its absence again.
-            for p in e.problems() {
-                if !problems.iter().any(|q| q.field == p.field) {
-                    problems.push(p.field.clone(), p.message.clone());
-                }
-            }
-            return Err(OtaError::InvalidRequest(problems));
-        }
-    };
+    let (request, merged) = resolve(tag_spec, manifest_spec, &deps.defaults, problems, &ctx)?;
 
     span.record("job_id", request.job_id.as_str());
     let started_at = OffsetDateTime::now_utc()
@@ -240,14 +211,14 @@ pub async fn handle(input: StartSigningInput, deps: &Deps) -> Result<PipelineSta
         account: ev.account.clone(),
         partition: ctx.partition.clone(),
     };
+    let certfile = check_signing(&deps.signer, &request, &merged, &source).await?;
     let signing = match &request.signing {
-        Signing::PreSigned { certfile, .. } => {
-            document_fits(&request, &source, certfile, &merged.source_of("certfile"))?;
+        Signing::PreSigned { .. } => {
             info!("pre-signed firmware: no signing job");
             SigningState {
                 status: SigningStatus::NotRequired,
                 job_id: None,
-                certfile: certfile.clone(),
+                certfile,
                 attempts: 0,
                 wait_seconds: 0,
                 started_at,
@@ -255,9 +226,6 @@ pub async fn handle(input: StartSigningInput, deps: &Deps) -> Result<PipelineSta
             }
         }
         Signing::Profile { profile_name } => {
-            let profile_field = merged.source_of("profile");
-            let certfile = check_profile(deps, profile_name, &profile_field, size).await?;
-            document_fits(&request, &source, &certfile, &profile_field)?;
             let token = ids::signing_token(&bucket, &key, &version_id, profile_name);
             let source = S3Source::builder()
                 .bucket_name(&bucket)
@@ -391,12 +359,46 @@ async fn first_look(deps: &Deps, job_id: &str) -> Result<Option<S3Location>, Ota
 
 /// The manifest's bytes, `Ok(Err(problem))` when the user named a manifest
 /// that cannot be used, `Err` for a failure worth retrying or reporting as is.
+/// The manifest the tags name (`manifest`), read from the bucket and parsed;
+/// its problems (outside the manifest prefix, missing, too large, invalid)
+/// go into `problems`. An AWS failure other than "not found" is an error.
+/// The `ota` command reads manifests with this too.
+pub async fn read_named_manifest(
+    s3: &aws_sdk_s3::Client,
+    bucket: &str,
+    manifest: Option<&str>,
+    manifest_prefix: &str,
+    problems: &mut Problems,
+) -> Result<RequestSpec, OtaError> {
+    let Some(m) = manifest else {
+        return Ok(RequestSpec::default());
+    };
+    if !m.starts_with(manifest_prefix) {
+        problems.push(
+            "ota:manifest",
+            format!("'{m}' is not under the manifest prefix {manifest_prefix}"),
+        );
+        return Ok(RequestSpec::default());
+    }
+    match read_manifest(s3, bucket, m).await? {
+        Ok(bytes) => {
+            let (spec, p) = parse_manifest(&bytes, m);
+            problems.extend(p);
+            Ok(spec)
+        }
+        Err(problem) => {
+            problems.push("ota:manifest", problem);
+            Ok(RequestSpec::default())
+        }
+    }
+}
+
 async fn read_manifest(
-    deps: &Deps,
+    s3: &aws_sdk_s3::Client,
     bucket: &str,
     key: &str,
 ) -> Result<Result<Vec<u8>, String>, OtaError> {
-    let out = match deps.s3.get_object().bucket(bucket).key(key).send().await {
+    let out = match s3.get_object().bucket(bucket).key(key).send().await {
         Ok(o) => o,
         Err(e) if is_not_found(&e) => {
             return Ok(Err(format!("s3://{bucket}/{key} does not exist")))
@@ -424,17 +426,38 @@ async fn read_manifest(
     Ok(Ok(bytes))
 }
 
+/// What must hold before anything is signed, streamed or created, beyond
+/// the request's own rules: the signing profile is usable for this file and
+/// the job document will fit. Returns the certificate path on the device.
+/// The `ota` command runs this before it uploads.
+pub async fn check_signing(
+    signer: &aws_sdk_signer::Client,
+    request: &ota_core::OtaRequest,
+    merged: &RequestSpec,
+    source: &SourceObject,
+) -> Result<String, OtaError> {
+    let (certfile, field) = match &request.signing {
+        Signing::PreSigned { certfile, .. } => (certfile.clone(), merged.source_of("certfile")),
+        Signing::Profile { profile_name } => {
+            let field = merged.source_of("profile");
+            let certfile = check_profile(signer, profile_name, &field, source.size).await?;
+            (certfile, field)
+        }
+    };
+    document_fits(request, source, &certfile, &field)?;
+    Ok(certfile)
+}
+
 /// Checks the profile before signing: it exists, is Active, names the
 /// certificate path on the device (`certname`), and its platform accepts a
 /// file this large. Returns the certname.
 async fn check_profile(
-    deps: &Deps,
+    signer: &aws_sdk_signer::Client,
     profile: &str,
     field: &str,
     size: u64,
 ) -> Result<String, OtaError> {
-    let out = match deps
-        .signer
+    let out = match signer
         .get_signing_profile()
         .profile_name(profile)
         .send()

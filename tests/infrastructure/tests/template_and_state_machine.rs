@@ -465,15 +465,17 @@ fn pascal(snake: &str) -> String {
 }
 
 /// The IAM action of every AWS call in a function's code, read from the
-/// source: `deps.<client>.<operation>()`, however rustfmt splits it over
+/// source: `<client>.<operation>()` (through `deps` or a helper that takes the client), however rustfmt splits it over
 /// lines. HeadObject is authorised by s3:GetObject (s3:GetObjectVersion with
 /// a version id, which the implied permissions add).
 fn aws_calls(binary: &str) -> BTreeSet<String> {
     let source = std::fs::read_to_string(root(&format!("functions/{binary}/src/lib.rs"))).unwrap();
     let flat: String = source.split_whitespace().collect();
     let mut calls = BTreeSet::new();
+    // `deps.s3.get_object()` and, in helpers that take the client,
+    // `s3.get_object()`: any `<client>.<op>()`.
     for client in ["s3", "signer", "iot"] {
-        let needle = format!("deps.{client}.");
+        let needle = format!("{client}.");
         for (i, _) in flat.match_indices(&needle) {
             let rest = &flat[i + needle.len()..];
             let op: String = rest
