@@ -15,8 +15,9 @@ Examples:
   ota list --output json
   ota tags --targets thinggroup/Lab --profile OtaProfile
 
-Exit codes: 0 success; 1 AWS or I/O error, or gave up waiting; 2 invalid input
-(nothing was uploaded); 3 the pipeline failed (the reason is printed).
+Exit codes: 0 success; 2 invalid input (nothing was uploaded); 3 the pipeline
+failed (the reason is printed); 4 gave up waiting (the pipeline keeps going);
+1 anything else (AWS access, a missing file).
 
 AWS credentials and region come from the usual places (environment, profile,
 SSO, instance role). --endpoint-url or AWS_ENDPOINT_URL points every call at
@@ -37,7 +38,7 @@ Examples:
 
 Exit codes: 0 the job exists (or, with --no-wait, the upload); 2 invalid input,
 nothing uploaded; 3 the pipeline failed (its errorType and reason are printed);
-1 anything else.";
+4 gave up waiting (the upload stands, the pipeline keeps going); 1 anything else.";
 
 const STATUS_EXAMPLES: &str = "\
 Examples:
@@ -338,9 +339,11 @@ pub struct UploadArgs {
     /// Return after the upload instead of following the pipeline.
     #[arg(long)]
     pub no_wait: bool,
-    /// Give up following after this many seconds (the upload stays).
-    #[arg(long, default_value_t = 1200, value_name = "SECONDS")]
-    pub wait_timeout: u64,
+    /// Stop following after this many seconds, exit code 4 (the upload
+    /// stays, the pipeline keeps going). Default: the pipeline's
+    /// MaxSigningWaitSeconds + 600.
+    #[arg(long, value_name = "SECONDS")]
+    pub wait_timeout: Option<u64>,
     #[command(flatten)]
     pub request: RequestFlags,
     #[command(flatten)]

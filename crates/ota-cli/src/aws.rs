@@ -12,12 +12,18 @@ use serde_json::Value;
 pub const PIPELINE_TAGS: &[(&str, &str)] = &[
     (TAG_FIRMWARE_BUCKET, "FirmwareBucket"),
     (TAG_UPLOAD_PREFIX, "UploadPrefix"),
+    (TAG_SIGNED_PREFIX, "SignedPrefix"),
+    (TAG_MANIFEST_PREFIX, "ManifestPrefix"),
+    (TAG_MAX_SIGNING_WAIT_SECONDS, "MaxSigningWaitSeconds"),
     (TAG_DEFAULT_SIGNING_PROFILE, "DefaultSigningProfile"),
     (TAG_DEFAULT_TARGETS, "DefaultTargets"),
     (TAG_DEFAULT_PROTOCOLS, "DefaultProtocols"),
 ];
 pub const TAG_FIRMWARE_BUCKET: &str = "ota:firmware-bucket";
 pub const TAG_UPLOAD_PREFIX: &str = "ota:upload-prefix";
+pub const TAG_SIGNED_PREFIX: &str = "ota:signed-prefix";
+pub const TAG_MANIFEST_PREFIX: &str = "ota:manifest-prefix";
+pub const TAG_MAX_SIGNING_WAIT_SECONDS: &str = "ota:max-signing-wait-seconds";
 pub const TAG_DEFAULT_SIGNING_PROFILE: &str = "ota:default-signing-profile";
 pub const TAG_DEFAULT_TARGETS: &str = "ota:default-targets";
 pub const TAG_DEFAULT_PROTOCOLS: &str = "ota:default-protocols";
@@ -26,6 +32,8 @@ pub const TAG_DEFAULT_PROTOCOLS: &str = "ota:default-protocols";
 pub struct Clients {
     pub region: String,
     pub s3: aws_sdk_s3::Client,
+    /// For start-signing's profile check, before an upload.
+    pub signer: aws_sdk_signer::Client,
     pub sfn: aws_sdk_sfn::Client,
     pub iot: aws_sdk_iot::Client,
 }
@@ -58,6 +66,7 @@ impl Clients {
         Ok(Clients {
             region,
             s3,
+            signer: aws_sdk_signer::Client::new(&config),
             sfn: aws_sdk_sfn::Client::new(&config),
             iot: aws_sdk_iot::Client::new(&config),
         })
@@ -121,6 +130,10 @@ impl Clients {
         Ok(Pipeline {
             bucket: tag(TAG_FIRMWARE_BUCKET),
             upload_prefix: tag(TAG_UPLOAD_PREFIX),
+            signed_prefix: tag(TAG_SIGNED_PREFIX),
+            manifest_prefix: tag(TAG_MANIFEST_PREFIX),
+            max_signing_wait_seconds: tag(TAG_MAX_SIGNING_WAIT_SECONDS)
+                .and_then(|v| v.parse().ok()),
             defaults: StackDefaults {
                 default_signing_profile: tag(TAG_DEFAULT_SIGNING_PROFILE),
                 default_targets: tag(TAG_DEFAULT_TARGETS),
@@ -191,14 +204,34 @@ impl Clients {
     }
 
     pub async fn describe_execution(&self, arn: &str) -> Result<Execution, CliError> {
-        let d = self
+        self.describe_execution_if_kept(arn)
+            .await?
+            .ok_or_else(|| CliError::NotFound(format!("no execution {arn}")))
+    }
+
+    /// None when Step Functions no longer has it (closed executions are
+    /// kept for 90 days).
+    pub async fn describe_execution_if_kept(
+        &self,
+        arn: &str,
+    ) -> Result<Option<Execution>, CliError> {
+        let d = match self
             .sfn
             .describe_execution()
             .execution_arn(arn)
             .send()
             .await
-            .map_err(aws("DescribeExecution"))?;
-        Ok(Execution {
+        {
+            Ok(d) => d,
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|s| s.is_execution_does_not_exist()) =>
+            {
+                return Ok(None)
+            }
+            Err(e) => return Err(aws("DescribeExecution")(e)),
+        };
+        Ok(Some(Execution {
             arn: arn.to_string(),
             status: d.status().clone(),
             start_date: d.start_date().secs(),
@@ -210,7 +243,7 @@ impl Clients {
             output: d.output().and_then(|o| serde_json::from_str(o).ok()),
             error: d.error().map(str::to_string),
             cause: d.cause().map(str::to_string),
-        })
+        }))
     }
 
     /// The state the execution is in now (the last state it entered), and
@@ -276,21 +309,54 @@ pub struct Pipeline {
     pub state_machine: String,
     pub bucket: Option<String>,
     pub upload_prefix: Option<String>,
+    pub signed_prefix: Option<String>,
+    pub manifest_prefix: Option<String>,
+    /// How long the pipeline waits for the signer (MaxSigningWaitSeconds).
+    pub max_signing_wait_seconds: Option<u64>,
     pub defaults: StackDefaults,
 }
 
 impl Pipeline {
-    /// `--bucket`, or the pipeline's.
+    /// `--bucket`, or the pipeline's. Another bucket than the pipeline's
+    /// is refused: nothing watches it, an upload there starts nothing.
     pub fn bucket(&self, given: Option<&String>) -> Result<String, CliError> {
-        given
-            .cloned()
-            .or_else(|| self.bucket.clone())
-            .ok_or_else(|| {
-                CliError::Usage(format!(
+        match (given, &self.bucket) {
+            (Some(g), Some(ours)) if g != ours => Err(CliError::Usage(format!(
+                "{g} is not the pipeline's bucket ({ours}): an upload there starts nothing (check --bucket and OTA_BUCKET)"
+            ))),
+            (Some(g), _) => Ok(g.clone()),
+            (None, Some(ours)) => Ok(ours.clone()),
+            (None, None) => Err(CliError::Usage(format!(
                 "pass --bucket: the state machine {} does not say which bucket is the pipeline's",
                 self.state_machine
-            ))
-            })
+            ))),
+        }
+    }
+
+    /// The manifest prefix (the stack parameter's default when the state
+    /// machine does not say).
+    pub fn manifest_prefix(&self) -> &str {
+        self.manifest_prefix.as_deref().unwrap_or("manifests/")
+    }
+
+    /// Refuses a key the pipeline would not run for: outside the upload
+    /// prefix, or inside the signer's output prefix.
+    pub fn check_key(&self, key: &str) -> Result<(), CliError> {
+        if let Some(prefix) = &self.upload_prefix {
+            if !key.starts_with(prefix.as_str()) {
+                return Err(CliError::Usage(format!(
+                    "{key} is not under the pipeline's upload prefix {prefix}: the upload would start nothing"
+                )));
+            }
+        }
+        if let Some(signed) = &self.signed_prefix {
+            if key.starts_with(signed.as_str()) {
+                return Err(CliError::Usage(format!(
+                    "{key} is under the signer's output prefix {signed}: the pipeline ignores it"
+                )));
+            }
+        }
+        Ok(())
     }
 }
 

@@ -35,15 +35,20 @@ pub enum CliError {
     /// Gave up waiting; what was started keeps going.
     #[error("{0}")]
     GaveUp(String),
+    /// The object was uploaded, but the bucket cut no version.
+    #[error("{0}")]
+    NotVersioned(String),
 }
 
 impl CliError {
-    /// 2: the input is wrong (as clap's own usage errors); 3: the pipeline
-    /// failed; 1: anything else.
+    /// 2: the input is wrong, nothing was uploaded (as clap's own usage
+    /// errors); 3: the pipeline failed; 4: still running when `ota` stopped
+    /// waiting; 1: anything else.
     pub fn exit_code(&self) -> u8 {
         match self {
             CliError::Invalid(_) | CliError::Usage(_) => 2,
             CliError::PipelineFailed { .. } => 3,
+            CliError::GaveUp(_) => 4,
             _ => 1,
         }
     }
@@ -69,6 +74,21 @@ impl CliError {
             CliError::NotFound(_) => "NotFound",
             CliError::PipelineFailed { .. } => "PipelineFailed",
             CliError::GaveUp(_) => "GaveUp",
+            CliError::NotVersioned(_) => "BucketNotVersioned",
+        }
+    }
+}
+
+/// What start-signing's checks decide: a request problem is invalid input;
+/// anything else (an AWS call failing) keeps the pipeline's errorType.
+impl From<ota_core::OtaError> for CliError {
+    fn from(e: ota_core::OtaError) -> Self {
+        match e {
+            ota_core::OtaError::InvalidRequest(p) => CliError::Invalid(p),
+            other => CliError::Aws {
+                operation: other.error_type(),
+                message: other.to_string(),
+            },
         }
     }
 }

@@ -4,7 +4,7 @@
 use crate::args::{GlobalArgs, ListArgs};
 use crate::aws::Clients;
 use crate::error::{aws, CliError};
-use crate::status::job_tags;
+use crate::status::job_tags_if_exists;
 use ota_core::create_job::{TAG_EXECUTION, TAG_SOURCE_BUCKET, TAG_SOURCE_KEY, TAG_SOURCE_VERSION};
 use serde::Serialize;
 use std::fmt::Write as _;
@@ -23,10 +23,20 @@ pub struct Update {
 }
 
 pub async fn run(g: &GlobalArgs, a: &ListArgs) -> Result<Vec<Update>, CliError> {
-    list(&Clients::new(g).await?, a.limit).await
+    let c = Clients::new(g).await?;
+    // Only this pipeline's updates: another stack's jobs carry the same tags
+    // with its own bucket.
+    let pipeline = c.pipeline(g).await?;
+    list(&c, pipeline.bucket.as_deref(), a.limit).await
 }
 
-pub async fn list(c: &Clients, limit: usize) -> Result<Vec<Update>, CliError> {
+/// The jobs made from uploads to `bucket` (any bucket when None), newest
+/// first, at most `limit`.
+pub async fn list(
+    c: &Clients,
+    bucket: Option<&str>,
+    limit: usize,
+) -> Result<Vec<Update>, CliError> {
     let mut jobs: Vec<_> = c
         .iot
         .list_jobs()
@@ -45,12 +55,18 @@ pub async fn list(c: &Clients, limit: usize) -> Result<Vec<Update>, CliError> {
         let (Some(job_id), Some(arn)) = (j.job_id(), j.job_arn()) else {
             continue;
         };
-        let tags = job_tags(c, arn).await?;
-        let tag = |k: &str| tags.iter().find(|(t, _)| t == k).map(|(_, v)| v.clone());
-        // Jobs made by anything else have none of the pipeline's tags.
-        let (Some(bucket), Some(key)) = (tag(TAG_SOURCE_BUCKET), tag(TAG_SOURCE_KEY)) else {
+        // A job deleted since the listing is not an update any more.
+        let Some(tags) = job_tags_if_exists(c, arn).await? else {
             continue;
         };
+        let tag = |k: &str| tags.iter().find(|(t, _)| t == k).map(|(_, v)| v.clone());
+        // Jobs made by anything else have none of the pipeline's tags.
+        let (Some(source_bucket), Some(key)) = (tag(TAG_SOURCE_BUCKET), tag(TAG_SOURCE_KEY)) else {
+            continue;
+        };
+        if bucket.is_some_and(|b| b != source_bucket) {
+            continue;
+        }
         out.push(Update {
             job_id: job_id.to_string(),
             status: j
@@ -61,7 +77,7 @@ pub async fn list(c: &Clients, limit: usize) -> Result<Vec<Update>, CliError> {
                 .created_at()
                 .and_then(|t| t.fmt(aws_smithy_types::date_time::Format::DateTime).ok())
                 .unwrap_or_default(),
-            bucket,
+            bucket: source_bucket,
             key,
             version_id: tag(TAG_SOURCE_VERSION).unwrap_or_default(),
             execution_arn: tag(TAG_EXECUTION).unwrap_or_default(),

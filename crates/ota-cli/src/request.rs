@@ -5,7 +5,8 @@ use crate::args::{RequestFlags, StackDefaults};
 use crate::error::CliError;
 use ota_core::error::Problems;
 use ota_core::job_document::{self, FileFacts};
-use ota_core::request::{parse_defaults, validate};
+use ota_core::request::parse_defaults;
+use ota_core::state::SourceObject;
 use ota_core::{OtaRequest, RequestContext, RequestSpec, Signing};
 use serde_json::Value;
 use time::OffsetDateTime;
@@ -87,73 +88,82 @@ pub fn merge_defaults(flags: &StackDefaults, pipeline: Option<&StackDefaults>) -
     }
 }
 
-/// Where the request will be uploaded: what validation needs besides tags.
+/// Where the request will be uploaded, and what the pipeline will know of
+/// the object when it decides.
 pub struct Target<'a> {
     pub bucket: &'a str,
     pub key: &'a str,
-    /// Known only after the upload; a placeholder before it.
+    /// Known only after the upload; a placeholder of a real id's length
+    /// before it (it is part of the job document's size).
     pub version_id: &'a str,
     pub region: &'a str,
+    pub size: u64,
 }
 
 /// The account is not needed to validate; ARNs in the preview show this.
 pub const ACCOUNT_PLACEHOLDER: &str = "ACCOUNT_ID";
 
-/// Parses and validates exactly as start-signing does: stack defaults <
-/// manifest < tags, every problem at once.
-pub fn validate_request(
-    tags: &[(String, String)],
-    manifest: Option<(&[u8], &str)>,
+/// A version id's length on S3, for the placeholder before the upload.
+pub const VERSION_PLACEHOLDER: &str = "VERSION_ID_FROM_THE_UPLOAD_00000";
+
+impl Target<'_> {
+    fn context(&self) -> RequestContext {
+        RequestContext {
+            partition: ota_core::event::partition_of(self.region).to_string(),
+            region: self.region.to_string(),
+            account: ACCOUNT_PLACEHOLDER.to_string(),
+            bucket: self.bucket.to_string(),
+            key: self.key.to_string(),
+            version_id: self.version_id.to_string(),
+            upload_time: OffsetDateTime::now_utc(),
+        }
+    }
+
+    /// The object as start-signing's checks see it.
+    pub fn source(&self) -> SourceObject {
+        let ctx = self.context();
+        SourceObject {
+            bucket: ctx.bucket,
+            key: ctx.key,
+            version_id: ctx.version_id,
+            upload_time: String::new(),
+            size: self.size,
+            region: ctx.region,
+            account: ctx.account,
+            partition: ctx.partition,
+        }
+    }
+}
+
+/// Decides as start-signing does (ota_core::request::resolve): the tags
+/// (already parsed, with the flags' own problems), the manifest (already
+/// read, its problems included) and the stack defaults, every problem at
+/// once.
+pub fn resolve(
+    tag_spec: RequestSpec,
+    manifest_spec: RequestSpec,
     defaults: &StackDefaults,
     target: &Target<'_>,
-    mut problems: Problems,
+    problems: Problems,
 ) -> Result<(OtaRequest, RequestSpec), CliError> {
-    let (tag_spec, p) = ota_core::tags::parse_tags(tags);
-    problems.extend(p);
-    let manifest_spec = match manifest {
-        Some((bytes, name)) => {
-            let (spec, p) = ota_core::manifest::parse_manifest(bytes, name);
-            problems.extend(p);
-            spec
-        }
-        None => RequestSpec::default(),
-    };
-    let (default_spec, p) = parse_defaults(
+    let defaults = parse_defaults(
         defaults.default_signing_profile.as_deref().unwrap_or(""),
         defaults.default_targets.as_deref().unwrap_or(""),
         // The stack parameter's own default.
         defaults.default_protocols.as_deref().unwrap_or("MQTT"),
     );
-    problems.extend(p);
-    let merged = tag_spec.or(manifest_spec).or(default_spec);
-    let ctx = RequestContext {
-        partition: ota_core::event::partition_of(target.region).to_string(),
-        region: target.region.to_string(),
-        account: ACCOUNT_PLACEHOLDER.to_string(),
-        bucket: target.bucket.to_string(),
-        key: target.key.to_string(),
-        version_id: target.version_id.to_string(),
-        upload_time: OffsetDateTime::now_utc(),
-    };
-    match validate(&merged, &ctx) {
-        Ok(r) if problems.is_empty() => Ok((r, merged)),
-        Ok(_) => Err(CliError::Invalid(problems)),
-        Err(e) => {
-            // A value that failed to parse is already reported under its tag;
-            // don't report its absence again (as start-signing does).
-            for p in e.problems() {
-                if !problems.iter().any(|q| q.field == p.field) {
-                    problems.push(p.field.clone(), p.message.clone());
-                }
-            }
-            Err(CliError::Invalid(problems))
-        }
-    }
+    Ok(ota_core::request::resolve(
+        tag_spec,
+        manifest_spec,
+        &defaults,
+        problems,
+        &target.context(),
+    )?)
 }
 
 /// What the CreateJob request will look like. Values only the pipeline knows
 /// (the signature, the stream, the OTA role) are shown as `<...>`.
-pub fn preview(req: &OtaRequest, target: &Target<'_>, size: u64) -> Result<Value, CliError> {
+pub fn preview(req: &OtaRequest, target: &Target<'_>) -> Result<Value, CliError> {
     let (signature, algorithm, certfile) = match &req.signing {
         Signing::Profile { .. } => (
             "<signature from AWS Signer>",
@@ -175,14 +185,13 @@ pub fn preview(req: &OtaRequest, target: &Target<'_>, size: u64) -> Result<Value
         key: target.key,
         version_id: target.version_id,
         region: target.region,
-        size,
+        size: target.size,
         signature,
         signature_algorithm: algorithm,
         certfile,
         stream_id: Some("<stream created by make-stream>"),
     };
-    let (document, _) =
-        job_document::build(req, &facts).map_err(|e| CliError::Invalid(problems_of(&e)))?;
+    let (document, _) = job_document::build(req, &facts)?;
     let tags = ota_core::create_job::job_tags(
         target.bucket,
         target.key,
@@ -195,18 +204,6 @@ pub fn preview(req: &OtaRequest, target: &Target<'_>, size: u64) -> Result<Value
         "<stack output OtaRoleArn>",
         &tags,
     ))
-}
-
-fn problems_of(e: &ota_core::OtaError) -> Problems {
-    let mut p = Problems::default();
-    if e.problems().is_empty() {
-        p.push("request", e.to_string());
-    } else {
-        for q in e.problems() {
-            p.push(q.field.clone(), q.message.clone());
-        }
-    }
-    p
 }
 
 #[cfg(test)]

@@ -147,9 +147,9 @@ pub async fn status(c: &Clients, g: &GlobalArgs, a: &StatusArgs) -> Result<Repor
     // The default job id derives from the version: one DescribeJob finds a
     // finished update without looking through executions.
     let default_job = ota_core::ids::job_id(bucket, &a.what, &version);
-    if let Some(e) = execution_of_job(c, &default_job).await? {
-        if e.version_id() == Some(version.as_str()) {
-            return report_for_execution(c, &e).await;
+    if let Some(r) = job_report(c, &default_job).await? {
+        if r.version_id.as_deref() == Some(version.as_str()) {
+            return Ok(r);
         }
     }
     let wanted = Wanted {
@@ -197,28 +197,32 @@ async fn version_of(
                 ))),
             }
         }
-        // A version deleted since can still have an execution to report.
-        Err(_) if version.is_some() => Ok((version.unwrap_or_default().to_string(), None)),
-        Err(e) if e.as_service_error().is_some_and(|s| s.is_not_found()) => Err(
-            CliError::NotFound(format!("s3://{bucket}/{key} does not exist")),
-        ),
+        Err(e) if e.as_service_error().is_some_and(|s| s.is_not_found()) => match version {
+            // A version deleted since can still have an execution to report.
+            Some(v) => Ok((v.to_string(), None)),
+            None => Err(CliError::NotFound(format!(
+                "s3://{bucket}/{key} does not exist"
+            ))),
+        },
         Err(e) => Err(aws("HeadObject")(e)),
     }
 }
 
 /// A job id: the job, and through its tags the upload and the execution.
 async fn job_status(c: &Clients, job_id: &str) -> Result<Report, CliError> {
-    let e = execution_of_job(c, job_id).await?.ok_or_else(|| {
+    job_report(c, job_id).await?.ok_or_else(|| {
         CliError::NotFound(format!(
             "no IoT job {job_id} made by the OTA pipeline (a key contains '/', e.g. firmware/app.bin)"
         ))
-    })?;
-    report_for_execution(c, &e).await
+    })
 }
 
-/// The execution that made a job, from the job's ota:execution tag; None
-/// when there is no such job or the pipeline did not make it.
-async fn execution_of_job(c: &Clients, job_id: &str) -> Result<Option<Execution>, CliError> {
+/// The report for a job the pipeline made, found through its tags; None
+/// when there is no such job or the pipeline did not make it. A job can
+/// outlive its execution (Step Functions keeps closed executions for 90
+/// days; a CONTINUOUS job runs on): then the job and its tags are the
+/// report.
+async fn job_report(c: &Clients, job_id: &str) -> Result<Option<Report>, CliError> {
     let job = match c.iot.describe_job().job_id(job_id).send().await {
         Ok(j) => j,
         Err(e)
@@ -235,35 +239,73 @@ async fn execution_of_job(c: &Clients, job_id: &str) -> Result<Option<Execution>
         .unwrap_or_default()
         .to_string();
     let tags = job_tags(c, &arn).await?;
-    match tags
-        .iter()
-        .find(|(k, _)| k == ota_core::create_job::TAG_EXECUTION)
-    {
-        Some((_, execution)) => Ok(Some(c.describe_execution(execution).await?)),
-        None => Ok(None),
+    let tag = |k: &str| tags.iter().find(|(t, _)| t == k).map(|(_, v)| v.clone());
+    let Some(execution) = tag(ota_core::create_job::TAG_EXECUTION) else {
+        return Ok(None);
+    };
+    if let Some(e) = c.describe_execution_if_kept(&execution).await? {
+        return Ok(Some(report_for_execution(c, &e).await?));
     }
+    let mut r = Report {
+        bucket: tag(ota_core::create_job::TAG_SOURCE_BUCKET),
+        key: tag(ota_core::create_job::TAG_SOURCE_KEY),
+        version_id: tag(ota_core::create_job::TAG_SOURCE_VERSION),
+        execution_arn: Some(execution),
+        execution_status: Some("EXPIRED".into()),
+        job_id: Some(job_id.to_string()),
+        ..Report::default()
+    };
+    describe_job(c, job_id, &mut r).await?;
+    let region = arn.split(':').nth(3).unwrap_or(&c.region).to_string();
+    r.console_url = Some(console_url(&region, job_id));
+    r.next_step = Some(
+        "its execution is older than Step Functions keeps; the job and its devices are as shown"
+            .into(),
+    );
+    Ok(Some(r))
 }
 
 pub async fn job_tags(c: &Clients, arn: &str) -> Result<Vec<(String, String)>, CliError> {
-    let pages: Vec<_> = c
+    job_tags_if_exists(c, arn)
+        .await?
+        .ok_or_else(|| CliError::NotFound(format!("no IoT job {arn}")))
+}
+
+/// A job's tags; None when the job is gone.
+pub async fn job_tags_if_exists(
+    c: &Clients,
+    arn: &str,
+) -> Result<Option<Vec<(String, String)>>, CliError> {
+    let pages = c
         .iot
         .list_tags_for_resource()
         .resource_arn(arn)
         .into_paginator()
         .send()
         .collect::<Result<Vec<_>, _>>()
-        .await
-        .map_err(aws("ListTagsForResource"))?;
-    Ok(pages
-        .iter()
-        .flat_map(|p| p.tags())
-        .map(|t| {
-            (
-                t.key().to_string(),
-                t.value().unwrap_or_default().to_string(),
-            )
-        })
-        .collect())
+        .await;
+    let pages = match pages {
+        Ok(p) => p,
+        Err(e)
+            if e.as_service_error()
+                .is_some_and(|s| s.is_resource_not_found_exception()) =>
+        {
+            return Ok(None)
+        }
+        Err(e) => return Err(aws("ListTagsForResource")(e)),
+    };
+    Ok(Some(
+        pages
+            .iter()
+            .flat_map(|p| p.tags())
+            .map(|t| {
+                (
+                    t.key().to_string(),
+                    t.value().unwrap_or_default().to_string(),
+                )
+            })
+            .collect(),
+    ))
 }
 
 /// Everything about one execution: the upload it ran for, how far it got,

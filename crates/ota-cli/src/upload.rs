@@ -5,19 +5,20 @@
 use crate::args::{GlobalArgs, UploadArgs};
 use crate::aws::{Clients, Wanted};
 use crate::error::{aws, CliError};
-use crate::request::{merge_defaults, tags_from_flags, validate_request, Target};
+use crate::request::{merge_defaults, resolve, tags_from_flags, Target, VERSION_PLACEHOLDER};
 use crate::status::{self, Report};
 use aws_sdk_s3::primitives::ByteStream;
-use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart};
+use aws_sdk_s3::types::{ChecksumAlgorithm, CompletedMultipartUpload, CompletedPart};
 use aws_sdk_sfn::types::ExecutionStatus;
 use indicatif::{ProgressBar, ProgressStyle};
 use std::collections::HashSet;
 use std::io::Read;
 use std::time::{Duration, Instant};
 
-/// Files above this go up in parts (S3's minimum part size is 5 MiB).
-pub const MULTIPART_THRESHOLD: u64 = 16 * 1024 * 1024;
-pub const PART_SIZE: u64 = 8 * 1024 * 1024;
+/// Files above this go up in parts, so the progress bar moves part by part.
+pub const MULTIPART_THRESHOLD: u64 = 8 * 1024 * 1024;
+/// S3's smallest part (all but the last).
+pub const PART_SIZE: u64 = 5 * 1024 * 1024;
 
 /// The default key for a file: the upload prefix + its name.
 pub fn default_key(
@@ -37,6 +38,8 @@ pub struct Uploaded {
     pub key: String,
     pub version_id: String,
     pub size: u64,
+    /// When S3 wrote the version (Unix seconds), if it said.
+    pub uploaded_at: Option<i64>,
 }
 
 pub async fn run(g: &GlobalArgs, a: &UploadArgs) -> Result<Report, CliError> {
@@ -45,56 +48,68 @@ pub async fn run(g: &GlobalArgs, a: &UploadArgs) -> Result<Report, CliError> {
         path: path.clone(),
         source,
     };
-    let size = std::fs::metadata(&a.file).map_err(io)?.len();
-    let clients = Clients::new(g).await?;
+    // One open file: its size is the size checked and the size sent.
+    let mut file = std::fs::File::open(&a.file).map_err(io)?;
+    let size = file.metadata().map_err(io)?.len();
+    let c = Clients::new(g).await?;
     // The pipeline is found before anything is uploaded: no pipeline, no
-    // upload. It also says where to upload and the stack's defaults.
-    let pipeline = clients.pipeline(g).await?;
+    // upload. It also says where to upload, its prefixes and defaults.
+    let pipeline = c.pipeline(g).await?;
     let bucket = pipeline.bucket(a.bucket.as_ref())?;
     let key = match &a.key {
         Some(k) => k.clone(),
         None => default_key(&a.file, pipeline.upload_prefix.as_deref())?,
     };
-    if let Some(prefix) = &pipeline.upload_prefix {
-        if !key.starts_with(prefix.as_str()) {
-            return Err(CliError::Usage(format!(
-                "{key} is not under the pipeline's upload prefix {prefix}: the upload would start nothing"
-            )));
-        }
-    }
-    let defaults = merge_defaults(&a.defaults, Some(&pipeline.defaults));
+    pipeline.check_key(&key)?;
 
-    // Validate first: nothing is uploaded for a request the pipeline would
-    // reject. The version is not known yet; it only names ids.
-    let (tags, problems) = tags_from_flags(&a.request);
-    let manifest = match &a.request.manifest {
-        Some(m) => Some(crate::validate::read_manifest(&clients, &bucket, m).await?),
-        None => None,
-    };
+    // Everything start-signing decides before it signs, decided here before
+    // anything is uploaded: the tags, the manifest they name, the stack
+    // defaults, the signing profile and whether the job document can fit.
+    let (tags, mut problems) = tags_from_flags(&a.request);
+    let (tag_spec, p) = ota_core::tags::parse_tags(&tags);
+    problems.extend(p);
+    let manifest_spec = start_signing::read_named_manifest(
+        &c.s3,
+        &bucket,
+        tag_spec.manifest.as_deref(),
+        pipeline.manifest_prefix(),
+        &mut problems,
+    )
+    .await?;
     let target = Target {
         bucket: &bucket,
         key: &key,
-        version_id: "pending",
-        region: &clients.region,
+        version_id: VERSION_PLACEHOLDER,
+        region: &c.region,
+        size,
     };
-    let manifest_ref = manifest.as_ref().map(|(b, n)| (b.as_slice(), n.as_str()));
-    validate_request(&tags, manifest_ref, &defaults, &target, problems)?;
-    let tagging = ota_core::tags::tagging_string(&tags);
+    let defaults = merge_defaults(&a.defaults, Some(&pipeline.defaults));
+    let (request, merged) = resolve(tag_spec, manifest_spec, &defaults, &target, problems)?;
+    start_signing::check_signing(&c.signer, &request, &merged, &target.source()).await?;
 
-    let started = time::OffsetDateTime::now_utc().unix_timestamp();
-    let up = put(&clients, &bucket, &key, &a.file, size, &tagging).await?;
+    let tagging = ota_core::tags::tagging_string(&tags);
+    let up = put(&c, &bucket, &key, &mut file, size, &tagging).await?;
     if a.no_wait {
         return Ok(Report::uploaded(&up));
     }
+    // Long enough for the slowest signer the pipeline itself waits for.
+    let within = a.wait_timeout.unwrap_or(
+        pipeline
+            .max_signing_wait_seconds
+            .unwrap_or(DEFAULT_MAX_SIGNING_WAIT_SECONDS)
+            + 600,
+    );
     follow(
-        &clients,
+        &c,
         &pipeline.state_machine,
         &up,
-        started,
-        Duration::from_secs(a.wait_timeout),
+        Duration::from_secs(within),
     )
     .await
 }
+
+/// The stack parameter MaxSigningWaitSeconds' own default.
+const DEFAULT_MAX_SIGNING_WAIT_SECONDS: u64 = 900;
 
 fn progress_bar(size: u64) -> ProgressBar {
     // indicatif draws only to a terminal; redirected output stays clean.
@@ -107,22 +122,32 @@ fn progress_bar(size: u64) -> ProgressBar {
     bar
 }
 
+/// Uploads `size` bytes of `file` with the tags in the same request, in
+/// parts above MULTIPART_THRESHOLD (CRC32 per part, as S3 checks them), and
+/// returns the version S3 cut and when S3 says it was written. A failed
+/// multipart upload is aborted; a file that changed size while being read
+/// is not uploaded.
 pub async fn put(
     c: &Clients,
     bucket: &str,
     key: &str,
-    file: &std::path::Path,
+    file: &mut std::fs::File,
     size: u64,
     tagging: &str,
 ) -> Result<Uploaded, CliError> {
-    let path = file.display().to_string();
-    let io = |source| CliError::Io {
-        path: path.clone(),
-        source,
-    };
     let bar = progress_bar(size);
+    let changed = || {
+        CliError::Usage(format!(
+            "the file changed while it was being uploaded to {key}; nothing was kept"
+        ))
+    };
     let version = if size <= MULTIPART_THRESHOLD {
-        let body = std::fs::read(file).map_err(io)?;
+        let mut body = Vec::with_capacity(size as usize);
+        file.read_to_end(&mut body)
+            .map_err(|e| read_error(key, e))?;
+        if body.len() as u64 != size {
+            return Err(changed());
+        }
         let out =
             c.s3.put_object()
                 .bucket(bucket)
@@ -135,18 +160,23 @@ pub async fn put(
         bar.inc(size);
         out.version_id().map(str::to_string)
     } else {
-        let mut f = std::fs::File::open(file).map_err(io)?;
         let created =
             c.s3.create_multipart_upload()
                 .bucket(bucket)
                 .key(key)
                 .tagging(tagging)
+                .checksum_algorithm(ChecksumAlgorithm::Crc32)
                 .send()
                 .await
                 .map_err(aws("CreateMultipartUpload"))?;
-        let upload_id = created.upload_id().unwrap_or_default().to_string();
-        let parts = upload_parts(c, bucket, key, &upload_id, &mut f, size, &bar).await;
-        let completed = match parts {
+        let upload_id = created
+            .upload_id()
+            .ok_or_else(|| CliError::Aws {
+                operation: "CreateMultipartUpload",
+                message: "the response has no upload id".into(),
+            })?
+            .to_string();
+        let completed = match upload_parts(c, bucket, key, &upload_id, file, size, &bar).await {
             Ok(parts) => {
                 c.s3.complete_multipart_upload()
                     .bucket(bucket)
@@ -167,7 +197,8 @@ pub async fn put(
             Ok(out) => out.version_id().map(str::to_string),
             Err(e) => {
                 // No half-uploaded parts left behind (they would be billed
-                // and never become an object).
+                // and never become an object). If this fails too, the
+                // bucket's lifecycle rule removes them after a day.
                 let _ =
                     c.s3.abort_multipart_upload()
                         .bucket(bucket)
@@ -182,16 +213,35 @@ pub async fn put(
     };
     bar.finish_and_clear();
     let version_id = version.filter(|v| !v.is_empty() && v != "null").ok_or_else(|| {
-        CliError::Usage(format!(
-            "s3://{bucket}/{key} got no version id: the bucket must have versioning enabled (the pipeline pins versions)"
+        CliError::NotVersioned(format!(
+            "s3://{bucket}/{key} was uploaded but got no version id: the bucket must have versioning enabled (the pipeline pins versions)"
         ))
     })?;
+    // S3's clock, not this machine's, says which executions can be this
+    // upload's.
+    let uploaded_at =
+        c.s3.head_object()
+            .bucket(bucket)
+            .key(key)
+            .version_id(&version_id)
+            .send()
+            .await
+            .ok()
+            .and_then(|h| h.last_modified().map(|t| t.secs()));
     Ok(Uploaded {
         bucket: bucket.to_string(),
         key: key.to_string(),
         version_id,
         size,
+        uploaded_at,
     })
+}
+
+fn read_error(key: &str, e: std::io::Error) -> CliError {
+    CliError::Io {
+        path: format!("the file for {key}"),
+        source: e,
+    }
 }
 
 async fn upload_parts(
@@ -209,16 +259,14 @@ async fn upload_parts(
     while sent < size {
         let len = PART_SIZE.min(size - sent);
         let mut buf = vec![0u8; len as usize];
-        f.read_exact(&mut buf).map_err(|source| CliError::Io {
-            path: key.to_string(),
-            source,
-        })?;
+        f.read_exact(&mut buf).map_err(|e| read_error(key, e))?;
         let out =
             c.s3.upload_part()
                 .bucket(bucket)
                 .key(key)
                 .upload_id(upload_id)
                 .part_number(number)
+                .checksum_algorithm(ChecksumAlgorithm::Crc32)
                 .body(ByteStream::from(buf))
                 .send()
                 .await
@@ -227,25 +275,42 @@ async fn upload_parts(
             CompletedPart::builder()
                 .part_number(number)
                 .set_e_tag(out.e_tag().map(str::to_string))
+                .set_checksum_crc32(out.checksum_crc32().map(str::to_string))
                 .build(),
         );
         sent += len;
         number += 1;
         bar.inc(len);
     }
+    // A file that grew since it was measured would be cut short.
+    if f.read(&mut [0u8; 1]).map_err(|e| read_error(key, e))? != 0 {
+        return Err(CliError::Usage(format!(
+            "the file changed while it was being uploaded to {key}; nothing was kept"
+        )));
+    }
     Ok(parts)
 }
 
+/// How often to ask: often while a fast update is likely, then less.
+fn poll_interval(since: Instant) -> Duration {
+    if since.elapsed() < Duration::from_secs(10) {
+        Duration::from_millis(500)
+    } else {
+        Duration::from_secs(2)
+    }
+}
+
 /// Follows the execution for this upload with a live status line until it
-/// ends: the job on success, the failure reason otherwise.
-async fn follow(
+/// ends: the job on success, the failure reason otherwise. Gives up after
+/// `within` (the upload stands and the pipeline keeps going).
+pub async fn follow(
     c: &Clients,
     state_machine: &str,
     up: &Uploaded,
-    started: i64,
     within: Duration,
 ) -> Result<Report, CliError> {
-    let deadline = Instant::now() + within;
+    let began = Instant::now();
+    let deadline = began + within;
     let line = ProgressBar::new_spinner();
     line.enable_steady_tick(Duration::from_millis(120));
     line.set_message(format!(
@@ -255,21 +320,23 @@ async fn follow(
     let mut skip = HashSet::new();
     let gave_up = || {
         CliError::GaveUp(format!(
-            "gave up after {}s; s3://{}/{} version {} is uploaded and the pipeline keeps going: see `ota status {}`",
+            "gave up waiting after {}s; s3://{}/{} version {} is uploaded and the pipeline keeps going: see `ota status {} --version-id {}`",
             within.as_secs(),
             up.bucket,
             up.key,
             up.version_id,
-            up.key
+            up.key,
+            up.version_id
         ))
     };
     // The execution starts within seconds of the upload (EventBridge); only
-    // executions started since (with a minute for clock skew) are candidates.
+    // executions started since S3 wrote it (a minute for clock skew between
+    // S3 and Step Functions) are candidates.
     let wanted = Wanted {
         bucket: &up.bucket,
         key: &up.key,
         version: Some(&up.version_id),
-        not_before: Some(started - 60),
+        not_before: up.uploaded_at.map(|t| t - 60),
     };
     let execution = loop {
         if let Some(e) = c
@@ -278,11 +345,11 @@ async fn follow(
         {
             break e;
         }
-        if Instant::now() > deadline {
+        if Instant::now() >= deadline {
             line.finish_and_clear();
             return Err(gave_up());
         }
-        tokio::time::sleep(Duration::from_millis(500)).await;
+        tokio::time::sleep(poll_interval(began)).await;
     };
     // Without a terminal the spinner is hidden: one plain line per step.
     let plain = line.is_hidden();
@@ -306,25 +373,30 @@ async fn follow(
             }
             last_state = state.clone();
         }
-        let elapsed = time::OffsetDateTime::now_utc().unix_timestamp() - started;
         line.set_message(format!(
-            "{} ({elapsed}s)",
+            "{} ({}s)",
             if state.is_empty() {
                 "starting"
             } else {
                 state.as_str()
-            }
+            },
+            began.elapsed().as_secs()
         ));
-        if Instant::now() > deadline {
+        if Instant::now() >= deadline {
             line.finish_and_clear();
             return Err(gave_up());
         }
-        tokio::time::sleep(Duration::from_millis(500)).await;
+        tokio::time::sleep(poll_interval(began)).await;
     };
     line.finish_and_clear();
     let report = status::report_for_execution(c, &done).await?;
     match (&done.status, &report.job_id) {
         (ExecutionStatus::Succeeded, Some(_)) => Ok(report),
+        (ExecutionStatus::Succeeded, None) => Err(CliError::PipelineFailed {
+            error: "NoJob".into(),
+            cause: "the execution succeeded but its output names no job".into(),
+            execution_arn: done.arn.clone(),
+        }),
         _ => Err(CliError::PipelineFailed {
             error: report
                 .error

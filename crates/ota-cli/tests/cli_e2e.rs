@@ -198,6 +198,58 @@ async fn invalid_flags_upload_nothing() {
         "nothing may be uploaded for an invalid request"
     );
     assert!(l.executions_for(&key, None).await.is_empty());
+
+    // What start-signing would refuse after signing nothing is refused
+    // before uploading anything: a profile that does not exist, another
+    // bucket than the pipeline's, a key in the signer's output prefix.
+    let (key, o) = upload(
+        &l,
+        "cli-no-profile",
+        1000,
+        2,
+        &["--targets", "thing/dev-1", "--profile", "NoSuchProfile"],
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", err(&o));
+    assert!(
+        err(&o).contains("ota: ota:profile: signing profile 'NoSuchProfile' does not exist"),
+        "{}",
+        err(&o)
+    );
+    let (other, o) = upload(
+        &l,
+        "cli-other-bucket",
+        1000,
+        2,
+        &[
+            "--targets",
+            "thing/dev-1",
+            "--bucket",
+            "someone-elses-bucket",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", err(&o));
+    assert!(
+        err(&o).contains("is not the pipeline's bucket"),
+        "{}",
+        err(&o)
+    );
+    let path = file("signed/x.bin", 10, 2);
+    let o = ota(
+        &l,
+        &[
+            "upload",
+            path.to_str().expect("path"),
+            "--key",
+            "signed/x.bin",
+            "--targets",
+            "thing/dev-1",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", err(&o));
+    for k in [key.as_str(), other.as_str(), "signed/x.bin"] {
+        let head = l.s3.head_object().bucket(&l.bucket).key(k).send().await;
+        assert!(head.is_err(), "{k} must not be uploaded");
+    }
 }
 
 #[tokio::test]
@@ -217,27 +269,21 @@ async fn status_and_list_after_a_success_and_a_failed_run() {
         "{text}"
     );
 
-    // Valid for the CLI, refused by the pipeline (the profile does not
-    // exist): exit code 3 and the pipeline's reason.
+    // Valid as far as anything can tell before the upload; the thing group
+    // does not exist, which only CreateJob finds: exit code 3 and the
+    // pipeline's reason.
     let (bad, failed) = upload(
         &l,
         "cli-bad",
         2000,
         4,
-        &[
-            "--targets",
-            "thing/dev-1",
-            "--profile",
-            "NoSuchProfile",
-            "--output",
-            "json",
-        ],
+        &["--targets", "thinggroup/DoesNotExist", "--output", "json"],
     );
     assert_eq!(failed.status.code(), Some(3), "{}", err(&failed));
     let f = json_out(&failed);
     assert_eq!(
         (&f["error"], &f["pipelineError"]),
-        (&"PipelineFailed".into(), &"InvalidRequest".into())
+        (&"PipelineFailed".into(), &"ResourceNotFound".into())
     );
     assert!(
         f["executionArn"]
@@ -247,7 +293,7 @@ async fn status_and_list_after_a_success_and_a_failed_run() {
     );
     let e = err(&failed);
     assert!(
-        e.contains("InvalidRequest") && e.contains("NoSuchProfile"),
+        e.contains("ResourceNotFound") && e.contains("does not exist"),
         "{e}"
     );
     assert!(
@@ -257,13 +303,14 @@ async fn status_and_list_after_a_success_and_a_failed_run() {
 
     let s = json_out(&ota(&l, &["status", &bad, "--output", "json"]));
     assert_eq!(s["executionStatus"], "FAILED");
-    assert_eq!(s["error"], "InvalidRequest");
+    assert_eq!(s["error"], "ResourceNotFound");
     assert!(
         s["cause"]
             .as_str()
-            .is_some_and(|c| c.contains("NoSuchProfile")),
+            .is_some_and(|c| c.contains("does not exist")),
         "{s}"
     );
+    assert!(s["streamId"].is_null(), "Clean Up removed the run's stream");
     assert!(s["jobId"].is_null());
 
     let s = json_out(&ota(&l, &["status", &good, "--output", "json"]));
@@ -306,9 +353,8 @@ async fn status_and_list_after_a_success_and_a_failed_run() {
 #[ignore = "needs the local emulator with the stack deployed: scripts/test.sh"]
 async fn large_firmware_goes_up_in_parts_with_its_tags() {
     let l = Local::connect().await;
-    // Over the 16 MiB single-PutObject threshold, so in parts. That is also
-    // over the FreeRTOS signing platforms' limit, so the image is pre-signed.
-    let len = 17 * 1024 * 1024;
+    // Over the 8 MiB single-PutObject threshold: two parts of 5 and 4 MiB.
+    let len = 9 * 1024 * 1024;
     let (key, o) = upload(
         &l,
         "cli-multipart",
@@ -339,6 +385,14 @@ async fn large_firmware_goes_up_in_parts_with_its_tags() {
             .await
             .expect("HeadObject");
     assert_eq!(stored.content_length(), Some(len as i64));
+    // A multipart object's ETag ends in -<parts>.
+    assert!(
+        stored
+            .e_tag()
+            .is_some_and(|e| e.trim_matches('"').ends_with("-2")),
+        "{:?}",
+        stored.e_tag()
+    );
     let pending =
         l.s3.list_multipart_uploads()
             .bucket(&l.bucket)

@@ -38,16 +38,27 @@ fn clients(s3: &[&Rule], sfn: &[&Rule]) -> Clients {
         sfn: mock_client!(aws_sdk_sfn, RuleMode::MatchAny, sfn, |c| c
             .retry_config(retry())),
         iot: mock_client!(aws_sdk_iot, RuleMode::MatchAny, &[]),
+        signer: mock_client!(aws_sdk_signer, RuleMode::MatchAny, &[]),
     }
 }
 
-/// A file of `bytes` in a fresh temporary folder (removed by the caller).
-fn temp_file(test: &str, name: &str, bytes: &[u8]) -> (std::path::PathBuf, std::path::PathBuf) {
+/// HeadObject after an upload: S3's time for the version.
+fn head_written_at(secs: i64) -> Rule {
+    mock!(aws_sdk_s3::Client::head_object).then_output(move || {
+        aws_sdk_s3::operation::head_object::HeadObjectOutput::builder()
+            .last_modified(DateTime::from_secs(secs))
+            .build()
+    })
+}
+
+/// A file of `bytes` in a fresh temporary folder (removed by the caller),
+/// opened for reading.
+fn temp_file(test: &str, bytes: &[u8]) -> (std::path::PathBuf, std::fs::File) {
     let dir = std::env::temp_dir().join(format!("ota-cli-{test}-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    let file = dir.join(name);
-    std::fs::write(&file, bytes).unwrap();
-    (dir, file)
+    let path = dir.join("firmware.bin");
+    std::fs::write(&path, bytes).unwrap();
+    (dir, std::fs::File::open(&path).unwrap())
 }
 
 fn global() -> GlobalArgs {
@@ -62,7 +73,7 @@ fn global() -> GlobalArgs {
 #[tokio::test]
 async fn a_failed_part_aborts_the_multipart_upload() {
     let size = ota_cli::upload::MULTIPART_THRESHOLD + 1;
-    let (dir, file) = temp_file("abort", "big.bin", &vec![7u8; size as usize]);
+    let (dir, mut file) = temp_file("abort", &vec![7u8; size as usize]);
 
     let create = mock!(aws_sdk_s3::Client::create_multipart_upload)
         .match_requests(|r| r.tagging() == Some("ota%3Atargets=thing%2Fdev-1"))
@@ -86,7 +97,7 @@ async fn a_failed_part_aborts_the_multipart_upload() {
         &c,
         "b",
         "firmware/big.bin",
-        &file,
+        &mut file,
         size,
         "ota%3Atargets=thing%2Fdev-1",
     )
@@ -111,7 +122,7 @@ async fn a_failed_part_aborts_the_multipart_upload() {
 
 #[tokio::test]
 async fn a_throttled_put_is_retried_and_uploads_once() {
-    let (dir, file) = temp_file("throttled", "app.bin", b"firmware");
+    let (dir, mut file) = temp_file("throttled", b"firmware");
     let put = mock!(aws_sdk_s3::Client::put_object)
         .sequence()
         .http_response(|| xml_error(503, "SlowDown", "Please reduce your request rate."))
@@ -121,32 +132,36 @@ async fn a_throttled_put_is_retried_and_uploads_once() {
                 .build()
         })
         .build();
-    let c = clients(&[&put], &[]);
+    let head = head_written_at(1_000);
+    let c = clients(&[&put, &head], &[]);
     let up = ota_cli::upload::put(
         &c,
         "b",
         "firmware/app.bin",
-        &file,
+        &mut file,
         8,
         "ota%3Atargets=thing%2Fx",
     )
     .await
     .expect("uploaded after one retry");
     assert_eq!((up.version_id.as_str(), put.num_calls()), ("v-1", 2));
+    assert_eq!(up.uploaded_at, Some(1_000), "S3's time, not this machine's");
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
 #[tokio::test]
 async fn an_unversioned_bucket_is_refused_clearly() {
-    let (dir, file) = temp_file("unversioned", "app.bin", b"firmware");
+    let (dir, mut file) = temp_file("unversioned", b"firmware");
     let put = mock!(aws_sdk_s3::Client::put_object)
         .then_output(|| aws_sdk_s3::operation::put_object::PutObjectOutput::builder().build());
     let c = clients(&[&put], &[]);
-    let e = ota_cli::upload::put(&c, "b", "firmware/app.bin", &file, 8, "")
+    let e = ota_cli::upload::put(&c, "b", "firmware/app.bin", &mut file, 8, "")
         .await
         .err()
         .expect("no version id");
     assert!(e.to_string().contains("versioning"), "{e}");
+    // The object is there: not "invalid input, nothing uploaded".
+    assert_eq!(e.exit_code(), 1);
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
@@ -539,23 +554,29 @@ async fn list_shows_only_the_pipelines_jobs_newest_first() {
         aws_sdk_iot::operation::list_jobs::ListJobsOutput::builder()
             .jobs(summary("old", 100))
             .jobs(summary("someone-elses", 300))
+            .jobs(summary("other-stack", 250))
+            .jobs(summary("deleted-since", 220))
             .jobs(summary("new", 200))
             .build()
     });
+    // Asked newest first: not the pipeline's, another stack's bucket, gone
+    // since the listing, then the two of this pipeline.
     let tags = mock!(aws_sdk_iot::Client::list_tags_for_resource)
         .sequence()
         .output(|| {
             aws_sdk_iot::operation::list_tags_for_resource::ListTagsForResourceOutput::builder()
                 .build()
         })
-        .output(|| pipeline_tags("firmware/new.bin"))
-        .output(|| pipeline_tags("firmware/old.bin"))
+        .output(|| pipeline_tags("other-bucket", "firmware/x.bin"))
+        .http_response(|| json_error(404, "ResourceNotFoundException", "no such job"))
+        .output(|| pipeline_tags("b", "firmware/new.bin"))
+        .output(|| pipeline_tags("b", "firmware/old.bin"))
         .build();
     let c = Clients {
         iot: mock_client!(aws_sdk_iot, RuleMode::MatchAny, &[&jobs, &tags]),
         ..clients(&[], &[])
     };
-    let updates = ota_cli::list::list(&c, 10).await.unwrap();
+    let updates = ota_cli::list::list(&c, Some("b"), 10).await.unwrap();
     let listed: Vec<(&str, &str)> = updates
         .iter()
         .map(|u| (u.job_id.as_str(), u.key.as_str()))
@@ -568,6 +589,7 @@ async fn list_shows_only_the_pipelines_jobs_newest_first() {
 }
 
 fn pipeline_tags(
+    bucket: &str,
     key: &str,
 ) -> aws_sdk_iot::operation::list_tags_for_resource::ListTagsForResourceOutput {
     let tag = |k: &str, v: &str| {
@@ -578,9 +600,236 @@ fn pipeline_tags(
             .unwrap()
     };
     aws_sdk_iot::operation::list_tags_for_resource::ListTagsForResourceOutput::builder()
-        .tags(tag("ota:source-bucket", "b"))
+        .tags(tag("ota:source-bucket", bucket))
         .tags(tag("ota:source-key", key))
         .tags(tag("ota:source-version", "v"))
         .tags(tag("ota:execution", "arn:e"))
         .build()
+}
+
+#[tokio::test]
+async fn parts_go_up_in_order_with_their_checksums_and_the_tags_on_create() {
+    use aws_sdk_s3::types::ChecksumAlgorithm;
+    let part = ota_cli::upload::PART_SIZE as usize;
+    let size = 2 * part + 10;
+    let (dir, mut file) = temp_file("parts", &vec![1u8; size]);
+    let create = mock!(aws_sdk_s3::Client::create_multipart_upload)
+        .match_requests(|r| {
+            r.tagging() == Some("ota%3Atargets=thing%2Fdev-1")
+                && r.checksum_algorithm() == Some(&ChecksumAlgorithm::Crc32)
+        })
+        .then_output(|| {
+            CreateMultipartUploadOutput::builder()
+                .upload_id("u-2")
+                .build()
+        });
+    let upload = mock!(aws_sdk_s3::Client::upload_part)
+        .match_requests(|r| r.upload_id() == Some("u-2"))
+        .sequence()
+        .output(|| part_output(1))
+        .output(|| part_output(2))
+        .output(|| part_output(3))
+        .build();
+    let complete = mock!(aws_sdk_s3::Client::complete_multipart_upload)
+        .match_requests(|r| {
+            let parts: Vec<(Option<i32>, Option<&str>, Option<&str>)> = r
+                .multipart_upload()
+                .map(|m| m.parts())
+                .unwrap_or_default()
+                .iter()
+                .map(|p| (p.part_number(), p.e_tag(), p.checksum_crc32()))
+                .collect();
+            parts
+                == [
+                    (Some(1), Some("\"e1\""), Some("c1==")),
+                    (Some(2), Some("\"e2\""), Some("c2==")),
+                    (Some(3), Some("\"e3\""), Some("c3==")),
+                ]
+        })
+        .then_output(|| {
+            aws_sdk_s3::operation::complete_multipart_upload::CompleteMultipartUploadOutput::builder()
+                .version_id("v-9")
+                .build()
+        });
+    let head = head_written_at(5);
+    let c = clients(&[&create, &upload, &complete, &head], &[]);
+    let up = ota_cli::upload::put(
+        &c,
+        "b",
+        "firmware/big.bin",
+        &mut file,
+        size as u64,
+        "ota%3Atargets=thing%2Fdev-1",
+    )
+    .await
+    .expect("uploaded in parts");
+    assert_eq!((up.version_id.as_str(), up.size), ("v-9", size as u64));
+    assert_eq!((upload.num_calls(), complete.num_calls()), (3, 1));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+fn part_output(n: i32) -> aws_sdk_s3::operation::upload_part::UploadPartOutput {
+    aws_sdk_s3::operation::upload_part::UploadPartOutput::builder()
+        .e_tag(format!("\"e{n}\""))
+        .checksum_crc32(format!("c{n}=="))
+        .build()
+}
+
+#[tokio::test]
+async fn a_file_that_grew_since_it_was_measured_is_not_kept() {
+    let size = ota_cli::upload::MULTIPART_THRESHOLD + 1;
+    // One byte more than measured: the last read finds it.
+    let (dir, mut file) = temp_file("grew", &vec![3u8; size as usize + 1]);
+    let create = mock!(aws_sdk_s3::Client::create_multipart_upload).then_output(|| {
+        CreateMultipartUploadOutput::builder()
+            .upload_id("u-3")
+            .build()
+    });
+    let upload = mock!(aws_sdk_s3::Client::upload_part)
+        .sequence()
+        .output(|| part_output(1))
+        .output(|| part_output(2))
+        .build();
+    let abort = mock!(aws_sdk_s3::Client::abort_multipart_upload)
+        .match_requests(|r| r.upload_id() == Some("u-3"))
+        .then_output(|| AbortMultipartUploadOutput::builder().build());
+    let c = clients(&[&create, &upload, &abort], &[]);
+    let e = ota_cli::upload::put(&c, "b", "firmware/big.bin", &mut file, size, "")
+        .await
+        .err()
+        .expect("refused");
+    assert!(
+        e.to_string()
+            .contains("changed while it was being uploaded"),
+        "{e}"
+    );
+    assert_eq!(abort.num_calls(), 1);
+
+    // The same for a single PutObject: nothing is sent at all.
+    let (dir2, mut small) = temp_file("grew-small", b"12345");
+    let c = clients(&[], &[]);
+    let e = ota_cli::upload::put(&c, "b", "firmware/app.bin", &mut small, 4, "")
+        .await
+        .err()
+        .expect("refused");
+    assert!(
+        e.to_string()
+            .contains("changed while it was being uploaded"),
+        "{e}"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+    std::fs::remove_dir_all(&dir2).unwrap();
+}
+
+fn uploaded() -> ota_cli::upload::Uploaded {
+    ota_cli::upload::Uploaded {
+        bucket: "b".into(),
+        key: "firmware/a.bin".into(),
+        version_id: "v-1".into(),
+        size: 8,
+        uploaded_at: Some(0),
+    }
+}
+
+#[tokio::test]
+async fn following_gives_up_with_exit_code_4_and_the_way_back() {
+    // No execution yet, and no time to wait for one.
+    let list = mock!(aws_sdk_sfn::Client::list_executions).then_output(|| {
+        ListExecutionsOutput::builder()
+            .set_executions(Some(vec![]))
+            .build()
+            .unwrap()
+    });
+    let c = clients(&[], &[&list]);
+    let e = ota_cli::upload::follow(&c, MACHINE, &uploaded(), Duration::ZERO)
+        .await
+        .expect_err("gave up");
+    assert_eq!(e.exit_code(), 4, "{e}");
+    assert!(
+        e.to_string()
+            .contains("ota status firmware/a.bin --version-id v-1"),
+        "{e}"
+    );
+}
+
+#[tokio::test]
+async fn a_run_that_succeeds_without_a_job_is_a_pipeline_failure() {
+    let list = mock!(aws_sdk_sfn::Client::list_executions).then_output(|| {
+        ListExecutionsOutput::builder()
+            .executions(item("arn:e:odd"))
+            .build()
+            .unwrap()
+    });
+    let describe = mock!(aws_sdk_sfn::Client::describe_execution)
+        .sequence()
+        .output(|| {
+            DescribeExecutionOutput::builder()
+                .execution_arn("arn:e:odd")
+                .state_machine_arn(MACHINE)
+                .status(ExecutionStatus::Succeeded)
+                .start_date(DateTime::from_secs(5))
+                .input(upload_event("firmware/a.bin", "v-1"))
+                .output("{}")
+                .build()
+                .unwrap()
+        })
+        .repeatedly()
+        .build();
+    let history = mock!(aws_sdk_sfn::Client::get_execution_history).then_output(|| {
+        aws_sdk_sfn::operation::get_execution_history::GetExecutionHistoryOutput::builder()
+            .set_events(Some(vec![]))
+            .build()
+            .unwrap()
+    });
+    let c = clients(&[], &[&list, &describe, &history]);
+    let e = ota_cli::upload::follow(&c, MACHINE, &uploaded(), Duration::from_secs(30))
+        .await
+        .expect_err("no job");
+    assert_eq!(e.exit_code(), 3);
+    assert!(e.to_string().contains("NoJob"), "{e}");
+}
+
+#[tokio::test]
+async fn a_job_that_outlived_its_execution_is_reported_from_its_tags() {
+    let job_id = "AFR_OTA-app-v1_4-8e41d07f2c6a";
+    let job = mock!(aws_sdk_iot::Client::describe_job)
+        .sequence()
+        .output(move || {
+            aws_sdk_iot::operation::describe_job::DescribeJobOutput::builder()
+                .job(
+                    aws_sdk_iot::types::Job::builder()
+                        .job_id(job_id)
+                        .job_arn(format!("arn:aws:iot:eu-west-1:1:job/{job_id}"))
+                        .status(aws_sdk_iot::types::JobStatus::InProgress)
+                        .build(),
+                )
+                .build()
+        })
+        .times(2)
+        .build();
+    let tags = mock!(aws_sdk_iot::Client::list_tags_for_resource)
+        .then_output(|| pipeline_tags("b", "firmware/app-v1.4.bin"));
+    let gone = mock!(aws_sdk_sfn::Client::describe_execution).then_http_response(|| {
+        json_error(
+            400,
+            "ExecutionDoesNotExist",
+            "Execution Does Not Exist: 'arn:e'",
+        )
+    });
+    let c = Clients {
+        iot: mock_client!(aws_sdk_iot, RuleMode::MatchAny, &[&job, &tags]),
+        ..clients(&[], &[&gone])
+    };
+    let r = ota_cli::status::status(&c, &global(), &status_args(job_id))
+        .await
+        .unwrap();
+    assert_eq!(r.execution_status.as_deref(), Some("EXPIRED"));
+    assert_eq!(
+        (r.bucket.as_deref(), r.key.as_deref()),
+        (Some("b"), Some("firmware/app-v1.4.bin"))
+    );
+    assert_eq!(r.job_status.as_deref(), Some("IN_PROGRESS"));
+    assert!(r
+        .console_url
+        .is_some_and(|u| u.contains("region=eu-west-1")));
 }
