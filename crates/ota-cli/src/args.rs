@@ -26,7 +26,7 @@ another endpoint, e.g. the local emulator.";
 const VALIDATE_EXAMPLES: &str = "\
 Examples:
   ota validate app.bin --targets thinggroup/Lab --profile OtaProfile --start +2h
-  ota validate --targets thing/dev-7 --manifest manifests/app-1.4.json --manifest-file app-1.4.json
+  ota validate --targets thing/dev-7 --manifest-file app-1.4.json
   ota validate --state-machine \"$STATE_MACHINE_ARN\" --targets thing/dev-7   # + stack defaults";
 
 const UPLOAD_EXAMPLES: &str = "\
@@ -310,13 +310,15 @@ pub struct StackDefaults {
 pub struct ValidateArgs {
     /// The firmware file (its name and size go into the preview).
     pub file: Option<PathBuf>,
-    /// The bucket; with --manifest, the manifest is read from it.
+    /// The bucket (it shapes the preview; with --state-machine it must be the
+    /// pipeline's, which is the default).
     #[arg(long, value_name = "BUCKET")]
     pub bucket: Option<String>,
-    /// The object key (default: firmware/ + the file name).
+    /// The object key (default: the upload prefix + the file name).
     #[arg(long, value_name = "KEY")]
     pub key: Option<String>,
-    /// Check this local manifest file (as if uploaded and named by --manifest).
+    /// Check this local manifest file instead of reading --manifest from the
+    /// bucket (which needs --state-machine).
     #[arg(long, value_name = "PATH")]
     pub manifest_file: Option<PathBuf>,
     #[command(flatten)]
