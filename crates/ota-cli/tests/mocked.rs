@@ -479,26 +479,11 @@ async fn status_of_a_scheduled_job_names_its_upload() {
     // The emulator has no SCHEDULED jobs; IoT holds a job with a future
     // start in that status.
     let job_id = "AFR_OTA-app-v1_4-8e41d07f2c6a";
-    let job = mock!(aws_sdk_iot::Client::describe_job)
-        .sequence()
-        .output(move || {
-            aws_sdk_iot::operation::describe_job::DescribeJobOutput::builder()
-                .job(
-                    aws_sdk_iot::types::Job::builder()
-                        .job_id(job_id)
-                        .job_arn(format!("arn:aws:iot:us-east-1:1:job/{job_id}"))
-                        .status(aws_sdk_iot::types::JobStatus::Scheduled)
-                        .job_process_details(
-                            aws_sdk_iot::types::JobProcessDetails::builder()
-                                .number_of_queued_things(0)
-                                .build(),
-                        )
-                        .build(),
-                )
-                .build()
-        })
-        .times(2)
-        .build();
+    let job = described_job(
+        "us-east-1",
+        job_id,
+        aws_sdk_iot::types::JobStatus::Scheduled,
+    );
     let tags = mock!(aws_sdk_iot::Client::list_tags_for_resource).then_output(|| {
         aws_sdk_iot::operation::list_tags_for_resource::ListTagsForResourceOutput::builder()
             .tags(
@@ -792,21 +777,11 @@ async fn a_run_that_succeeds_without_a_job_is_a_pipeline_failure() {
 #[tokio::test]
 async fn a_job_that_outlived_its_execution_is_reported_from_its_tags() {
     let job_id = "AFR_OTA-app-v1_4-8e41d07f2c6a";
-    let job = mock!(aws_sdk_iot::Client::describe_job)
-        .sequence()
-        .output(move || {
-            aws_sdk_iot::operation::describe_job::DescribeJobOutput::builder()
-                .job(
-                    aws_sdk_iot::types::Job::builder()
-                        .job_id(job_id)
-                        .job_arn(format!("arn:aws:iot:eu-west-1:1:job/{job_id}"))
-                        .status(aws_sdk_iot::types::JobStatus::InProgress)
-                        .build(),
-                )
-                .build()
-        })
-        .times(2)
-        .build();
+    let job = described_job(
+        "eu-west-1",
+        job_id,
+        aws_sdk_iot::types::JobStatus::InProgress,
+    );
     let tags = mock!(aws_sdk_iot::Client::list_tags_for_resource)
         .then_output(|| pipeline_tags("b", "firmware/app-v1.4.bin"));
     let gone = mock!(aws_sdk_sfn::Client::describe_execution).then_http_response(|| {
@@ -832,4 +807,33 @@ async fn a_job_that_outlived_its_execution_is_reported_from_its_tags() {
     assert!(r
         .console_url
         .is_some_and(|u| u.contains("region=eu-west-1")));
+}
+
+/// DescribeJob answering twice (status looks the job up, then describes it
+/// for the report) with a job in `status` and no device yet.
+fn described_job(
+    region: &'static str,
+    job_id: &'static str,
+    status: aws_sdk_iot::types::JobStatus,
+) -> Rule {
+    mock!(aws_sdk_iot::Client::describe_job)
+        .sequence()
+        .output(move || {
+            aws_sdk_iot::operation::describe_job::DescribeJobOutput::builder()
+                .job(
+                    aws_sdk_iot::types::Job::builder()
+                        .job_id(job_id)
+                        .job_arn(format!("arn:aws:iot:{region}:1:job/{job_id}"))
+                        .status(status.clone())
+                        .job_process_details(
+                            aws_sdk_iot::types::JobProcessDetails::builder()
+                                .number_of_queued_things(0)
+                                .build(),
+                        )
+                        .build(),
+                )
+                .build()
+        })
+        .times(2)
+        .build()
 }
