@@ -244,7 +244,7 @@ async fn job_report(c: &Clients, job_id: &str) -> Result<Option<Report>, CliErro
         return Ok(None);
     };
     if let Some(e) = c.describe_execution_if_kept(&execution).await? {
-        return Ok(Some(report_for_execution(c, &e).await?));
+        return Ok(Some(report_with(c, &e, job.job()).await?));
     }
     let mut r = Report {
         bucket: tag(ota_core::create_job::TAG_SOURCE_BUCKET),
@@ -255,7 +255,9 @@ async fn job_report(c: &Clients, job_id: &str) -> Result<Option<Report>, CliErro
         job_id: Some(job_id.to_string()),
         ..Report::default()
     };
-    describe_job(c, job_id, &mut r).await?;
+    if let Some(j) = job.job() {
+        fill_job(&mut r, j);
+    }
     let region = arn.split(':').nth(3).unwrap_or(&c.region).to_string();
     r.console_url = Some(console_url(&region, job_id));
     r.next_step = Some(
@@ -311,6 +313,16 @@ pub async fn job_tags_if_exists(
 /// Everything about one execution: the upload it ran for, how far it got,
 /// the job and its executions, or the failure.
 pub async fn report_for_execution(c: &Clients, e: &Execution) -> Result<Report, CliError> {
+    report_with(c, e, None).await
+}
+
+/// The report for an execution; `known` is its job when the caller has
+/// just described it (it is not asked for again).
+async fn report_with(
+    c: &Clients,
+    e: &Execution,
+    known: Option<&aws_sdk_iot::types::Job>,
+) -> Result<Report, CliError> {
     let detail = &e.input["detail"];
     let mut r = Report {
         bucket: detail["bucket"]["name"].as_str().map(str::to_string),
@@ -352,7 +364,10 @@ pub async fn report_for_execution(c: &Clients, e: &Execution) -> Result<Report, 
         );
     }
     if let Some(job_id) = r.job_id.clone() {
-        describe_job(c, &job_id, &mut r).await?;
+        match known {
+            Some(j) => fill_job(&mut r, j),
+            None => describe_job(c, &job_id, &mut r).await?,
+        }
         let region = e.arn.split(':').nth(3).unwrap_or(&c.region).to_string();
         r.console_url = Some(console_url(&region, &job_id));
         r.next_step = Some(format!("watch the devices: ota status {job_id}"));
@@ -369,20 +384,25 @@ async fn describe_job(c: &Clients, job_id: &str, r: &mut Report) -> Result<(), C
         .await
         .map_err(aws("DescribeJob"))?;
     if let Some(j) = out.job() {
-        r.job_arn = j.job_arn().map(str::to_string);
-        r.job_status = j.status().map(|s| s.as_str().to_string());
-        r.job_executions = j.job_process_details().map(|d| JobExecutions {
-            queued: d.number_of_queued_things().unwrap_or(0),
-            in_progress: d.number_of_in_progress_things().unwrap_or(0),
-            succeeded: d.number_of_succeeded_things().unwrap_or(0),
-            failed: d.number_of_failed_things().unwrap_or(0),
-            rejected: d.number_of_rejected_things().unwrap_or(0),
-            timed_out: d.number_of_timed_out_things().unwrap_or(0),
-            canceled: d.number_of_canceled_things().unwrap_or(0),
-            removed: d.number_of_removed_things().unwrap_or(0),
-        });
+        fill_job(r, j);
     }
     Ok(())
+}
+
+/// The job's ARN, status and where its devices are.
+fn fill_job(r: &mut Report, j: &aws_sdk_iot::types::Job) {
+    r.job_arn = j.job_arn().map(str::to_string);
+    r.job_status = j.status().map(|s| s.as_str().to_string());
+    r.job_executions = j.job_process_details().map(|d| JobExecutions {
+        queued: d.number_of_queued_things().unwrap_or(0),
+        in_progress: d.number_of_in_progress_things().unwrap_or(0),
+        succeeded: d.number_of_succeeded_things().unwrap_or(0),
+        failed: d.number_of_failed_things().unwrap_or(0),
+        rejected: d.number_of_rejected_things().unwrap_or(0),
+        timed_out: d.number_of_timed_out_things().unwrap_or(0),
+        canceled: d.number_of_canceled_things().unwrap_or(0),
+        removed: d.number_of_removed_things().unwrap_or(0),
+    });
 }
 
 /// A Lambda error's cause is its error JSON; the message is what a person
