@@ -1,6 +1,6 @@
 //! Every validation rule, tag by tag: a value AWS accepts passes, one it
 //! rejects fails with a problem naming that tag. The manifest shares these
-//! parsers (see manifest.rs tests for its field names).
+//! parsers (see manifest/mod.rs tests for its field names).
 
 use ota_core::manifest::parse_manifest;
 use ota_core::request::{validate, RequestContext};

@@ -1,13 +1,25 @@
 //! The validated request: defaults < manifest < tags, checked against every
 //! rule AWS enforces, resolved into the exact values CreateJob receives.
+//!
+//! `validate` is a sequence of named steps, one file each, every one adding
+//! its problems to the same list: `targets` (target and package ARNs),
+//! `signing` (profile or pre-signed), `protocols` (MQTT/HTTP and the
+//! presigned URL lifetime), `schedule` (start, end, windows) and `naming`
+//! (job id and description).
+
+mod naming;
+mod protocols;
+mod schedule;
+mod signing;
+mod targets;
 
 use crate::error::{OtaError, Problems};
-use crate::ids;
 use crate::spec::RequestSpec;
-use crate::times::format_minute;
-use crate::values::*;
+use crate::values::{
+    AbortCriterion, EndBehavior, Protocol, RetryCriterion, Rollout, TargetSelection,
+};
 use serde::{Deserialize, Serialize};
-use time::{Duration, OffsetDateTime, PrimitiveDateTime};
+use time::OffsetDateTime;
 
 /// What validation needs to know besides the request itself.
 #[derive(Debug, Clone)]
@@ -96,232 +108,18 @@ pub const DEFAULT_PRESIGNED_EXPIRY_SECONDS: u32 = 3600;
 /// IoT's minimum lead between now and a scheduled start or end.
 pub const MIN_LEAD_MINUTES: i64 = 30;
 
-fn utc(t: PrimitiveDateTime) -> OffsetDateTime {
-    t.assume_utc()
-}
-
 /// Validates a merged spec. Every problem is reported, each naming the tag,
 /// manifest field or stack parameter its value came from.
 pub fn validate(spec: &RequestSpec, ctx: &RequestContext) -> Result<OtaRequest, OtaError> {
     let mut p = Problems::default();
-    let src = |f: &'static str| spec.source_of(f);
-
-    let targets: Vec<String> = match &spec.targets {
-        Some(t) if !t.is_empty() => t
-            .iter()
-            .map(|t| t.to_arn(&ctx.partition, &ctx.region, &ctx.account))
-            .collect(),
-        _ => {
-            p.push(
-                "ota:targets",
-                "no targets; tag ota:targets (e.g. thinggroup/Lab thing/dev-7) or set the stack's DefaultTargets",
-            );
-            Vec::new()
-        }
-    };
-    let mut unique = targets.clone();
-    unique.sort();
-    unique.dedup();
-    if unique.len() != targets.len() {
-        p.push(
-            src("targets"),
-            "names the same target twice; each target at most once",
-        );
-    }
-
-    let protocols = spec
-        .protocols
-        .clone()
-        .unwrap_or_else(|| vec![Protocol::Mqtt]);
-
-    // Signing: a signature (pre-signed firmware) or a profile, not both.
-    let signature_source_is_default = spec
-        .sources
-        .get("signature")
-        .map(|s| s.starts_with("stack"))
-        .unwrap_or(false);
-    let profile_is_default = spec
-        .sources
-        .get("profile")
-        .map(|s| s.starts_with("stack"))
-        .unwrap_or(true);
-    let signing = match (&spec.signature, &spec.profile) {
-        (Some(sig), profile) => {
-            if profile.is_some() && !profile_is_default && !signature_source_is_default {
-                p.push(
-                    src("signature"),
-                    format!(
-                        "pre-signed firmware cannot also name a signing profile ({}); give one or the other",
-                        src("profile")
-                    ),
-                );
-            }
-            if spec.signature_algorithm.is_none() {
-                p.push(
-                    "ota:signature-algorithm",
-                    "pre-signed firmware needs its signature algorithm, e.g. SHA256withECDSA",
-                );
-            }
-            if spec.certfile.is_none() {
-                p.push(
-                    "ota:certfile",
-                    "pre-signed firmware needs certfile: the path of the code-signing certificate on the device",
-                );
-            }
-            Signing::PreSigned {
-                signature: sig.clone(),
-                signature_algorithm: spec.signature_algorithm.clone().unwrap_or_default(),
-                certfile: spec.certfile.clone().unwrap_or_default(),
-            }
-        }
-        (None, Some(profile)) => {
-            for f in ["signature_algorithm", "certfile"] {
-                let set = if f == "certfile" {
-                    spec.certfile.is_some()
-                } else {
-                    spec.signature_algorithm.is_some()
-                };
-                if set {
-                    p.push(
-                        src(f),
-                        "applies only to pre-signed firmware (with ota:signature); a signing profile sets it itself",
-                    );
-                }
-            }
-            Signing::Profile {
-                profile_name: profile.clone(),
-            }
-        }
-        (None, None) => {
-            p.push(
-                "ota:profile",
-                "no signing profile and no signature; tag ota:profile, set the stack's DefaultSigningProfile, or supply ota:signature for pre-signed firmware",
-            );
-            Signing::Profile {
-                profile_name: String::new(),
-            }
-        }
-    };
-
-    // Presigned URLs belong to HTTP.
-    let presigned_expiry_seconds = if protocols.contains(&Protocol::Http) {
-        Some(
-            spec.presigned_expiry_seconds
-                .unwrap_or(DEFAULT_PRESIGNED_EXPIRY_SECONDS),
-        )
-    } else {
-        if spec.presigned_expiry_seconds.is_some() {
-            p.push(
-                src("presigned_expiry_seconds"),
-                "applies only when ota:protocols includes HTTP",
-            );
-        }
-        None
-    };
-
-    // Scheduling.
-    let upload = ctx.upload_time;
-    let start = spec.start.map(|t| t.resolve(upload));
-    let end = spec.end.map(|t| t.resolve(upload));
-    let lead = Duration::minutes(MIN_LEAD_MINUTES);
-    if let Some(s) = start {
-        if utc(s) < upload + lead {
-            p.push(
-                src("start"),
-                format!(
-                    "{} is less than 30 minutes after the upload ({}); IoT needs a start at least 30 minutes ahead",
-                    format_minute(s),
-                    format_minute(PrimitiveDateTime::new(upload.date(), upload.time()))
-                ),
-            );
-        } else if utc(s) > upload + Duration::days(365) {
-            p.push(
-                src("start"),
-                format!(
-                    "{} is more than a year ahead; IoT schedules at most a year ahead",
-                    format_minute(s)
-                ),
-            );
-        }
-    }
-    if let Some(e) = end {
-        if utc(e) < upload + lead {
-            p.push(
-                src("end"),
-                format!(
-                    "{} is less than 30 minutes after the upload ({}); the end must be at least 30 minutes after the upload",
-                    format_minute(e),
-                    format_minute(PrimitiveDateTime::new(upload.date(), upload.time()))
-                ),
-            );
-        } else if utc(e) > upload + Duration::days(2 * 365) {
-            p.push(
-                src("end"),
-                format!(
-                    "{} is more than two years ahead; the end must be within two years of the upload",
-                    format_minute(e)
-                ),
-            );
-        }
-        if let Some(s) = start {
-            if e < s + lead {
-                p.push(
-                    src("end"),
-                    format!(
-                        "{} must be at least 30 minutes after the start ({})",
-                        format_minute(e),
-                        format_minute(s)
-                    ),
-                );
-            } else if e > s + Duration::days(2 * 365) {
-                p.push(
-                    src("end"),
-                    "is more than two years after the start; a job runs at most two years",
-                );
-            }
-        }
-    }
-    if spec.end_behavior.is_some() && spec.end.is_none() {
-        p.push(src("end_behavior"), "needs an end time (ota:end)");
-    }
-    let windows: Vec<WindowConfig> = spec
-        .windows
-        .iter()
-        .flatten()
-        .map(|w| WindowConfig {
-            start_time: w.cron(),
-            duration_in_minutes: w.duration_minutes,
-        })
-        .collect();
-    let schedule = if start.is_some() || end.is_some() || !windows.is_empty() {
-        Some(Schedule {
-            start_time: start.map(format_minute),
-            end_time: end.map(format_minute),
-            end_behavior: spec.end_behavior,
-            maintenance_windows: windows,
-        })
-    } else {
-        None
-    };
-
-    let packages: Vec<String> = spec
-        .packages
-        .iter()
-        .flatten()
-        .map(|p| p.to_arn(&ctx.partition, &ctx.region, &ctx.account))
-        .collect();
-
-    let job_id = spec
-        .job_id
-        .clone()
-        .unwrap_or_else(|| ids::job_id(&ctx.bucket, &ctx.key, &ctx.version_id));
-    let description = spec.description.clone().unwrap_or_else(|| {
-        let d = format!(
-            "OTA update of s3://{}/{} version {}",
-            ctx.bucket, ctx.key, ctx.version_id
-        );
-        d.chars().take(2028).collect()
-    });
+    let targets = targets::target_arns(spec, ctx, &mut p);
+    let protocols = protocols::protocols(spec);
+    let signing = signing::signing(spec, &mut p);
+    let presigned_expiry_seconds = protocols::presigned_expiry(spec, &protocols, &mut p);
+    let schedule = schedule::schedule(spec, ctx.upload_time, &mut p);
+    let package_versions = targets::package_arns(spec, ctx);
+    let job_id = naming::job_id(spec, ctx);
+    let description = naming::description(spec, ctx);
 
     p.into_result()?;
     Ok(OtaRequest {
@@ -339,7 +137,7 @@ pub fn validate(spec: &RequestSpec, ctx: &RequestContext) -> Result<OtaRequest, 
         abort: spec.abort.clone().unwrap_or_default(),
         rollout: spec.rollout,
         presigned_expiry_seconds,
-        package_versions: packages,
+        package_versions,
     })
 }
 

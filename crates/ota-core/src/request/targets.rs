@@ -1,0 +1,47 @@
+//! Where the job goes: the target ARNs (at least one, each once) and the
+//! package version ARNs recorded on it.
+
+use super::RequestContext;
+use crate::error::Problems;
+use crate::spec::RequestSpec;
+
+/// The targets as the ARNs CreateJob takes. There must be at least one, and
+/// none twice once resolved (`thing/a` and its ARN are one target).
+pub(super) fn target_arns(
+    spec: &RequestSpec,
+    ctx: &RequestContext,
+    p: &mut Problems,
+) -> Vec<String> {
+    let targets: Vec<String> = match &spec.targets {
+        Some(t) if !t.is_empty() => t
+            .iter()
+            .map(|t| t.to_arn(&ctx.partition, &ctx.region, &ctx.account))
+            .collect(),
+        _ => {
+            p.push(
+                "ota:targets",
+                "no targets; tag ota:targets (e.g. thinggroup/Lab thing/dev-7) or set the stack's DefaultTargets",
+            );
+            Vec::new()
+        }
+    };
+    let mut unique = targets.clone();
+    unique.sort();
+    unique.dedup();
+    if unique.len() != targets.len() {
+        p.push(
+            spec.source_of("targets"),
+            "names the same target twice; each target at most once",
+        );
+    }
+    targets
+}
+
+/// destinationPackageVersions: each package version as its ARN.
+pub(super) fn package_arns(spec: &RequestSpec, ctx: &RequestContext) -> Vec<String> {
+    spec.packages
+        .iter()
+        .flatten()
+        .map(|p| p.to_arn(&ctx.partition, &ctx.region, &ctx.account))
+        .collect()
+}
