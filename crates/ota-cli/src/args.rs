@@ -109,169 +109,78 @@ pub enum Command {
 /// One flag per `ota:` tag; lists may be given once space-separated or by
 /// repeating the flag.
 #[derive(Debug, Clone, Default, Args)]
+#[command(next_help_heading = "Request (one flag per ota: tag)")]
 pub struct RequestFlags {
     /// ota:targets: `thinggroup/NAME` or `thing/NAME`, space-separated or repeated.
-    #[arg(
-        long = "targets",
-        value_name = "TARGETS",
-        help_heading = "Request (one flag per ota: tag)"
-    )]
+    #[arg(long = "targets", value_name = "TARGETS")]
     pub targets: Vec<String>,
     /// ota:selection: SNAPSHOT or CONTINUOUS.
-    #[arg(
-        long,
-        value_name = "SELECTION",
-        help_heading = "Request (one flag per ota: tag)"
-    )]
+    #[arg(long, value_name = "SELECTION")]
     pub selection: Option<String>,
     /// ota:description: the job description.
-    #[arg(
-        long,
-        value_name = "TEXT",
-        help_heading = "Request (one flag per ota: tag)"
-    )]
+    #[arg(long, value_name = "TEXT")]
     pub description: Option<String>,
     /// ota:protocols: MQTT, HTTP or both.
-    #[arg(
-        long,
-        value_name = "PROTOCOLS",
-        help_heading = "Request (one flag per ota: tag)"
-    )]
+    #[arg(long, value_name = "PROTOCOLS")]
     pub protocols: Vec<String>,
     /// ota:file-path: where the device writes the image.
-    #[arg(
-        long,
-        value_name = "PATH",
-        help_heading = "Request (one flag per ota: tag)"
-    )]
+    #[arg(long, value_name = "PATH")]
     pub file_path: Option<String>,
     /// ota:file-type: a number 0-255 the device may use.
-    #[arg(
-        long,
-        value_name = "N",
-        help_heading = "Request (one flag per ota: tag)"
-    )]
+    #[arg(long, value_name = "N")]
     pub file_type: Option<String>,
     /// ota:profile: the AWS Signer signing profile.
-    #[arg(
-        long,
-        value_name = "NAME",
-        help_heading = "Request (one flag per ota: tag)"
-    )]
+    #[arg(long, value_name = "NAME")]
     pub profile: Option<String>,
     /// ota:signature: a base64 signature, for pre-signed firmware.
-    #[arg(
-        long,
-        value_name = "BASE64",
-        help_heading = "Request (one flag per ota: tag)"
-    )]
+    #[arg(long, value_name = "BASE64")]
     pub signature: Option<String>,
     /// ota:signature-algorithm, for pre-signed firmware (e.g. SHA256withECDSA).
-    #[arg(
-        long,
-        value_name = "ALG",
-        help_heading = "Request (one flag per ota: tag)"
-    )]
+    #[arg(long, value_name = "ALG")]
     pub signature_algorithm: Option<String>,
     /// ota:certfile: the certificate path on the device, for pre-signed firmware.
-    #[arg(
-        long,
-        value_name = "PATH",
-        help_heading = "Request (one flag per ota: tag)"
-    )]
+    #[arg(long, value_name = "PATH")]
     pub certfile: Option<String>,
     /// ota:timeout: in-progress timeout in minutes.
-    #[arg(
-        long,
-        value_name = "MINUTES",
-        help_heading = "Request (one flag per ota: tag)"
-    )]
+    #[arg(long, value_name = "MINUTES")]
     pub timeout: Option<String>,
     /// ota:retry: `FAILED:N`, `TIMED_OUT:N` or `ALL:N`.
-    #[arg(
-        long,
-        value_name = "RETRY",
-        help_heading = "Request (one flag per ota: tag)"
-    )]
+    #[arg(long, value_name = "RETRY")]
     pub retry: Vec<String>,
     /// ota:start: `+2h`, `+30m`, `+1d` or `2026-12-01T02:00` (UTC).
-    #[arg(
-        long,
-        value_name = "TIME",
-        help_heading = "Request (one flag per ota: tag)"
-    )]
+    #[arg(long, value_name = "TIME")]
     pub start: Option<String>,
     /// ota:end: as --start.
-    #[arg(
-        long,
-        value_name = "TIME",
-        help_heading = "Request (one flag per ota: tag)"
-    )]
+    #[arg(long, value_name = "TIME")]
     pub end: Option<String>,
     /// ota:end-behavior: STOP_ROLLOUT, CANCEL or FORCE_CANCEL.
-    #[arg(
-        long,
-        value_name = "BEHAVIOR",
-        help_heading = "Request (one flag per ota: tag)"
-    )]
+    #[arg(long, value_name = "BEHAVIOR")]
     pub end_behavior: Option<String>,
     /// ota:windows: `DAYS@HH:MM/MINUTES`, e.g. MON-FRI@02:00/120; repeatable.
-    #[arg(
-        long = "window",
-        value_name = "WINDOW",
-        help_heading = "Request (one flag per ota: tag)"
-    )]
+    #[arg(long = "window", value_name = "WINDOW")]
     pub windows: Vec<String>,
     /// ota:abort: `FAILURE_TYPE:PERCENT:MIN_THINGS`, e.g. FAILED:10:20.
-    #[arg(
-        long,
-        value_name = "ABORT",
-        help_heading = "Request (one flag per ota: tag)"
-    )]
+    #[arg(long, value_name = "ABORT")]
     pub abort: Vec<String>,
     /// ota:rollout: e.g. `max:100 base:10 factor:2 succeeded:20`.
-    #[arg(
-        long,
-        value_name = "ROLLOUT",
-        help_heading = "Request (one flag per ota: tag)"
-    )]
+    #[arg(long, value_name = "ROLLOUT")]
     pub rollout: Option<String>,
     /// ota:presigned-expiry: presigned URL lifetime in seconds (HTTP).
-    #[arg(
-        long,
-        value_name = "SECONDS",
-        help_heading = "Request (one flag per ota: tag)"
-    )]
+    #[arg(long, value_name = "SECONDS")]
     pub presigned_expiry: Option<String>,
     /// ota:packages: `PACKAGE@VERSION`, repeatable.
-    #[arg(
-        long = "package",
-        value_name = "PACKAGE@VERSION",
-        help_heading = "Request (one flag per ota: tag)"
-    )]
+    #[arg(long = "package", value_name = "PACKAGE@VERSION")]
     pub packages: Vec<String>,
     /// ota:job-id: the job id (default: derived from bucket, key and version).
-    #[arg(
-        long,
-        value_name = "ID",
-        help_heading = "Request (one flag per ota: tag)"
-    )]
+    #[arg(long, value_name = "ID")]
     pub job_id: Option<String>,
     /// ota:manifest: the key of a JSON manifest in the bucket (for what tags
     /// cannot say: raw cron windows, long lists).
-    #[arg(
-        long,
-        value_name = "KEY",
-        help_heading = "Request (one flag per ota: tag)"
-    )]
+    #[arg(long, value_name = "KEY")]
     pub manifest: Option<String>,
     /// Any other tag, `KEY=VALUE`; repeatable. Tags without the `ota:` prefix
     /// are yours and travel with the object.
-    #[arg(
-        long = "tag",
-        value_name = "KEY=VALUE",
-        help_heading = "Request (one flag per ota: tag)"
-    )]
+    #[arg(long = "tag", value_name = "KEY=VALUE")]
     pub extra_tags: Vec<String>,
 }
 
@@ -279,30 +188,16 @@ pub struct RequestFlags {
 /// `validate --state-machine`) read them from the deployed pipeline; these
 /// flags override what it says.
 #[derive(Debug, Clone, Default, Args)]
+#[command(next_help_heading = "Stack defaults")]
 pub struct StackDefaults {
     /// Stack parameter DefaultSigningProfile.
-    #[arg(
-        long,
-        env = "OTA_DEFAULT_SIGNING_PROFILE",
-        value_name = "NAME",
-        help_heading = "Stack defaults"
-    )]
+    #[arg(long, env = "OTA_DEFAULT_SIGNING_PROFILE", value_name = "NAME")]
     pub default_signing_profile: Option<String>,
     /// Stack parameter DefaultTargets.
-    #[arg(
-        long,
-        env = "OTA_DEFAULT_TARGETS",
-        value_name = "TARGETS",
-        help_heading = "Stack defaults"
-    )]
+    #[arg(long, env = "OTA_DEFAULT_TARGETS", value_name = "TARGETS")]
     pub default_targets: Option<String>,
     /// Stack parameter DefaultProtocols.
-    #[arg(
-        long,
-        env = "OTA_DEFAULT_PROTOCOLS",
-        value_name = "PROTOCOLS",
-        help_heading = "Stack defaults"
-    )]
+    #[arg(long, env = "OTA_DEFAULT_PROTOCOLS", value_name = "PROTOCOLS")]
     pub default_protocols: Option<String>,
 }
 

@@ -3,6 +3,7 @@
 use crate::args::{GlobalArgs, StackDefaults};
 use crate::error::{aws, CliError};
 use aws_sdk_sfn::types::{ExecutionStatus, HistoryEvent};
+use ota_aws::{collect_all, found};
 use ota_core::PipelineState;
 use serde_json::Value;
 
@@ -80,15 +81,15 @@ impl Clients {
         if let Some(arn) = &g.state_machine {
             return Ok(arn.clone());
         }
-        let machines: Vec<_> = self
-            .sfn
-            .list_state_machines()
-            .into_paginator()
-            .items()
-            .send()
-            .collect::<Result<Vec<_>, _>>()
-            .await
-            .map_err(aws("ListStateMachines"))?;
+        let machines = collect_all(
+            self.sfn
+                .list_state_machines()
+                .into_paginator()
+                .items()
+                .send(),
+        )
+        .await
+        .map_err(aws("ListStateMachines"))?;
         let ours: Vec<String> = machines
             .iter()
             .filter(|m| m.name().contains("OtaUpdateStateMachine"))
@@ -215,21 +216,16 @@ impl Clients {
         &self,
         arn: &str,
     ) -> Result<Option<Execution>, CliError> {
-        let d = match self
+        let described = self
             .sfn
             .describe_execution()
             .execution_arn(arn)
             .send()
-            .await
-        {
-            Ok(d) => d,
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|s| s.is_execution_does_not_exist()) =>
-            {
-                return Ok(None)
-            }
-            Err(e) => return Err(aws("DescribeExecution")(e)),
+            .await;
+        let Some(d) = found(described, |e| e.is_execution_does_not_exist())
+            .map_err(aws("DescribeExecution"))?
+        else {
+            return Ok(None);
         };
         Ok(Some(Execution {
             arn: arn.to_string(),
@@ -358,6 +354,16 @@ impl Pipeline {
         }
         Ok(())
     }
+}
+
+/// An object version the command uploaded.
+pub struct Uploaded {
+    pub bucket: String,
+    pub key: String,
+    pub version_id: String,
+    pub size: u64,
+    /// When S3 wrote the version (Unix seconds), if it said.
+    pub uploaded_at: Option<i64>,
 }
 
 #[derive(Debug, Default)]

@@ -5,6 +5,7 @@ use crate::args::{GlobalArgs, ListArgs};
 use crate::aws::Clients;
 use crate::error::{aws, CliError};
 use crate::status::job_tags_if_exists;
+use ota_aws::collect_all;
 use ota_core::create_job::{TAG_EXECUTION, TAG_SOURCE_BUCKET, TAG_SOURCE_KEY, TAG_SOURCE_VERSION};
 use serde::Serialize;
 use std::fmt::Write as _;
@@ -37,13 +38,7 @@ pub async fn list(
     bucket: Option<&str>,
     limit: usize,
 ) -> Result<Vec<Update>, CliError> {
-    let mut jobs: Vec<_> = c
-        .iot
-        .list_jobs()
-        .into_paginator()
-        .items()
-        .send()
-        .collect::<Result<Vec<_>, _>>()
+    let mut jobs = collect_all(c.iot.list_jobs().into_paginator().items().send())
         .await
         .map_err(aws("ListJobs"))?;
     jobs.sort_by_key(|j| std::cmp::Reverse(j.created_at().map(|t| (t.secs(), t.subsec_nanos()))));

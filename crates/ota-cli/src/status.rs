@@ -2,10 +2,10 @@
 //! upload is in the pipeline and what exists for it.
 
 use crate::args::{GlobalArgs, StatusArgs};
-use crate::aws::{console_url, Clients, Execution, Wanted};
+use crate::aws::{console_url, Clients, Execution, Uploaded, Wanted};
 use crate::error::{aws, CliError};
-use crate::upload::Uploaded;
 use aws_sdk_sfn::types::ExecutionStatus;
+use ota_aws::{collect_all, found};
 use serde::Serialize;
 use std::collections::HashSet;
 use std::fmt::Write as _;
@@ -186,8 +186,8 @@ async fn version_of(
             .set_version_id(version.map(str::to_string))
             .send()
             .await;
-    match head {
-        Ok(h) => {
+    match found(head, |e| e.is_not_found()).map_err(aws("HeadObject"))? {
+        Some(h) => {
             let uploaded_at = h.last_modified().map(|t| t.secs());
             match (version, h.version_id().filter(|v| *v != "null")) {
                 (Some(v), _) => Ok((v.to_string(), uploaded_at)),
@@ -197,14 +197,13 @@ async fn version_of(
                 ))),
             }
         }
-        Err(e) if e.as_service_error().is_some_and(|s| s.is_not_found()) => match version {
+        None => match version {
             // A version deleted since can still have an execution to report.
             Some(v) => Ok((v.to_string(), None)),
             None => Err(CliError::NotFound(format!(
                 "s3://{bucket}/{key} does not exist"
             ))),
         },
-        Err(e) => Err(aws("HeadObject")(e)),
     }
 }
 
@@ -223,15 +222,11 @@ async fn job_status(c: &Clients, job_id: &str) -> Result<Report, CliError> {
 /// days; a CONTINUOUS job runs on): then the job and its tags are the
 /// report.
 async fn job_report(c: &Clients, job_id: &str) -> Result<Option<Report>, CliError> {
-    let job = match c.iot.describe_job().job_id(job_id).send().await {
-        Ok(j) => j,
-        Err(e)
-            if e.as_service_error()
-                .is_some_and(|s| s.is_resource_not_found_exception()) =>
-        {
-            return Ok(None)
-        }
-        Err(e) => return Err(aws("DescribeJob")(e)),
+    let described = c.iot.describe_job().job_id(job_id).send().await;
+    let Some(job) =
+        found(described, |e| e.is_resource_not_found_exception()).map_err(aws("DescribeJob"))?
+    else {
+        return Ok(None);
     };
     let arn = job
         .job()
@@ -278,23 +273,18 @@ pub async fn job_tags_if_exists(
     c: &Clients,
     arn: &str,
 ) -> Result<Option<Vec<(String, String)>>, CliError> {
-    let pages = c
-        .iot
-        .list_tags_for_resource()
-        .resource_arn(arn)
-        .into_paginator()
-        .send()
-        .collect::<Result<Vec<_>, _>>()
-        .await;
-    let pages = match pages {
-        Ok(p) => p,
-        Err(e)
-            if e.as_service_error()
-                .is_some_and(|s| s.is_resource_not_found_exception()) =>
-        {
-            return Ok(None)
-        }
-        Err(e) => return Err(aws("ListTagsForResource")(e)),
+    let pages = collect_all(
+        c.iot
+            .list_tags_for_resource()
+            .resource_arn(arn)
+            .into_paginator()
+            .send(),
+    )
+    .await;
+    let Some(pages) = found(pages, |e| e.is_resource_not_found_exception())
+        .map_err(aws("ListTagsForResource"))?
+    else {
+        return Ok(None);
     };
     Ok(Some(
         pages

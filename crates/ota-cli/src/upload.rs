@@ -3,7 +3,7 @@
 //! upload started until the job exists.
 
 use crate::args::{GlobalArgs, UploadArgs};
-use crate::aws::{Clients, Wanted};
+use crate::aws::{Clients, Uploaded, Wanted};
 use crate::error::{aws, CliError};
 use crate::request::{merge_defaults, resolve, tags_from_flags, Target, VERSION_PLACEHOLDER};
 use crate::status::{self, Report};
@@ -33,15 +33,6 @@ pub fn default_key(
     Ok(format!("{}{name}", upload_prefix.unwrap_or("firmware/")))
 }
 
-pub struct Uploaded {
-    pub bucket: String,
-    pub key: String,
-    pub version_id: String,
-    pub size: u64,
-    /// When S3 wrote the version (Unix seconds), if it said.
-    pub uploaded_at: Option<i64>,
-}
-
 pub async fn run(g: &GlobalArgs, a: &UploadArgs) -> Result<Report, CliError> {
     let path = a.file.display().to_string();
     let io = |source| CliError::Io {
@@ -68,7 +59,7 @@ pub async fn run(g: &GlobalArgs, a: &UploadArgs) -> Result<Report, CliError> {
     let (tags, mut problems) = tags_from_flags(&a.request);
     let (tag_spec, p) = ota_core::tags::parse_tags(&tags);
     problems.extend(p);
-    let manifest_spec = start_signing::read_named_manifest(
+    let manifest_spec = ota_aws::read_named_manifest(
         &c.s3,
         &bucket,
         tag_spec.manifest.as_deref(),
@@ -85,7 +76,7 @@ pub async fn run(g: &GlobalArgs, a: &UploadArgs) -> Result<Report, CliError> {
     };
     let defaults = merge_defaults(&a.defaults, Some(&pipeline.defaults));
     let (request, merged) = resolve(tag_spec, manifest_spec, &defaults, &target, problems)?;
-    start_signing::check_signing(&c.signer, &request, &merged, &target.source()).await?;
+    ota_aws::check_signing(&c.signer, &request, &merged, &target.source()).await?;
 
     let tagging = ota_core::tags::tagging_string(&tags);
     let up = put(&c, &bucket, &key, &mut file, size, &tagging).await?;

@@ -59,7 +59,7 @@ pub async fn validate(g: &GlobalArgs, a: &ValidateArgs) -> Result<Value, CliErro
             spec
         }
         (None, Some((c, pipeline))) => {
-            start_signing::read_named_manifest(
+            ota_aws::read_named_manifest(
                 &c.s3,
                 &bucket,
                 tag_spec.manifest.as_deref(),
@@ -95,7 +95,7 @@ pub async fn validate(g: &GlobalArgs, a: &ValidateArgs) -> Result<Value, CliErro
     let defaults = merge_defaults(&a.defaults, pipeline.map(|p| &p.defaults));
     let (req, merged) = resolve(tag_spec, manifest_spec, &defaults, &target, problems)?;
     if let Some((c, _)) = &online {
-        start_signing::check_signing(&c.signer, &req, &merged, &target.source()).await?;
+        ota_aws::check_signing(&c.signer, &req, &merged, &target.source()).await?;
     }
     let mut request = preview(&req, &target)?;
     if merged.job_id.is_none() {

@@ -13,10 +13,10 @@ use aws_sdk_sfn::types::{
 };
 use aws_smithy_mocks::{mock, mock_client, Rule, RuleMode};
 use aws_smithy_types::DateTime;
+use ota_aws::test_support::{json_error, xml_error};
 use ota_cli::args::{GlobalArgs, Output};
 use ota_cli::aws::{Clients, Wanted};
 use ota_cli::error::CliError;
-use ota_lambda::test_support::{json_error, xml_error};
 use std::collections::HashSet;
 use std::time::Duration;
 
@@ -342,7 +342,7 @@ async fn executions_started_before_the_upload_are_not_described_and_end_the_sear
 /// A pipeline state as a step returns it (events/create-job.json), with
 /// the job create-job made when `job` is given.
 fn pipeline_state(job: Option<&str>) -> serde_json::Value {
-    let text = ota_lambda::test_support::event("create-job.json");
+    let text = ota_aws::test_support::event("create-job.json");
     let mut state: ota_core::PipelineState = serde_json::from_str(&text).unwrap();
     state.job = job.map(|id| ota_core::state::JobState {
         job_id: id.into(),
@@ -706,8 +706,8 @@ async fn a_file_that_grew_since_it_was_measured_is_not_kept() {
     std::fs::remove_dir_all(&dir2).unwrap();
 }
 
-fn uploaded() -> ota_cli::upload::Uploaded {
-    ota_cli::upload::Uploaded {
+fn uploaded() -> ota_cli::aws::Uploaded {
+    ota_cli::aws::Uploaded {
         bucket: "b".into(),
         key: "firmware/a.bin".into(),
         version_id: "v-1".into(),

@@ -4,12 +4,12 @@
 //! the next wait (2, 4, 8, 16, 30, 30... seconds), or fails with
 //! SigningFailed (the signer's reason) or SigningTimedOut.
 
-use ota_core::state::{judge_signing_job, next_signing_wait, SigningStatus, SigningVerdict};
+use ota_aws::signer::look;
+use ota_core::state::{next_signing_wait, SigningStatus, SigningVerdict};
 use ota_core::{OtaError, PipelineState};
-use ota_lambda::classify;
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
-use tracing::info;
+use tracing::{info, Instrument};
 
 /// How long signing may stay InProgress unless MAX_SIGNING_WAIT_SECONDS says.
 pub const DEFAULT_MAX_WAIT_SECONDS: u64 = 900;
@@ -29,27 +29,16 @@ pub fn max_wait_from_env() -> Result<u64, lambda_runtime::Error> {
     }
 }
 
-pub async fn handle(mut state: PipelineState, deps: &Deps) -> Result<PipelineState, OtaError> {
+pub async fn handle(state: PipelineState, deps: &Deps) -> Result<PipelineState, OtaError> {
+    let span = ota_lambda::step_span("await_signing", &state);
+    ask(state, deps).instrument(span).await
+}
+
+async fn ask(mut state: PipelineState, deps: &Deps) -> Result<PipelineState, OtaError> {
     let job_id = state.signing.job_id.clone().ok_or_else(|| {
         OtaError::Internal("await-signing called without a signing job id".into())
     })?;
-    let span = ota_lambda::step_span("await_signing", &state);
-    let _enter = span.enter();
-    let out = deps
-        .signer
-        .describe_signing_job()
-        .job_id(&job_id)
-        .send()
-        .await
-        .map_err(|e| classify("DescribeSigningJob", &e))?;
-    let signed = out.signed_object().and_then(|o| o.s3());
-    let verdict = judge_signing_job(
-        &job_id,
-        out.status().map(|s| s.as_str()).unwrap_or_default(),
-        out.status_reason(),
-        signed.and_then(|s| s.bucket_name()),
-        signed.and_then(|s| s.key()),
-    )?;
+    let verdict = look(&deps.signer, &job_id).await.map_err(|f| f.0)??;
     state.signing.attempts += 1;
     match verdict {
         SigningVerdict::Succeeded(signed_object) => {
@@ -60,20 +49,7 @@ pub async fn handle(mut state: PipelineState, deps: &Deps) -> Result<PipelineSta
             Ok(state)
         }
         SigningVerdict::InProgress => {
-            let started =
-                OffsetDateTime::parse(&state.signing.started_at, &Rfc3339).map_err(|_| {
-                    OtaError::Internal(format!(
-                        "bad signing.startedAt '{}'",
-                        state.signing.started_at
-                    ))
-                })?;
-            let waited = ((deps.now)() - started).whole_seconds().max(0) as u64;
-            if waited > deps.max_wait_seconds {
-                return Err(OtaError::SigningTimedOut(format!(
-                    "signing job {job_id} still InProgress after {waited} s (limit {} s)",
-                    deps.max_wait_seconds
-                )));
-            }
+            check_time_limit(&state, &job_id, deps)?;
             state.signing.status = SigningStatus::InProgress;
             state.signing.wait_seconds = next_signing_wait(state.signing.attempts);
             info!(
@@ -84,4 +60,22 @@ pub async fn handle(mut state: PipelineState, deps: &Deps) -> Result<PipelineSta
             Ok(state)
         }
     }
+}
+
+/// SigningTimedOut once signing has been InProgress longer than the limit.
+fn check_time_limit(state: &PipelineState, job_id: &str, deps: &Deps) -> Result<(), OtaError> {
+    let started = OffsetDateTime::parse(&state.signing.started_at, &Rfc3339).map_err(|_| {
+        OtaError::Internal(format!(
+            "bad signing.startedAt '{}'",
+            state.signing.started_at
+        ))
+    })?;
+    let waited = ((deps.now)() - started).whole_seconds().max(0) as u64;
+    if waited > deps.max_wait_seconds {
+        return Err(OtaError::SigningTimedOut(format!(
+            "signing job {job_id} still InProgress after {waited} s (limit {} s)",
+            deps.max_wait_seconds
+        )));
+    }
+    Ok(())
 }

@@ -7,11 +7,10 @@ use aws_sdk_signer::config::retry::RetryConfig;
 use aws_sdk_signer::operation::describe_signing_job::DescribeSigningJobOutput;
 use aws_sdk_signer::types::{S3SignedObject, SignedObject, SigningStatus as SignerStatus};
 use aws_smithy_mocks::{mock, mock_client, Rule, RuleMode};
+use ota_aws::test_support::{answer, event, fast_retries, json_error, JSON_TRANSIENT};
 use ota_core::state::SigningStatus;
 use ota_core::PipelineState;
-use ota_lambda::test_support::{
-    answer, capture_logs, event, fast_retries, json_error, JSON_TRANSIENT,
-};
+use ota_lambda::test_support::capture_logs;
 use time::macros::datetime;
 use time::OffsetDateTime;
 

@@ -1,23 +1,20 @@
 //! create-job: the job document and CreateJob with every configured field
 //! (targets, selection, timeout, retries, scheduling and maintenance windows,
-//! abort, rollout, presigned URLs, package versions) and tags naming the
-//! source object and the execution. An identical existing job is success; a
-//! different job with the same id is a Conflict.
+//! abort, rollout, presigned URLs, package versions; [`configure`]) and tags
+//! naming the source object and the execution. An identical existing job is
+//! success; a different job with the same id is a Conflict.
 
-use aws_sdk_iot::operation::create_job::builders::CreateJobFluentBuilder;
-use aws_sdk_iot::types::{
-    AbortAction, AbortConfig, AbortCriteria, ExponentialRolloutRate, JobEndBehavior,
-    JobExecutionFailureType, JobExecutionsRetryConfig, JobExecutionsRolloutConfig,
-    MaintenanceWindow, PresignedUrlConfig, RateIncreaseCriteria, RetryCriteria,
-    RetryableFailureType, SchedulingConfig, Tag, TargetSelection, TimeoutConfig,
-};
+pub mod configure;
+
+use aws_sdk_iot::types::Tag;
+use configure::build_err;
+pub use configure::configure;
+use ota_aws::classify;
 use ota_core::create_job::job_tags;
 use ota_core::job_document::{self, FileFacts};
 use ota_core::state::JobState;
-use ota_core::values::RateIncrease;
 use ota_core::{OtaError, OtaRequest, PipelineState};
-use ota_lambda::{classify, is_already_exists, is_not_found};
-use tracing::info;
+use tracing::{info, Instrument};
 
 pub struct Deps {
     pub iot: aws_sdk_iot::Client,
@@ -25,128 +22,14 @@ pub struct Deps {
     pub ota_role_arn: String,
 }
 
-fn build_err(
-    what: &str,
-) -> impl Fn(aws_smithy_types::error::operation::BuildError) -> OtaError + '_ {
-    move |e| OtaError::Internal(format!("building {what}: {e}"))
+pub async fn handle(state: PipelineState, deps: &Deps) -> Result<PipelineState, OtaError> {
+    let span = ota_lambda::step_span("create_job", &state);
+    create(state, deps).instrument(span).await
 }
 
-/// Adds every configured field of the request to CreateJob.
-pub fn configure(
-    mut call: CreateJobFluentBuilder,
-    req: &OtaRequest,
-    ota_role_arn: &str,
-) -> Result<CreateJobFluentBuilder, OtaError> {
-    call = call
-        .job_id(&req.job_id)
-        .description(&req.description)
-        .target_selection(TargetSelection::from(req.target_selection.as_str()));
-    for t in &req.targets {
-        call = call.targets(t);
-    }
-    if let Some(m) = req.timeout_minutes {
-        call = call.timeout_config(
-            TimeoutConfig::builder()
-                .in_progress_timeout_in_minutes(i64::from(m))
-                .build(),
-        );
-    }
-    if !req.retry.is_empty() {
-        let mut b = JobExecutionsRetryConfig::builder();
-        for c in &req.retry {
-            b = b.criteria_list(
-                RetryCriteria::builder()
-                    .failure_type(RetryableFailureType::from(c.failure_type.as_str()))
-                    .number_of_retries(c.number_of_retries as i32)
-                    .build()
-                    .map_err(build_err("RetryCriteria"))?,
-            );
-        }
-        call = call
-            .job_executions_retry_config(b.build().map_err(build_err("JobExecutionsRetryConfig"))?);
-    }
-    if let Some(s) = &req.schedule {
-        let mut b = SchedulingConfig::builder();
-        if let Some(t) = &s.start_time {
-            b = b.start_time(t);
-        }
-        if let Some(t) = &s.end_time {
-            b = b.end_time(t);
-        }
-        if let Some(e) = s.end_behavior {
-            b = b.end_behavior(JobEndBehavior::from(e.as_str()));
-        }
-        for w in &s.maintenance_windows {
-            b = b.maintenance_windows(
-                MaintenanceWindow::builder()
-                    .start_time(&w.start_time)
-                    .duration_in_minutes(w.duration_in_minutes as i32)
-                    .build()
-                    .map_err(build_err("MaintenanceWindow"))?,
-            );
-        }
-        call = call.scheduling_config(b.build());
-    }
-    if !req.abort.is_empty() {
-        let mut b = AbortConfig::builder();
-        for a in &req.abort {
-            b = b.criteria_list(
-                AbortCriteria::builder()
-                    .failure_type(JobExecutionFailureType::from(a.failure_type.as_str()))
-                    .action(AbortAction::Cancel)
-                    .threshold_percentage(a.threshold_percentage())
-                    .min_number_of_executed_things(
-                        a.min_number_of_executed_things.min(i32::MAX as u32) as i32,
-                    )
-                    .build()
-                    .map_err(build_err("AbortCriteria"))?,
-            );
-        }
-        call = call.abort_config(b.build().map_err(build_err("AbortConfig"))?);
-    }
-    if let Some(r) = &req.rollout {
-        let mut b = JobExecutionsRolloutConfig::builder();
-        if let Some(m) = r.maximum_per_minute {
-            b = b.maximum_per_minute(m as i32);
-        }
-        if let Some(e) = &r.exponential_rate {
-            let criteria = match e.criteria {
-                RateIncrease::NotifiedThings(n) => RateIncreaseCriteria::builder()
-                    .number_of_notified_things(n.min(i32::MAX as u32) as i32),
-                RateIncrease::SucceededThings(n) => RateIncreaseCriteria::builder()
-                    .number_of_succeeded_things(n.min(i32::MAX as u32) as i32),
-            }
-            .build();
-            b = b.exponential_rate(
-                ExponentialRolloutRate::builder()
-                    .base_rate_per_minute(e.base_rate_per_minute as i32)
-                    .increment_factor(e.increment_factor())
-                    .rate_increase_criteria(criteria)
-                    .build()
-                    .map_err(build_err("ExponentialRolloutRate"))?,
-            );
-        }
-        call = call.job_executions_rollout_config(b.build());
-    }
-    if let Some(secs) = req.presigned_expiry_seconds {
-        call = call.presigned_url_config(
-            PresignedUrlConfig::builder()
-                .role_arn(ota_role_arn)
-                .expires_in_sec(i64::from(secs))
-                .build(),
-        );
-    }
-    for p in &req.package_versions {
-        call = call.destination_package_versions(p);
-    }
-    Ok(call)
-}
-
-pub async fn handle(mut state: PipelineState, deps: &Deps) -> Result<PipelineState, OtaError> {
+async fn create(mut state: PipelineState, deps: &Deps) -> Result<PipelineState, OtaError> {
     let req = &state.request;
     let src = &state.source;
-    let span = ota_lambda::step_span("create_job", &state);
-    let _enter = span.enter();
     let file = state
         .signed_file
         .as_ref()
@@ -183,8 +66,16 @@ pub async fn handle(mut state: PipelineState, deps: &Deps) -> Result<PipelineSta
                 created: true,
             }
         }
-        Err(e) if is_already_exists(&e) => existing_job(deps, req, &document).await?,
-        Err(e) if is_not_found(&e) => {
+        Err(e)
+            if e.as_service_error()
+                .is_some_and(|s| s.is_resource_already_exists_exception()) =>
+        {
+            existing_job(deps, req, &document).await?
+        }
+        Err(e)
+            if e.as_service_error()
+                .is_some_and(|s| s.is_resource_not_found_exception()) =>
+        {
             return Err(OtaError::ResourceNotFound(format!(
                 "CreateJob: a target or package version does not exist: {}",
                 aws_smithy_types::error::display::DisplayErrorContext(&e)

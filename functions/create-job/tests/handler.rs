@@ -8,10 +8,9 @@ use aws_sdk_iot::operation::get_job_document::GetJobDocumentOutput;
 use aws_sdk_iot::types::{Job, JobEndBehavior, RetryableFailureType, TargetSelection};
 use aws_smithy_mocks::{mock, mock_client, Rule, RuleMode};
 use create_job::{handle, Deps};
+use ota_aws::test_support::{answer, event, fast_retries, json_error, JSON_TRANSIENT};
 use ota_core::PipelineState;
-use ota_lambda::test_support::{
-    answer, capture_logs, event, fast_retries, json_error, JSON_TRANSIENT,
-};
+use ota_lambda::test_support::capture_logs;
 use serde_json::{json, Value};
 use std::sync::{Arc, Mutex};
 

@@ -13,10 +13,11 @@ use aws_sdk_s3::operation::head_object::HeadObjectOutput;
 use aws_smithy_mocks::{mock, mock_client, Rule, RuleMode};
 use aws_smithy_types::byte_stream::ByteStream;
 use make_stream::{handle, Deps, MakeStreamInput, MakeStreamOutput};
-use ota_core::{ids, PipelineState};
-use ota_lambda::test_support::{
-    answer, capture_logs, event, fast_retries, json_error, JSON_TRANSIENT, S3_TRANSIENT,
+use ota_aws::test_support::{
+    answer, event, fast_retries, json_error, JSON_TRANSIENT, S3_TRANSIENT,
 };
+use ota_core::{ids, PipelineState};
+use ota_lambda::test_support::capture_logs;
 
 const BUCKET: &str = "ota-pipeline-firmwarebucket-1a2b3c4d5e6f";
 const KEY: &str = "firmware/app-v1.4.bin";
@@ -147,7 +148,7 @@ async fn reads_the_signature_and_streams_the_exact_version() {
 async fn a_version_deleted_in_flight_fails_before_any_stream() {
     let (obj, create) = (signed_object(DETACHED), create_ok());
     let gone = mock!(aws_sdk_s3::Client::head_object)
-        .then_http_response(|| ota_lambda::test_support::xml_error(404, "NotFound", "Not Found"));
+        .then_http_response(|| ota_aws::test_support::xml_error(404, "NotFound", "Not Found"));
     let d = deps(&[&obj, &gone], &[&create]);
     let e = handle(MakeStreamInput::Make(Box::new(state())), &d)
         .await

@@ -14,12 +14,13 @@ use aws_sdk_signer::types::{
 };
 use aws_smithy_mocks::{mock, mock_client, Rule, RuleMode};
 use aws_smithy_types::byte_stream::ByteStream;
+use ota_aws::test_support::{
+    answer, event, fast_retries, json_error, xml_error, JSON_TRANSIENT, S3_TRANSIENT,
+};
 use ota_core::event::StartSigningInput;
 use ota_core::state::SigningStatus;
 use ota_core::{ids, Signing};
-use ota_lambda::test_support::{
-    answer, capture_logs, event, fast_retries, json_error, xml_error, JSON_TRANSIENT, S3_TRANSIENT,
-};
+use ota_lambda::test_support::capture_logs;
 use start_signing::{handle, Deps, Settings};
 
 const BUCKET: &str = "ota-pipeline-firmwarebucket-1a2b3c4d5e6f";

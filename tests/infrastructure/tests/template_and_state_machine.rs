@@ -464,12 +464,76 @@ fn pascal(snake: &str) -> String {
         .collect()
 }
 
-/// The IAM action of every AWS call in a function's code, read from the
-/// source: `<client>.<operation>()` (through `deps` or a helper that takes the client), however rustfmt splits it over
-/// lines. HeadObject is authorised by s3:GetObject (s3:GetObjectVersion with
-/// a version id, which the implied permissions add).
+/// Every `.rs` file directly in `dir`, concatenated.
+fn sources_in(dir: &str) -> Vec<(String, String)> {
+    let mut files: Vec<_> = std::fs::read_dir(root(dir))
+        .unwrap_or_else(|e| panic!("{dir}: {e}"))
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "rs"))
+        .collect();
+    files.sort();
+    files
+        .into_iter()
+        .map(|p| {
+            let stem = p.file_stem().unwrap().to_string_lossy().to_string();
+            (stem, std::fs::read_to_string(&p).unwrap())
+        })
+        .collect()
+}
+
+/// A function's own code and the code of every ota-aws module it uses (by
+/// module path, `ota_aws::signer::look`, or by a name ota-aws's lib.rs
+/// re-exports from that module, `ota_aws::check_signing`): the code that
+/// runs with the function's role.
+fn code_of(binary: &str) -> String {
+    let own: String = sources_in(&format!("functions/{binary}/src"))
+        .into_iter()
+        .map(|(_, s)| s)
+        .collect();
+    let flat_own: String = own.split_whitespace().collect();
+    let shared = sources_in("crates/ota-aws/src");
+    let lib = &shared.iter().find(|(m, _)| m == "lib").unwrap().1;
+    let mut code = own.clone();
+    for (module, text) in &shared {
+        if ["lib", "test_support"].contains(&module.as_str()) {
+            continue;
+        }
+        // `pub use preflight::check_signing;` / `pub use sdk_error::{a, b};`
+        let reexported: Vec<String> = lib
+            .lines()
+            .filter_map(|l| l.trim().strip_prefix(&format!("pub use {module}::")))
+            .flat_map(|rest| {
+                rest.trim_end_matches(';')
+                    .trim_matches(|c| c == '{' || c == '}')
+                    .split(',')
+                    .map(|n| n.trim().to_string())
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        let uses_name = |n: &String| {
+            flat_own.contains(&format!("ota_aws::{n}"))
+                || flat_own.split("useota_aws::{").skip(1).any(|g| {
+                    g.split('}')
+                        .next()
+                        .is_some_and(|g| g.split(',').any(|x| x == n))
+                })
+        };
+        if flat_own.contains(&format!("ota_aws::{module}::")) || reexported.iter().any(uses_name)
+        {
+            code.push_str(text);
+        }
+    }
+    code
+}
+
+/// The IAM action of every AWS call in a function's code (its own files and
+/// the ota-aws modules it uses), read from the source:
+/// `<client>.<operation>()` (through `deps` or a helper that takes the
+/// client), however rustfmt splits it over lines. HeadObject is authorised
+/// by s3:GetObject (s3:GetObjectVersion with a version id, which the implied
+/// permissions add).
 fn aws_calls(binary: &str) -> BTreeSet<String> {
-    let source = std::fs::read_to_string(root(&format!("functions/{binary}/src/lib.rs"))).unwrap();
+    let source = code_of(binary);
     let flat: String = source.split_whitespace().collect();
     let mut calls = BTreeSet::new();
     // `deps.s3.get_object()` and, in helpers that take the client,

@@ -1,0 +1,23 @@
+//! What the Lambda functions and the `ota` command both do against AWS, so
+//! each rule that needs an SDK call is written once:
+//!
+//! - [`manifest`]: read the manifest an upload names;
+//! - [`preflight`]: the signing profile and document checks made before
+//!   anything is signed (start-signing) or uploaded (`ota upload`);
+//! - [`signer`]: the signer look (DescribeSigningJob, judged);
+//! - [`sdk_error`]: SDK errors into ota-core's kinds, "not found means
+//!   None", collecting a paginator.
+//!
+//! ota-core holds the pure rules these apply; ota-lambda holds what only a
+//! Lambda function needs (runner, errorType mapping, JSON logs).
+
+pub mod manifest;
+pub mod preflight;
+pub mod sdk_error;
+pub mod signer;
+#[cfg(feature = "test-support")]
+pub mod test_support;
+
+pub use manifest::read_named_manifest;
+pub use preflight::check_signing;
+pub use sdk_error::{classify, classify_not_found, collect_all, found, is_not_found, HttpStatus};

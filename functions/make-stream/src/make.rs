@@ -1,0 +1,245 @@
+//! Making the stream: read what the signer wrote, check it signs the
+//! uploaded version, and CreateStream over that exact version.
+
+use crate::Deps;
+use aws_sdk_iot::types::{S3Location as IotS3Location, StreamFile};
+use ota_aws::{classify, classify_not_found};
+use ota_core::signed_object::{SignedFormat, SignedObjectReader};
+use ota_core::state::{SignedFile, SigningStatus, StreamState};
+use ota_core::{ids, OtaError, PipelineState, Signing};
+use tracing::{info, Instrument};
+
+/// The description names the execution, so clean-up can tell a stream this
+/// run created from one another run (for the same version) made.
+pub(crate) fn stream_description(state: &PipelineState) -> String {
+    let d = format!(
+        "OTA stream for s3://{}/{} version {} (execution {})",
+        state.source.bucket, state.source.key, state.source.version_id, state.execution_id
+    );
+    d.chars().take(2028).collect()
+}
+
+pub async fn make(state: PipelineState, deps: &Deps) -> Result<PipelineState, OtaError> {
+    let span = ota_lambda::step_span("make_stream", &state);
+    make_in_span(state, deps).instrument(span).await
+}
+
+async fn make_in_span(mut state: PipelineState, deps: &Deps) -> Result<PipelineState, OtaError> {
+    let signed_file = signed_file(&state, deps).await?;
+    // Checked here, before the stream exists, so an unusable signature never
+    // leaves anything behind.
+    ota_core::values::signature_key(&signed_file.signature_algorithm)
+        .map_err(|e| OtaError::SignedObjectInvalid(format!("signatureAlgorithm {e}")))?;
+    ota_core::values::parse_signature(&signed_file.signature)
+        .map_err(|e| OtaError::SignedObjectInvalid(format!("signature {e}")))?;
+    state.signed_file = Some(signed_file);
+    source_still_there(deps, &state.source).await?;
+
+    if state.request.uses_mqtt() {
+        let stream = create_stream(&state, deps).await?;
+        tracing::Span::current().record("stream_id", stream.stream_id.as_str());
+        state.stream = Some(stream);
+    }
+    Ok(state)
+}
+
+/// Size, signature and algorithm: the user's for pre-signed firmware, else
+/// from the signer's output, which must sign exactly the uploaded version.
+async fn signed_file(state: &PipelineState, deps: &Deps) -> Result<SignedFile, OtaError> {
+    let src = &state.source;
+    match (&state.signing.status, &state.request.signing) {
+        (
+            SigningStatus::NotRequired,
+            Signing::PreSigned {
+                signature,
+                signature_algorithm,
+                ..
+            },
+        ) => Ok(SignedFile {
+            size: src.size,
+            signature: signature.clone(),
+            signature_algorithm: signature_algorithm.clone(),
+        }),
+        (SigningStatus::Succeeded, Signing::Profile { .. }) => {
+            let loc = state.signing.signed_object.clone().ok_or_else(|| {
+                OtaError::Internal("signing succeeded without a signed object".into())
+            })?;
+            let signed = read_signed_object(deps, &loc.bucket, &loc.key).await?;
+            check_signs_upload(&signed, &loc, src)?;
+            Ok(SignedFile {
+                size: signed.raw_payload_size,
+                signature: signed.signature,
+                signature_algorithm: signed.signature_algorithm,
+            })
+        }
+        (status, _) => Err(OtaError::Internal(format!(
+            "make-stream called with signing status {status:?} for this kind of signing"
+        ))),
+    }
+}
+
+/// The signer's output is about the uploaded version: a detached signature
+/// names it, and the signed size is the version's size.
+fn check_signs_upload(
+    signed: &ota_core::signed_object::SignedObject,
+    loc: &ota_core::state::S3Location,
+    src: &ota_core::state::SourceObject,
+) -> Result<(), OtaError> {
+    if let SignedFormat::Detached {
+        bucket,
+        key,
+        version,
+    } = &signed.format
+    {
+        let same = bucket.as_deref().is_none_or(|b| b == src.bucket)
+            && key.as_deref().is_none_or(|k| k == src.key)
+            && version.as_deref().is_none_or(|v| v == src.version_id);
+        if !same {
+            return Err(OtaError::SignedObjectInvalid(format!(
+                "s3://{}/{} signs s3://{}/{} version {}, not the uploaded version {}",
+                loc.bucket,
+                loc.key,
+                bucket.as_deref().unwrap_or("?"),
+                key.as_deref().unwrap_or("?"),
+                version.as_deref().unwrap_or("?"),
+                src.version_id
+            )));
+        }
+    }
+    if signed.raw_payload_size != src.size {
+        return Err(OtaError::SignedObjectInvalid(format!(
+            "the signer signed {} bytes but the uploaded version is {} bytes",
+            signed.raw_payload_size, src.size
+        )));
+    }
+    Ok(())
+}
+
+/// The pinned version must still exist before anything points devices at
+/// it: a version deleted while the run was in flight would leave a stream or
+/// presigned URL that cannot be read. (A newer upload to the same key does not
+/// matter: this run keeps serving its own version.)
+async fn source_still_there(
+    deps: &Deps,
+    src: &ota_core::state::SourceObject,
+) -> Result<(), OtaError> {
+    deps.s3
+        .head_object()
+        .bucket(&src.bucket)
+        .key(&src.key)
+        .version_id(&src.version_id)
+        .send()
+        .await
+        .map_err(|e| {
+            classify_not_found("HeadObject (firmware)", &e, || {
+                OtaError::SourceNotFound(format!(
+                    "s3://{}/{} version {} was deleted while this update was in flight; nothing was created",
+                    src.bucket, src.key, src.version_id
+                ))
+            })
+        })?;
+    Ok(())
+}
+
+async fn read_signed_object(
+    deps: &Deps,
+    bucket: &str,
+    key: &str,
+) -> Result<ota_core::signed_object::SignedObject, OtaError> {
+    let out = deps
+        .s3
+        .get_object()
+        .bucket(bucket)
+        .key(key)
+        .send()
+        .await
+        .map_err(|e| {
+            classify_not_found("GetObject (signed object)", &e, || {
+                OtaError::SignedObjectInvalid(format!(
+                    "the signed object s3://{bucket}/{key} does not exist"
+                ))
+            })
+        })?;
+    let mut body = out.body;
+    let mut reader = SignedObjectReader::new();
+    // Chunk by chunk: memory stays flat whatever the firmware size.
+    while let Some(chunk) = body
+        .try_next()
+        .await
+        .map_err(|e| OtaError::ServiceUnavailable(format!("reading s3://{bucket}/{key}: {e}")))?
+    {
+        reader.feed(&chunk)?;
+    }
+    reader.finish()
+}
+
+fn stream_file(state: &PipelineState) -> StreamFile {
+    StreamFile::builder()
+        .file_id(0)
+        .s3_location(
+            IotS3Location::builder()
+                .bucket(&state.source.bucket)
+                .key(&state.source.key)
+                .version(&state.source.version_id)
+                .build(),
+        )
+        .build()
+}
+
+async fn create_stream(state: &PipelineState, deps: &Deps) -> Result<StreamState, OtaError> {
+    let src = &state.source;
+    let stream_id = ids::stream_id(&src.bucket, &src.key, &src.version_id);
+    let created = deps
+        .iot
+        .create_stream()
+        .stream_id(&stream_id)
+        .description(stream_description(state))
+        .files(stream_file(state))
+        .role_arn(&deps.ota_role_arn)
+        .send()
+        .await;
+    match created {
+        Ok(out) => {
+            info!(stream_id = %stream_id, "stream created");
+            Ok(StreamState {
+                stream_arn: out.stream_arn().unwrap_or_default().to_string(),
+                stream_version: out.stream_version().unwrap_or(1),
+                stream_id,
+            })
+        }
+        Err(e)
+            if e.as_service_error()
+                .is_some_and(|s| s.is_resource_already_exists_exception()) =>
+        {
+            // A duplicate event or a retried invocation: the same stream is
+            // success; anything else with this id is a conflict.
+            let existing = deps
+                .iot
+                .describe_stream()
+                .stream_id(&stream_id)
+                .send()
+                .await
+                .map_err(|e| classify("DescribeStream", &e))?;
+            let info = existing.stream_info().ok_or_else(|| {
+                OtaError::Internal("DescribeStream returned no stream info".into())
+            })?;
+            let want = stream_file(state);
+            let same_files = info.files().len() == 1
+                && info.files()[0].file_id() == want.file_id()
+                && info.files()[0].s3_location() == want.s3_location();
+            if !same_files {
+                return Err(OtaError::Conflict(format!(
+                    "stream {stream_id} exists and serves other files: {:?}",
+                    info.files()
+                )));
+            }
+            info!(stream_id = %stream_id, "stream already exists with the same file");
+            Ok(StreamState {
+                stream_arn: info.stream_arn().unwrap_or_default().to_string(),
+                stream_version: info.stream_version().unwrap_or(1),
+                stream_id,
+            })
+        }
+        Err(e) => Err(classify("CreateStream", &e)),
+    }
+}
