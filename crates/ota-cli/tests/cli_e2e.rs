@@ -121,14 +121,7 @@ async fn upload_with_flags_becomes_a_job_with_those_settings() {
         .is_some_and(|u| u.ends_with(&job_id)));
 
     // The job IoT holds has the flags' settings.
-    let job = l
-        .iot
-        .describe_job()
-        .job_id(&job_id)
-        .send()
-        .await
-        .expect("DescribeJob");
-    let job = job.job().expect("job");
+    let job = l.describe_job(&job_id).await;
     let retry: Vec<(String, i32)> = job
         .job_executions_retry_config()
         .expect("retry config")
@@ -500,14 +493,7 @@ async fn a_manifest_in_the_bucket_is_checked_before_the_upload_and_used() {
     );
     assert_eq!(o.status.code(), Some(0), "{}", err(&o));
     let job_id = json_out(&o)["jobId"].as_str().expect("jobId").to_string();
-    let job = l
-        .iot
-        .describe_job()
-        .job_id(&job_id)
-        .send()
-        .await
-        .expect("DescribeJob");
-    let job = job.job().expect("job");
+    let job = l.describe_job(&job_id).await;
     assert_eq!(
         job.description(),
         Some("Release 1.4, with notes (commas allowed here)")

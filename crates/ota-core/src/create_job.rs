@@ -73,25 +73,7 @@ pub fn request_json(
         );
     }
     if let Some(s) = &req.schedule {
-        let mut sc = Map::new();
-        if let Some(t) = &s.start_time {
-            sc.insert("startTime".into(), json!(t));
-        }
-        if let Some(t) = &s.end_time {
-            sc.insert("endTime".into(), json!(t));
-        }
-        if let Some(e) = s.end_behavior {
-            sc.insert("endBehavior".into(), json!(e.as_str()));
-        }
-        if !s.maintenance_windows.is_empty() {
-            let windows: Vec<Value> = s
-                .maintenance_windows
-                .iter()
-                .map(|w| json!({ "startTime": w.start_time, "durationInMinutes": w.duration_in_minutes }))
-                .collect();
-            sc.insert("maintenanceWindows".into(), json!(windows));
-        }
-        out.insert("schedulingConfig".into(), Value::Object(sc));
+        out.insert("schedulingConfig".into(), scheduling_json(s));
     }
     if !req.abort.is_empty() {
         let list: Vec<Value> = req
@@ -109,25 +91,7 @@ pub fn request_json(
         out.insert("abortConfig".into(), json!({ "criteriaList": list }));
     }
     if let Some(r) = &req.rollout {
-        let mut rc = Map::new();
-        if let Some(m) = r.maximum_per_minute {
-            rc.insert("maximumPerMinute".into(), json!(m));
-        }
-        if let Some(e) = &r.exponential_rate {
-            let criteria = match e.criteria {
-                RateIncrease::NotifiedThings(n) => json!({ "numberOfNotifiedThings": n }),
-                RateIncrease::SucceededThings(n) => json!({ "numberOfSucceededThings": n }),
-            };
-            rc.insert(
-                "exponentialRate".into(),
-                json!({
-                    "baseRatePerMinute": e.base_rate_per_minute,
-                    "incrementFactor": e.increment_factor(),
-                    "rateIncreaseCriteria": criteria,
-                }),
-            );
-        }
-        out.insert("jobExecutionsRolloutConfig".into(), Value::Object(rc));
+        out.insert("jobExecutionsRolloutConfig".into(), rollout_json(r));
     }
     if let Some(secs) = req.presigned_expiry_seconds {
         out.insert(
@@ -147,6 +111,52 @@ pub fn request_json(
         .collect();
     out.insert("tags".into(), json!(tags));
     Value::Object(out)
+}
+
+/// CreateJob's schedulingConfig.
+fn scheduling_json(s: &crate::request::Schedule) -> Value {
+    let mut sc = Map::new();
+    if let Some(t) = &s.start_time {
+        sc.insert("startTime".into(), json!(t));
+    }
+    if let Some(t) = &s.end_time {
+        sc.insert("endTime".into(), json!(t));
+    }
+    if let Some(e) = s.end_behavior {
+        sc.insert("endBehavior".into(), json!(e.as_str()));
+    }
+    if !s.maintenance_windows.is_empty() {
+        let windows: Vec<Value> = s
+            .maintenance_windows
+            .iter()
+            .map(|w| json!({ "startTime": w.start_time, "durationInMinutes": w.duration_in_minutes }))
+            .collect();
+        sc.insert("maintenanceWindows".into(), json!(windows));
+    }
+    Value::Object(sc)
+}
+
+/// CreateJob's jobExecutionsRolloutConfig.
+fn rollout_json(r: &crate::values::Rollout) -> Value {
+    let mut rc = Map::new();
+    if let Some(m) = r.maximum_per_minute {
+        rc.insert("maximumPerMinute".into(), json!(m));
+    }
+    if let Some(e) = &r.exponential_rate {
+        let criteria = match e.criteria {
+            RateIncrease::NotifiedThings(n) => json!({ "numberOfNotifiedThings": n }),
+            RateIncrease::SucceededThings(n) => json!({ "numberOfSucceededThings": n }),
+        };
+        rc.insert(
+            "exponentialRate".into(),
+            json!({
+                "baseRatePerMinute": e.base_rate_per_minute,
+                "incrementFactor": e.increment_factor(),
+                "rateIncreaseCriteria": criteria,
+            }),
+        );
+    }
+    Value::Object(rc)
 }
 
 #[cfg(test)]

@@ -7,7 +7,7 @@
 //! with `--ignored`; they are never counted as passed without running.
 
 use aws_sdk_sfn::types::ExecutionStatus;
-use e2e::{firmware, Local};
+use e2e::{firmware, Local, Update};
 use ota_core::ids;
 use serde_json::{json, Value};
 use std::time::Duration;
@@ -45,15 +45,21 @@ async fn job_exists(l: &Local, job_id: &str) -> bool {
 #[ignore = "needs the deployed local stack: scripts/test.sh runs it with --ignored"]
 async fn mqtt_upload_becomes_one_signed_job_streaming_the_exact_version() {
     let l = Local::connect().await;
-    let key = l.unique_key("mqtt");
     let fw = firmware(200_000, 1);
-    let version = l
-        .upload(&key, &fw, &[("ota:targets", "thinggroup/Lab thing/dev-7")])
+    let Update {
+        key,
+        version,
+        job_id,
+        document: doc,
+    } = l
+        .update(
+            "mqtt",
+            &fw,
+            &[("ota:targets", "thinggroup/Lab thing/dev-7")],
+        )
         .await;
-    let job_id = l.job_for(&key, &version).await;
     assert_eq!(job_id, ids::job_id(&l.bucket, &key, &version));
 
-    let doc = l.job_document(&job_id).await;
     let stream_id = ids::stream_id(&l.bucket, &key, &version);
     let sig = doc["afr_ota"]["files"][0]["sig-sha256-ecdsa"]
         .as_str()
@@ -89,10 +95,14 @@ async fn mqtt_upload_becomes_one_signed_job_streaming_the_exact_version() {
 async fn http_and_mqtt_http_carry_a_presigned_placeholder_pinned_to_the_version() {
     let l = Local::connect().await;
     for (name, protocols) in [("http", "HTTP"), ("both", "MQTT HTTP")] {
-        let key = l.unique_key(name);
-        let version = l
-            .upload(
-                &key,
+        let Update {
+            version,
+            job_id,
+            document: doc,
+            ..
+        } = l
+            .update(
+                name,
                 &firmware(5_000, 2),
                 &[
                     ("ota:targets", "thinggroup/Lab"),
@@ -101,8 +111,6 @@ async fn http_and_mqtt_http_carry_a_presigned_placeholder_pinned_to_the_version(
                 ],
             )
             .await;
-        let job_id = l.job_for(&key, &version).await;
-        let doc = l.job_document(&job_id).await;
         let f = &doc["afr_ota"]["files"][0];
         assert_eq!(f["auth_scheme"], "aws.s3.presigned", "{protocols}");
         let url = f["update_data_url"].as_str().expect("update_data_url");
@@ -111,17 +119,8 @@ async fn http_and_mqtt_http_carry_a_presigned_placeholder_pinned_to_the_version(
             "{url}"
         );
         assert!(url.contains(&format!("?versionId={version}")), "{url}");
-        let job = l
-            .iot
-            .describe_job()
-            .job_id(&job_id)
-            .send()
-            .await
-            .expect("DescribeJob");
-        let p = job
-            .job()
-            .and_then(|j| j.presigned_url_config())
-            .expect("presignedUrlConfig");
+        let job = l.describe_job(&job_id).await;
+        let p = job.presigned_url_config().expect("presignedUrlConfig");
         assert_eq!(p.expires_in_sec(), Some(900));
         assert!(
             p.role_arn().is_some_and(|r| r.contains("OtaRole")),
@@ -141,10 +140,9 @@ async fn http_and_mqtt_http_carry_a_presigned_placeholder_pinned_to_the_version(
 #[ignore = "needs the deployed local stack: scripts/test.sh runs it with --ignored"]
 async fn scheduling_windows_retries_timeout_rollout_and_abort_reach_the_job_as_tagged() {
     let l = Local::connect().await;
-    let key = l.unique_key("schedule");
-    let version = l
-        .upload(
-            &key,
+    let update = l
+        .update(
+            "schedule",
             &firmware(1_000, 3),
             &[
                 ("ota:targets", "thinggroup/Fleet"),
@@ -160,15 +158,7 @@ async fn scheduling_windows_retries_timeout_rollout_and_abort_reach_the_job_as_t
             ],
         )
         .await;
-    let job_id = l.job_for(&key, &version).await;
-    let out = l
-        .iot
-        .describe_job()
-        .job_id(&job_id)
-        .send()
-        .await
-        .expect("DescribeJob");
-    let job = out.job().expect("job");
+    let job = &l.describe_job(&update.job_id).await;
     let s = job.scheduling_config().expect("schedulingConfig");
     assert_eq!(s.start_time(), Some("2027-01-05T02:00"));
     assert_eq!(s.end_time(), Some("2027-01-12T02:00"));
@@ -226,11 +216,12 @@ async fn scheduling_windows_retries_timeout_rollout_and_abort_reach_the_job_as_t
 #[ignore = "needs the deployed local stack: scripts/test.sh runs it with --ignored"]
 async fn pre_signed_firmware_skips_the_signer_and_carries_the_given_signature() {
     let l = Local::connect().await;
-    let key = l.unique_key("presigned");
     let signature = "MEUCIQDkRJ1lbcw7xq2yPqDmo3jUxm8bTI9zNr8yFQjH3lG9OgIgKH2Jx0uY5nG1y8Zq3kz4JmPq7s8B0o1bC2dE3fG4hI0=";
-    let version = l
-        .upload(
-            &key,
+    let Update {
+        key, document: doc, ..
+    } = l
+        .update(
+            "presigned",
             &firmware(3_000, 4),
             &[
                 ("ota:targets", "thing/dev-1"),
@@ -240,8 +231,6 @@ async fn pre_signed_firmware_skips_the_signer_and_carries_the_given_signature() 
             ],
         )
         .await;
-    let job_id = l.job_for(&key, &version).await;
-    let doc = l.job_document(&job_id).await;
     assert_eq!(doc["afr_ota"]["files"][0]["sig-sha256-ecdsa"], signature);
     assert_eq!(doc["afr_ota"]["files"][0]["certfile"], "/certs/vendor.pem");
     assert_eq!(doc["afr_ota"]["files"][0]["filesize"], 3_000);

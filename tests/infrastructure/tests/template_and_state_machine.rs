@@ -195,6 +195,26 @@ fn every_task_retries_transient_errors_and_catches_into_clean_up() {
     assert_eq!(fail["CausePath"], "$.error.Cause");
 }
 
+/// ASL has no way to share a Retry list between states, so the five Task
+/// states each spell it out: they must stay identical, or one step would
+/// retry differently from the others without anyone deciding it.
+#[test]
+fn every_task_has_the_same_retry_policy() {
+    let a = asl();
+    let tasks: Vec<_> = states(&a)
+        .into_iter()
+        .filter(|(_, s)| s["Type"] == "Task")
+        .collect();
+    assert_eq!(tasks.len(), 5, "four steps and Clean Up");
+    let (first_name, first) = tasks[0];
+    for (name, s) in &tasks[1..] {
+        assert_eq!(
+            s["Retry"], first["Retry"],
+            "{name}'s Retry differs from {first_name}'s"
+        );
+    }
+}
+
 #[test]
 fn the_signing_choice_uses_the_codes_status_names() {
     let a = asl();
@@ -518,8 +538,7 @@ fn code_of(binary: &str) -> String {
                         .is_some_and(|g| g.split(',').any(|x| x == n))
                 })
         };
-        if flat_own.contains(&format!("ota_aws::{module}::")) || reexported.iter().any(uses_name)
-        {
+        if flat_own.contains(&format!("ota_aws::{module}::")) || reexported.iter().any(uses_name) {
             code.push_str(text);
         }
     }

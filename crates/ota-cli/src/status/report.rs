@@ -1,17 +1,11 @@
-//! `ota status KEY|JOB_ID`, and the report `upload` ends with: where one
-//! upload is in the pipeline and what exists for it.
+//! The report on one upload: what exists for it, where it is, what to do
+//! next; as text or JSON.
 
-use crate::args::{GlobalArgs, StatusArgs};
-use crate::aws::{console_url, Clients, Execution, Uploaded, Wanted};
+use crate::aws::{console_url, Clients, Execution, Uploaded};
 use crate::error::{aws, CliError};
 use aws_sdk_sfn::types::ExecutionStatus;
-use ota_aws::{collect_all, found};
 use serde::Serialize;
-use std::collections::HashSet;
 use std::fmt::Write as _;
-
-/// How many of the newest executions `status KEY` looks through.
-const SCAN_EXECUTIONS: usize = 1000;
 
 #[derive(Debug, Default, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -48,6 +42,31 @@ pub struct JobExecutions {
     pub timed_out: i32,
     pub canceled: i32,
     pub removed: i32,
+}
+
+impl JobExecutions {
+    /// "  (3 succeeded, 1 failed)", or that no device has it yet.
+    fn human(&self) -> String {
+        let counts: Vec<String> = [
+            (self.queued, "queued"),
+            (self.in_progress, "in progress"),
+            (self.succeeded, "succeeded"),
+            (self.failed, "failed"),
+            (self.rejected, "rejected"),
+            (self.timed_out, "timed out"),
+            (self.canceled, "canceled"),
+            (self.removed, "removed"),
+        ]
+        .iter()
+        .filter(|(n, _)| *n > 0)
+        .map(|(n, what)| format!("{n} {what}"))
+        .collect();
+        if counts.is_empty() {
+            "  (no device has it yet)".to_string()
+        } else {
+            format!("  ({})", counts.join(", "))
+        }
+    }
 }
 
 impl Report {
@@ -92,27 +111,7 @@ impl Report {
             let counts = self
                 .job_executions
                 .as_ref()
-                .map(|e| {
-                    let counts: Vec<String> = [
-                        (e.queued, "queued"),
-                        (e.in_progress, "in progress"),
-                        (e.succeeded, "succeeded"),
-                        (e.failed, "failed"),
-                        (e.rejected, "rejected"),
-                        (e.timed_out, "timed out"),
-                        (e.canceled, "canceled"),
-                        (e.removed, "removed"),
-                    ]
-                    .iter()
-                    .filter(|(n, _)| *n > 0)
-                    .map(|(n, what)| format!("{n} {what}"))
-                    .collect();
-                    if counts.is_empty() {
-                        "  (no device has it yet)".to_string()
-                    } else {
-                        format!("  ({})", counts.join(", "))
-                    }
-                })
+                .map(JobExecutions::human)
                 .unwrap_or_default();
             row("job", format!("{j}  {st}{counts}"));
         }
@@ -132,174 +131,6 @@ impl Report {
     }
 }
 
-pub async fn run(g: &GlobalArgs, a: &StatusArgs) -> Result<Report, CliError> {
-    status(&Clients::new(g).await?, g, a).await
-}
-
-pub async fn status(c: &Clients, g: &GlobalArgs, a: &StatusArgs) -> Result<Report, CliError> {
-    // Keys live under the upload prefix, so they contain a '/'; job ids never do.
-    if !a.what.contains('/') {
-        return job_status(c, &a.what).await;
-    }
-    let pipeline = c.pipeline(g).await?;
-    let bucket = &pipeline.bucket(a.bucket.as_ref())?;
-    let (version, uploaded_at) = version_of(c, bucket, &a.what, a.version_id.as_deref()).await?;
-    // The default job id derives from the version: one DescribeJob finds a
-    // finished update without looking through executions.
-    let default_job = ota_core::ids::job_id(bucket, &a.what, &version);
-    if let Some(r) = job_report(c, &default_job).await? {
-        if r.version_id.as_deref() == Some(version.as_str()) {
-            return Ok(r);
-        }
-    }
-    let wanted = Wanted {
-        bucket,
-        key: &a.what,
-        version: Some(&version),
-        // A minute for clock skew between S3 and Step Functions.
-        not_before: uploaded_at.map(|t| t - 60),
-    };
-    let e = c
-        .find_execution(&pipeline.state_machine, &wanted, SCAN_EXECUTIONS, &mut HashSet::new())
-        .await?
-        .ok_or_else(|| {
-            CliError::NotFound(format!(
-                "no pipeline execution for s3://{bucket}/{} version {version}: is the key under the stack's UploadPrefix?",
-                a.what
-            ))
-        })?;
-    report_for_execution(c, &e).await
-}
-
-/// The version to report on (given, or the key's current one) and when it
-/// was uploaded, if S3 still has it.
-async fn version_of(
-    c: &Clients,
-    bucket: &str,
-    key: &str,
-    version: Option<&str>,
-) -> Result<(String, Option<i64>), CliError> {
-    let head =
-        c.s3.head_object()
-            .bucket(bucket)
-            .key(key)
-            .set_version_id(version.map(str::to_string))
-            .send()
-            .await;
-    match found(head, |e| e.is_not_found()).map_err(aws("HeadObject"))? {
-        Some(h) => {
-            let uploaded_at = h.last_modified().map(|t| t.secs());
-            match (version, h.version_id().filter(|v| *v != "null")) {
-                (Some(v), _) => Ok((v.to_string(), uploaded_at)),
-                (None, Some(v)) => Ok((v.to_string(), uploaded_at)),
-                (None, None) => Err(CliError::NotFound(format!(
-                    "s3://{bucket}/{key} has no version id (is versioning on?)"
-                ))),
-            }
-        }
-        None => match version {
-            // A version deleted since can still have an execution to report.
-            Some(v) => Ok((v.to_string(), None)),
-            None => Err(CliError::NotFound(format!(
-                "s3://{bucket}/{key} does not exist"
-            ))),
-        },
-    }
-}
-
-/// A job id: the job, and through its tags the upload and the execution.
-async fn job_status(c: &Clients, job_id: &str) -> Result<Report, CliError> {
-    job_report(c, job_id).await?.ok_or_else(|| {
-        CliError::NotFound(format!(
-            "no IoT job {job_id} made by the OTA pipeline (a key contains '/', e.g. firmware/app.bin)"
-        ))
-    })
-}
-
-/// The report for a job the pipeline made, found through its tags; None
-/// when there is no such job or the pipeline did not make it. A job can
-/// outlive its execution (Step Functions keeps closed executions for 90
-/// days; a CONTINUOUS job runs on): then the job and its tags are the
-/// report.
-async fn job_report(c: &Clients, job_id: &str) -> Result<Option<Report>, CliError> {
-    let described = c.iot.describe_job().job_id(job_id).send().await;
-    let Some(job) =
-        found(described, |e| e.is_resource_not_found_exception()).map_err(aws("DescribeJob"))?
-    else {
-        return Ok(None);
-    };
-    let arn = job
-        .job()
-        .and_then(|j| j.job_arn())
-        .unwrap_or_default()
-        .to_string();
-    let tags = job_tags(c, &arn).await?;
-    let tag = |k: &str| tags.iter().find(|(t, _)| t == k).map(|(_, v)| v.clone());
-    let Some(execution) = tag(ota_core::create_job::TAG_EXECUTION) else {
-        return Ok(None);
-    };
-    if let Some(e) = c.describe_execution_if_kept(&execution).await? {
-        return Ok(Some(report_with(c, &e, job.job()).await?));
-    }
-    let mut r = Report {
-        bucket: tag(ota_core::create_job::TAG_SOURCE_BUCKET),
-        key: tag(ota_core::create_job::TAG_SOURCE_KEY),
-        version_id: tag(ota_core::create_job::TAG_SOURCE_VERSION),
-        execution_arn: Some(execution),
-        execution_status: Some("EXPIRED".into()),
-        job_id: Some(job_id.to_string()),
-        ..Report::default()
-    };
-    if let Some(j) = job.job() {
-        fill_job(&mut r, j);
-    }
-    let region = arn.split(':').nth(3).unwrap_or(&c.region).to_string();
-    r.console_url = Some(console_url(&region, job_id));
-    r.next_step = Some(
-        "its execution is older than Step Functions keeps; the job and its devices are as shown"
-            .into(),
-    );
-    Ok(Some(r))
-}
-
-pub async fn job_tags(c: &Clients, arn: &str) -> Result<Vec<(String, String)>, CliError> {
-    job_tags_if_exists(c, arn)
-        .await?
-        .ok_or_else(|| CliError::NotFound(format!("no IoT job {arn}")))
-}
-
-/// A job's tags; None when the job is gone.
-pub async fn job_tags_if_exists(
-    c: &Clients,
-    arn: &str,
-) -> Result<Option<Vec<(String, String)>>, CliError> {
-    let pages = collect_all(
-        c.iot
-            .list_tags_for_resource()
-            .resource_arn(arn)
-            .into_paginator()
-            .send(),
-    )
-    .await;
-    let Some(pages) = found(pages, |e| e.is_resource_not_found_exception())
-        .map_err(aws("ListTagsForResource"))?
-    else {
-        return Ok(None);
-    };
-    Ok(Some(
-        pages
-            .iter()
-            .flat_map(|p| p.tags())
-            .map(|t| {
-                (
-                    t.key().to_string(),
-                    t.value().unwrap_or_default().to_string(),
-                )
-            })
-            .collect(),
-    ))
-}
-
 /// Everything about one execution: the upload it ran for, how far it got,
 /// the job and its executions, or the failure.
 pub async fn report_for_execution(c: &Clients, e: &Execution) -> Result<Report, CliError> {
@@ -308,7 +139,7 @@ pub async fn report_for_execution(c: &Clients, e: &Execution) -> Result<Report, 
 
 /// The report for an execution; `known` is its job when the caller has
 /// just described it (it is not asked for again).
-async fn report_with(
+pub(super) async fn report_with(
     c: &Clients,
     e: &Execution,
     known: Option<&aws_sdk_iot::types::Job>,
@@ -380,7 +211,7 @@ async fn describe_job(c: &Clients, job_id: &str, r: &mut Report) -> Result<(), C
 }
 
 /// The job's ARN, status and where its devices are.
-fn fill_job(r: &mut Report, j: &aws_sdk_iot::types::Job) {
+pub(super) fn fill_job(r: &mut Report, j: &aws_sdk_iot::types::Job) {
     r.job_arn = j.job_arn().map(str::to_string);
     r.job_status = j.status().map(|s| s.as_str().to_string());
     r.job_executions = j.job_process_details().map(|d| JobExecutions {
