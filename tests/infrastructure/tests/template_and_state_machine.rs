@@ -112,6 +112,16 @@ fn states(a: &Json) -> Vec<(&String, &Json)> {
     a["States"].as_object().unwrap().iter().collect()
 }
 
+/// The Task states: the four steps and Clean Up.
+fn tasks(a: &Json) -> Vec<(&String, &Json)> {
+    let tasks: Vec<_> = states(a)
+        .into_iter()
+        .filter(|(_, s)| s["Type"] == "Task")
+        .collect();
+    assert_eq!(tasks.len(), 5, "four steps and Clean Up");
+    tasks
+}
+
 #[test]
 fn every_error_the_asl_matches_exists_in_the_code() {
     let a = asl();
@@ -147,11 +157,7 @@ fn every_error_the_asl_matches_exists_in_the_code() {
 #[test]
 fn every_task_retries_transient_errors_and_catches_into_clean_up() {
     let a = asl();
-    let tasks: Vec<_> = states(&a)
-        .into_iter()
-        .filter(|(_, s)| s["Type"] == "Task")
-        .collect();
-    assert_eq!(tasks.len(), 5, "four steps and Clean Up");
+    let tasks = tasks(&a);
     for (name, s) in tasks {
         let retry = s["Retry"]
             .as_array()
@@ -201,11 +207,7 @@ fn every_task_retries_transient_errors_and_catches_into_clean_up() {
 #[test]
 fn every_task_has_the_same_retry_policy() {
     let a = asl();
-    let tasks: Vec<_> = states(&a)
-        .into_iter()
-        .filter(|(_, s)| s["Type"] == "Task")
-        .collect();
-    assert_eq!(tasks.len(), 5, "four steps and Clean Up");
+    let tasks = tasks(&a);
     let (first_name, first) = tasks[0];
     for (name, s) in &tasks[1..] {
         assert_eq!(
