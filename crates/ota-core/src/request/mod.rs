@@ -117,7 +117,7 @@ pub fn validate(spec: &RequestSpec, ctx: &RequestContext) -> Result<OtaRequest, 
     let signing = signing::signing(spec, &mut p);
     let presigned_expiry_seconds = protocols::presigned_expiry(spec, &protocols, &mut p);
     let schedule = schedule::schedule(spec, ctx.upload_time, &mut p);
-    let package_versions = targets::package_arns(spec, ctx);
+    let package_versions = targets::package_arns(spec, ctx, &mut p);
     let job_id = naming::job_id(spec, ctx);
     let description = naming::description(spec, ctx);
 

@@ -37,11 +37,31 @@ pub(super) fn target_arns(
     targets
 }
 
-/// destinationPackageVersions: each package version as its ARN.
-pub(super) fn package_arns(spec: &RequestSpec, ctx: &RequestContext) -> Vec<String> {
-    spec.packages
+/// CreateJob's destinationPackageVersions: "Up to 25 package version ARNs
+/// are allowed" (IoT API reference, CreateJob).
+pub const MAX_PACKAGE_VERSIONS: usize = 25;
+
+/// destinationPackageVersions: each package version as its ARN, at most
+/// MAX_PACKAGE_VERSIONS of them.
+pub(super) fn package_arns(
+    spec: &RequestSpec,
+    ctx: &RequestContext,
+    p: &mut Problems,
+) -> Vec<String> {
+    let arns: Vec<String> = spec
+        .packages
         .iter()
         .flatten()
         .map(|p| p.to_arn(&ctx.partition, &ctx.region, &ctx.account))
-        .collect()
+        .collect();
+    if arns.len() > MAX_PACKAGE_VERSIONS {
+        p.push(
+            spec.source_of("packages"),
+            format!(
+                "{} package versions; CreateJob takes at most {MAX_PACKAGE_VERSIONS}",
+                arns.len()
+            ),
+        );
+    }
+    arns
 }

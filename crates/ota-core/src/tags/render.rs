@@ -124,7 +124,9 @@ fn render_schedule(s: &RequestSpec, out: &mut Tags, p: &mut Problems) {
 /// Package versions, the job id and the manifest.
 fn render_references(s: &RequestSpec, out: &mut Tags) {
     if let Some(v) = &s.packages {
-        put(out, "packages", join(v));
+        // `$default` cannot be a tag value: tags spell it `+default`.
+        let forms: Vec<String> = v.iter().map(crate::values::package_tag_form).collect();
+        put(out, "packages", forms.join(" "));
     }
     if let Some(v) = &s.job_id {
         put(out, "job_id", v.clone());

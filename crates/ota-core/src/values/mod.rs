@@ -41,14 +41,14 @@ pub use keywords::{
     AbortFailureType, EndBehavior, Protocol, RetryFailureType, TargetSelection, Weekday,
 };
 pub use names::{parse_job_id, parse_profile_name};
-pub use packages::{parse_package, PackageRef};
+pub use packages::{package_tag_form, parse_package, PackageRef};
 pub use retry::{check_retry_list, parse_retry_criterion, RetryCriterion};
 pub use rollout::{parse_increment_factor, render_tenths, ExponentialRate, RateIncrease, Rollout};
 pub use signatures::{
     parse_signature, parse_signature_algorithm, signature_key, MAX_SIGNATURE_BYTES,
 };
 pub use targets::{parse_target, Target};
-pub use text::{parse_description, parse_device_path, percent_encode};
+pub use text::{is_refused_in_description, parse_description, parse_device_path, percent_encode};
 pub use windows::{
     parse_cron, parse_window, render_window, DayRange, MaintenanceWindow, WindowStart,
     WINDOW_GRAMMAR,

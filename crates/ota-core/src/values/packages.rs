@@ -1,4 +1,14 @@
 //! Package versions to record on the job: `Name@Version` or a package version ARN.
+//!
+//! Names and versions follow CreatePackageVersion's rules (API reference:
+//! packageName `[a-zA-Z0-9-_.]+`, 1-128; versionName `[a-zA-Z0-9-_.]+`,
+//! 1-64). The Software Package Catalog also documents two reserved versions
+//! for CreateJob's destinationPackageVersions ("Preparing AWS IoT Jobs"):
+//! `$default` (deploy the package's default version) and `$null` (remove the
+//! package from the device's `$package` shadow). `$` cannot appear in an S3
+//! tag value, so tags spell them `+default` and `+null`: `+` is allowed in a
+//! tag and never in a version name, so neither spelling can be a real
+//! version. The manifest takes either spelling.
 
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -39,43 +49,73 @@ fn is_package_name(s: &str) -> bool {
 fn is_version_name(s: &str) -> bool {
     (1..=64).contains(&s.len())
         && s.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'+'))
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
 }
 
+/// The reserved versions, as AWS spells them and as tags spell them.
+const RESERVED_VERSIONS: &[(&str, &str)] = &[("$default", "+default"), ("$null", "+null")];
+
+/// A version name, or a reserved version in either spelling (as AWS spells it).
+fn version(v: &str) -> Option<String> {
+    if is_version_name(v) {
+        return Some(v.to_string());
+    }
+    RESERVED_VERSIONS
+        .iter()
+        .find(|(aws, tag)| v == *aws || v == *tag)
+        .map(|(aws, _)| aws.to_string())
+}
+
+/// The tag spelling of a package version (`$default` -> `+default`).
+pub fn package_tag_form(p: &PackageRef) -> String {
+    let text = p.to_string();
+    for (aws, tag) in RESERVED_VERSIONS {
+        if let Some(stem) = text.strip_suffix(aws) {
+            return format!("{stem}{tag}");
+        }
+    }
+    text
+}
+
+const ALLOWED: &str = "NAME@VERSION (NAME: 1-128 of letters, digits, '-', '_', '.'; VERSION: 1-64 of letters, digits, '-', '_', '.', or the reserved +default / +null, $default / $null in a manifest) or arn:aws:iot:REGION:ACCOUNT:package/NAME/version/VERSION";
+
 pub fn parse_package(s: &str) -> Result<PackageRef, String> {
-    let allowed = "NAME@VERSION (NAME: 1-128 of letters, digits, '-', '_', '.'; VERSION: 1-64 of those and '+') or arn:aws:iot:REGION:ACCOUNT:package/NAME/version/VERSION";
     if s.starts_with("arn:") {
-        let parts: Vec<&str> = s.splitn(6, ':').collect();
-        let resource_ok = parts.len() == 6
-            && parts[1].starts_with("aws")
-            && parts[2] == "iot"
-            && parts[4].len() == 12
-            && parts[4].bytes().all(|b| b.is_ascii_digit())
-            && {
-                let r: Vec<&str> = parts[5].split('/').collect();
-                r.len() == 4
-                    && r[0] == "package"
-                    && is_package_name(r[1])
-                    && r[2] == "version"
-                    && is_version_name(r[3])
-            };
-        return if resource_ok {
-            Ok(PackageRef::Arn(s.to_string()))
-        } else {
-            Err(format!(
-                "'{s}' is not a package version ARN; expected {allowed}"
-            ))
-        };
+        return parse_package_arn(s).ok_or_else(|| {
+            format!("'{s}' is not a package version ARN; expected {ALLOWED}")
+        });
     }
     match s.split_once('@') {
-        Some((n, v)) if is_package_name(n) && is_version_name(v) => Ok(PackageRef::NameVersion {
-            name: n.to_string(),
-            version: v.to_string(),
-        }),
-        _ => Err(format!(
-            "'{s}' is not a package version; expected {allowed}"
-        )),
+        Some((n, v)) if is_package_name(n) => match version(v) {
+            Some(version) => Ok(PackageRef::NameVersion {
+                name: n.to_string(),
+                version,
+            }),
+            None => Err(format!("'{s}' is not a package version; expected {ALLOWED}")),
+        },
+        _ => Err(format!("'{s}' is not a package version; expected {ALLOWED}")),
     }
+}
+
+/// `arn:PARTITION:iot:REGION:ACCOUNT:package/NAME/version/VERSION`, with a
+/// reserved version in AWS's spelling.
+fn parse_package_arn(s: &str) -> Option<PackageRef> {
+    let parts: Vec<&str> = s.splitn(6, ':').collect();
+    if parts.len() != 6
+        || !parts[1].starts_with("aws")
+        || parts[2] != "iot"
+        || parts[4].len() != 12
+        || !parts[4].bytes().all(|b| b.is_ascii_digit())
+    {
+        return None;
+    }
+    let r: Vec<&str> = parts[5].split('/').collect();
+    if r.len() != 4 || r[0] != "package" || !is_package_name(r[1]) || r[2] != "version" {
+        return None;
+    }
+    let v = version(r[3])?;
+    let stem = &s[..s.len() - r[3].len()];
+    Some(PackageRef::Arn(format!("{stem}{v}")))
 }
 
 #[cfg(test)]
@@ -96,5 +136,22 @@ mod tests {
         assert!(parse_package("MyPkg").is_err());
         assert!(parse_package("My Pkg@1").is_err());
         assert!(parse_package("@1").is_err());
+        // CreatePackageVersion's versionName has no '+'.
+        assert!(parse_package("MyPkg@1.0+build").is_err());
+        assert!(parse_package(&format!("P@{}", "1".repeat(65))).is_err());
+        // The reserved versions, in either spelling, become AWS's.
+        for given in ["MyPkg@$default", "MyPkg@+default"] {
+            let p = parse_package(given).unwrap();
+            assert_eq!(
+                p.to_arn("aws", "us-east-1", "123456789012"),
+                "arn:aws:iot:us-east-1:123456789012:package/MyPkg/version/$default"
+            );
+            assert_eq!(package_tag_form(&p), "MyPkg@+default");
+        }
+        let null = parse_package("arn:aws:iot:us-east-1:123456789012:package/P/version/+null").unwrap();
+        assert_eq!(null, PackageRef::Arn("arn:aws:iot:us-east-1:123456789012:package/P/version/$null".into()));
+        assert_eq!(package_tag_form(&null), "arn:aws:iot:us-east-1:123456789012:package/P/version/+null");
+        assert!(parse_package("MyPkg@+latest").is_err());
+        assert!(parse_package("MyPkg@$latest").is_err());
     }
 }
