@@ -5,7 +5,7 @@
 use crate::times::TimeSpec;
 use crate::values::*;
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 macro_rules! request_spec {
     ($( $(#[$m:meta])* $field:ident : $ty:ty => $tag:literal, $manifest:literal; )+) => {
@@ -16,6 +16,11 @@ macro_rules! request_spec {
             /// For each field that is set, where its value came from.
             #[serde(skip)]
             pub sources: BTreeMap<&'static str, String>,
+            /// Fields a source gave but whose value did not parse (its problem
+            /// is already reported): rules that depend on such a field stay
+            /// quiet instead of reporting what follows from its absence.
+            #[serde(skip)]
+            pub unparsed: BTreeSet<&'static str>,
         }
 
         /// Every field: (name, tag key, manifest path).
@@ -97,7 +102,29 @@ pub fn manifest_path(field: &str) -> String {
     format!("manifest.{p}")
 }
 
+/// The fields `problems` name, by tag key or manifest path (`ota:signature`,
+/// `manifest.customCodeSigning.signature`, `manifest.destinationPackageVersions[3]`).
+pub fn fields_named_by(problems: &crate::error::Problems) -> BTreeSet<&'static str> {
+    let mut out = BTreeSet::new();
+    for q in problems.iter() {
+        for (field, tag, manifest) in FIELDS {
+            let path = format!("manifest.{manifest}");
+            let in_manifest = q.field == path
+                || q.field.strip_prefix(&path).is_some_and(|rest| rest.starts_with('[') || rest.starts_with('.'));
+            if q.field == *tag || in_manifest {
+                out.insert(*field);
+            }
+        }
+    }
+    out
+}
+
 impl RequestSpec {
+    /// Whether a source gave `field` but its value did not parse.
+    pub fn is_unparsed(&self, field: &str) -> bool {
+        self.unparsed.contains(field)
+    }
+
     /// Where a field's value came from, for error messages; the tag key when
     /// the field is unset (that is where the user would set it).
     pub fn source_of(&self, field: &'static str) -> String {

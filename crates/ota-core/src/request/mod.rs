@@ -154,7 +154,8 @@ pub fn resolve(
     ctx: &RequestContext,
 ) -> Result<(OtaRequest, RequestSpec), OtaError> {
     problems.extend(defaults.1.clone());
-    let merged = tags.or(manifest).or(defaults.0.clone());
+    let mut merged = tags.or(manifest).or(defaults.0.clone());
+    merged.unparsed = crate::spec::fields_named_by(&problems);
     match validate(&merged, ctx) {
         Ok(r) if problems.is_empty() => Ok((r, merged)),
         Ok(_) => Err(OtaError::InvalidRequest(problems)),
@@ -443,5 +444,57 @@ mod tests {
     fn user_job_id_is_kept() {
         let r = validate(&spec(&with(&[("ota:job-id", "release-1_4")])), &ctx()).unwrap();
         assert_eq!(r.job_id, "release-1_4");
+    }
+
+    /// Every problem `resolve` reports for these tags over stack defaults
+    /// that give a profile and targets (as a deployed stack usually does).
+    fn resolved_problems(pairs: &[(&str, &str)]) -> Vec<String> {
+        let tags: Vec<_> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        let (tag_spec, p) = parse_tags(&tags);
+        let defaults = parse_defaults("DefaultProfile", "thinggroup/Default", "MQTT");
+        match resolve(tag_spec, RequestSpec::default(), &defaults, p, &ctx()) {
+            Ok(_) => Vec::new(),
+            Err(e) => e.problems().iter().map(|p| p.to_string()).collect(),
+        }
+    }
+
+    #[test]
+    fn a_malformed_value_causes_no_problems_in_the_fields_that_depend_on_it() {
+        // A malformed signature with its algorithm and certfile: one problem,
+        // the signature's, not "applies only to pre-signed firmware".
+        let p = resolved_problems(&[
+            ("ota:signature", "abc=def"),
+            ("ota:signature-algorithm", "SHA256withECDSA"),
+            ("ota:certfile", "/certs/vendor.pem"),
+        ]);
+        assert_eq!(p.len(), 1, "{p:?}");
+        assert!(p[0].starts_with("ota:signature:"), "{p:?}");
+        // Still pre-signed: a missing certfile is a real problem.
+        let p = resolved_problems(&[
+            ("ota:signature", "abc=def"),
+            ("ota:signature-algorithm", "SHA256withECDSA"),
+        ]);
+        assert_eq!(p.len(), 2, "{p:?}");
+        assert!(p.iter().any(|m| m.starts_with("ota:certfile:")), "{p:?}");
+        // Malformed protocols: the presigned lifetime is not "only for HTTP".
+        let p = resolved_problems(&[("ota:protocols", "FTP"), ("ota:presigned-expiry", "900")]);
+        assert_eq!(p.len(), 1, "{p:?}");
+        assert!(p[0].starts_with("ota:protocols:"), "{p:?}");
+        // A malformed end: the end behaviour does not "need an end time".
+        let p = resolved_problems(&[("ota:end", "soon"), ("ota:end-behavior", "CANCEL")]);
+        assert_eq!(p.len(), 1, "{p:?}");
+        assert!(p[0].starts_with("ota:end:"), "{p:?}");
+        // Without the malformed value the dependent rules still speak.
+        let p = resolved_problems(&[("ota:end-behavior", "CANCEL")]);
+        assert!(p.iter().any(|m| m.contains("needs an end time")), "{p:?}");
+        let p = resolved_problems(&[
+            ("ota:signature-algorithm", "SHA256withECDSA"),
+            ("ota:certfile", "/c"),
+        ]);
+        assert_eq!(p.len(), 2, "{p:?}");
+        assert!(p.iter().all(|m| m.contains("applies only to pre-signed firmware")));
     }
 }

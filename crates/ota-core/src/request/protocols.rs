@@ -27,7 +27,9 @@ pub(super) fn presigned_expiry(
                 .unwrap_or(DEFAULT_PRESIGNED_EXPIRY_SECONDS),
         )
     } else {
-        if spec.presigned_expiry_seconds.is_some() {
+        // With malformed ota:protocols (reported already) nobody knows
+        // whether HTTP was meant.
+        if spec.presigned_expiry_seconds.is_some() && !spec.is_unparsed("protocols") {
             p.push(
                 spec.source_of("presigned_expiry_seconds"),
                 "applies only when ota:protocols includes HTTP",

@@ -35,7 +35,7 @@ pub(super) fn schedule(
             check_end_after_start(spec, e, s, p);
         }
     }
-    if spec.end_behavior.is_some() && spec.end.is_none() {
+    if spec.end_behavior.is_some() && spec.end.is_none() && !spec.is_unparsed("end") {
         p.push(
             spec.source_of("end_behavior"),
             "needs an end time (ota:end)",

@@ -9,7 +9,14 @@ use crate::spec::RequestSpec;
 pub(super) fn signing(spec: &RequestSpec, p: &mut Problems) -> Signing {
     match (&spec.signature, &spec.profile) {
         (Some(sig), _) => pre_signed(spec, sig, p),
+        // A signature was given but is malformed (reported already): the
+        // request is still for pre-signed firmware, so its algorithm and
+        // certfile are not "only for pre-signed firmware".
+        (None, _) if spec.is_unparsed("signature") => pre_signed(spec, "", p),
         (None, Some(profile)) => with_profile(spec, profile, p),
+        (None, None) if spec.is_unparsed("profile") => Signing::Profile {
+            profile_name: String::new(),
+        },
         (None, None) => {
             p.push(
                 "ota:profile",

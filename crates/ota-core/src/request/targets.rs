@@ -17,6 +17,8 @@ pub(super) fn target_arns(
             .iter()
             .map(|t| t.to_arn(&ctx.partition, &ctx.region, &ctx.account))
             .collect(),
+        // Given but malformed: reported already, not "no targets".
+        _ if spec.is_unparsed("targets") => Vec::new(),
         _ => {
             p.push(
                 "ota:targets",
