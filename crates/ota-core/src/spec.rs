@@ -110,7 +110,9 @@ pub fn fields_named_by(problems: &crate::error::Problems) -> BTreeSet<&'static s
         for (field, tag, manifest) in FIELDS {
             let path = format!("manifest.{manifest}");
             let in_manifest = q.field == path
-                || q.field.strip_prefix(&path).is_some_and(|rest| rest.starts_with('[') || rest.starts_with('.'));
+                || q.field
+                    .strip_prefix(&path)
+                    .is_some_and(|rest| rest.starts_with('[') || rest.starts_with('.'));
             if q.field == *tag || in_manifest {
                 out.insert(*field);
             }

@@ -184,7 +184,10 @@ fn spec() -> impl Strategy<Value = RequestSpec> {
         prop::option::of(distinct(
             // CreatePackageVersion's versionName alphabet, or a reserved
             // version (rendered +default in tags, parsed back to $default).
-            ("[a-zA-Z0-9._-]{1,15}", "[a-zA-Z0-9._-]{1,10}|\\$default|\\$null")
+            (
+                "[a-zA-Z0-9._-]{1,15}",
+                "[a-zA-Z0-9._-]{1,10}|\\$default|\\$null",
+            )
                 .prop_map(|(name, version)| PackageRef::NameVersion { name, version }),
             3,
         )),

@@ -13,4 +13,4 @@ pub mod test_support;
 
 pub use env::{env_or_empty, env_var, now, sdk_config, SdkConfig};
 pub use logs::{init_tracing, json_logs, step_span};
-pub use runner::{invoke, run, FunctionError, RunSpan};
+pub use runner::{invoke, invoke_json, run, FunctionError, RunSpan};

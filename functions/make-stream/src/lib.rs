@@ -80,17 +80,12 @@ pub struct CleanUpReport {
 }
 
 pub async fn handle(input: MakeStreamInput, deps: &Deps) -> Result<MakeStreamOutput, OtaError> {
-    // Each mode's future is boxed: inline, the two nested instrumented
-    // futures give the runner's future a layout deeper than rustc's default
-    // query depth.
     match input {
-        MakeStreamInput::Make(state) => Box::pin(make::make(*state, deps))
+        MakeStreamInput::Make(state) => make::make(*state, deps)
             .await
             .map(|s| MakeStreamOutput::Made(Box::new(s))),
-        MakeStreamInput::CleanUp { clean_up } => {
-            Box::pin(clean_up::clean_up_stream(clean_up, deps))
-                .await
-                .map(MakeStreamOutput::CleanedUp)
-        }
+        MakeStreamInput::CleanUp { clean_up } => clean_up::clean_up_stream(clean_up, deps)
+            .await
+            .map(MakeStreamOutput::CleanedUp),
     }
 }

@@ -272,6 +272,49 @@ async fn bad_tags_fail_with_invalid_request_naming_every_tag_and_create_nothing(
 
 #[tokio::test]
 #[ignore = "needs the deployed local stack: scripts/test.sh runs it with --ignored"]
+async fn an_execution_started_by_hand_with_the_wrong_input_fails_as_invalid_request() {
+    // Not an S3 event: start-signing's input does not deserialize. Without
+    // the runner's own deserializing, lambda_runtime would answer with a
+    // Rust type name as errorType.
+    let l = Local::connect().await;
+    let started = l
+        .sfn
+        .start_execution()
+        .state_machine_arn(&l.state_machine)
+        .input(r#"{"firmware": "app.bin"}"#)
+        .send()
+        .await
+        .expect("StartExecution");
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    let done = loop {
+        let d = l
+            .sfn
+            .describe_execution()
+            .execution_arn(started.execution_arn())
+            .send()
+            .await
+            .expect("DescribeExecution");
+        if d.status() != &ExecutionStatus::Running {
+            break d;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "still running after 60 s"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    assert_eq!(done.status(), &ExecutionStatus::Failed);
+    assert_eq!(done.error(), Some("InvalidRequest"), "{:?}", done.cause());
+    assert!(
+        done.cause()
+            .is_some_and(|c| c.contains("the function's input is not what the state machine sends")),
+        "{:?}",
+        done.cause()
+    );
+}
+
+#[tokio::test]
+#[ignore = "needs the deployed local stack: scripts/test.sh runs it with --ignored"]
 async fn the_same_event_twice_ends_with_one_job_and_both_executions_succeed() {
     let l = Local::connect().await;
     let key = l.unique_key("dup");

@@ -217,6 +217,16 @@ fn every_task_has_the_same_retry_policy() {
     }
 }
 
+/// A signing status the Choice does not know is the pipeline's own fault,
+/// not the signer's: InternalError, not SigningFailed.
+#[test]
+fn an_unknown_signing_status_fails_as_an_internal_error() {
+    let a = asl();
+    let fail = &a["States"]["Unexpected Signing Status"];
+    assert_eq!(fail["Type"], "Fail");
+    assert_eq!(fail["Error"], "InternalError");
+}
+
 #[test]
 fn the_signing_choice_uses_the_codes_status_names() {
     let a = asl();

@@ -495,6 +495,8 @@ mod tests {
             ("ota:certfile", "/c"),
         ]);
         assert_eq!(p.len(), 2, "{p:?}");
-        assert!(p.iter().all(|m| m.contains("applies only to pre-signed firmware")));
+        assert!(p
+            .iter()
+            .all(|m| m.contains("applies only to pre-signed firmware")));
     }
 }

@@ -81,9 +81,8 @@ const ALLOWED: &str = "NAME@VERSION (NAME: 1-128 of letters, digits, '-', '_', '
 
 pub fn parse_package(s: &str) -> Result<PackageRef, String> {
     if s.starts_with("arn:") {
-        return parse_package_arn(s).ok_or_else(|| {
-            format!("'{s}' is not a package version ARN; expected {ALLOWED}")
-        });
+        return parse_package_arn(s)
+            .ok_or_else(|| format!("'{s}' is not a package version ARN; expected {ALLOWED}"));
     }
     match s.split_once('@') {
         Some((n, v)) if is_package_name(n) => match version(v) {
@@ -91,9 +90,13 @@ pub fn parse_package(s: &str) -> Result<PackageRef, String> {
                 name: n.to_string(),
                 version,
             }),
-            None => Err(format!("'{s}' is not a package version; expected {ALLOWED}")),
+            None => Err(format!(
+                "'{s}' is not a package version; expected {ALLOWED}"
+            )),
         },
-        _ => Err(format!("'{s}' is not a package version; expected {ALLOWED}")),
+        _ => Err(format!(
+            "'{s}' is not a package version; expected {ALLOWED}"
+        )),
     }
 }
 
@@ -148,9 +151,16 @@ mod tests {
             );
             assert_eq!(package_tag_form(&p), "MyPkg@+default");
         }
-        let null = parse_package("arn:aws:iot:us-east-1:123456789012:package/P/version/+null").unwrap();
-        assert_eq!(null, PackageRef::Arn("arn:aws:iot:us-east-1:123456789012:package/P/version/$null".into()));
-        assert_eq!(package_tag_form(&null), "arn:aws:iot:us-east-1:123456789012:package/P/version/+null");
+        let null =
+            parse_package("arn:aws:iot:us-east-1:123456789012:package/P/version/+null").unwrap();
+        assert_eq!(
+            null,
+            PackageRef::Arn("arn:aws:iot:us-east-1:123456789012:package/P/version/$null".into())
+        );
+        assert_eq!(
+            package_tag_form(&null),
+            "arn:aws:iot:us-east-1:123456789012:package/P/version/+null"
+        );
         assert!(parse_package("MyPkg@+latest").is_err());
         assert!(parse_package("MyPkg@$latest").is_err());
     }

@@ -54,9 +54,19 @@ mod tests {
     #[test]
     fn descriptions_refuse_every_category_c_character() {
         assert!(parse_description("Release 1.4, with notes (ünïcödé ✓ 日本)").is_ok());
-        for bad in ["a\u{7}b", "zero\u{200B}width", "bom\u{FEFF}", "private\u{E000}", "unassigned\u{0378}", "rtl\u{202E}mark"] {
+        for bad in [
+            "a\u{7}b",
+            "zero\u{200B}width",
+            "bom\u{FEFF}",
+            "private\u{E000}",
+            "unassigned\u{0378}",
+            "rtl\u{202E}mark",
+        ] {
             let e = parse_description(bad).unwrap_err();
-            assert!(e.contains("Unicode category C") && e.contains("U+"), "{bad:?}: {e}");
+            assert!(
+                e.contains("Unicode category C") && e.contains("U+"),
+                "{bad:?}: {e}"
+            );
         }
         assert!(parse_description("").is_err());
         assert!(parse_description(&"x".repeat(2029)).is_err());
