@@ -239,7 +239,11 @@ async fn invalid_flags_upload_nothing() {
         ],
     );
     assert_eq!(o.status.code(), Some(2), "{}", err(&o));
-    for k in [key.as_str(), other.as_str(), "signed/x.bin"] {
+    // An empty file is not firmware: start-signing would refuse it.
+    let (empty, o) = upload(&l, "cli-empty", 0, 2, &["--targets", "thing/dev-1"]);
+    assert_eq!(o.status.code(), Some(2), "{}", err(&o));
+    assert!(err(&o).contains("is 0 bytes"), "{}", err(&o));
+    for k in [key.as_str(), other.as_str(), "signed/x.bin", empty.as_str()] {
         let head = l.s3.head_object().bucket(&l.bucket).key(k).send().await;
         assert!(head.is_err(), "{k} must not be uploaded");
     }

@@ -52,6 +52,27 @@ pub struct StartSigningInput {
     pub execution_id: String,
 }
 
+/// An object that cannot be firmware, refused before anything is signed: a
+/// folder marker (a key ending in `/`; the state machine skips those before
+/// start-signing, this is the backstop) or an empty object (a failed build
+/// artifact, `aws s3 cp` of an empty file). The signer and the devices need
+/// bytes: the FreeRTOS OTA agent refuses `filesize` 0.
+pub fn check_is_firmware(bucket: &str, key: &str, size: u64) -> Result<(), crate::OtaError> {
+    if key.ends_with('/') {
+        return Err(crate::error::invalid(
+            "event",
+            format!("s3://{bucket}/{key} is a folder marker (its key ends in '/'), not firmware; nothing was signed"),
+        ));
+    }
+    if size == 0 {
+        return Err(crate::error::invalid(
+            "event",
+            format!("s3://{bucket}/{key} is 0 bytes: an empty object is not firmware; nothing was signed"),
+        ));
+    }
+    Ok(())
+}
+
 /// The partition of a region (`aws`, `aws-cn`, `aws-us-gov`).
 pub fn partition_of(region: &str) -> &'static str {
     if region.starts_with("cn-") {
@@ -60,5 +81,23 @@ pub fn partition_of(region: &str) -> &'static str {
         "aws-us-gov"
     } else {
         "aws"
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn empty_objects_and_folder_markers_are_not_firmware() {
+        assert!(check_is_firmware("b", "firmware/app.bin", 1).is_ok());
+        let e = check_is_firmware("b", "firmware/app.bin", 0).unwrap_err();
+        assert_eq!(e.error_type(), "InvalidRequest");
+        assert!(
+            e.to_string().contains("s3://b/firmware/app.bin is 0 bytes"),
+            "{e}"
+        );
+        let e = check_is_firmware("b", "firmware/releases/", 0).unwrap_err();
+        assert!(e.to_string().contains("folder marker"), "{e}");
     }
 }

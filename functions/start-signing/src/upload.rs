@@ -31,6 +31,18 @@ pub fn check_event(input: &StartSigningInput, s: &Settings) -> Result<Upload, Ot
     let key = &ev.detail.object.key;
     // The EventBridge rule matches the upload prefix only; checking again here
     // means a misconfigured rule can never make the pipeline sign its own output.
+    // A manifest under the manifest prefix is not firmware, even when that
+    // prefix lies under the upload prefix (CloudFormation rules can only
+    // compare the two for equality).
+    if key.starts_with(&s.manifest_prefix) {
+        return Err(ota_core::error::invalid(
+            "event",
+            format!(
+                "s3://{bucket}/{key} is under the manifest prefix {}: a manifest is not firmware; keep ManifestPrefix outside UploadPrefix",
+                s.manifest_prefix
+            ),
+        ));
+    }
     if !key.starts_with(&s.upload_prefix) || key.starts_with(&s.signed_prefix) {
         return Err(ota_core::error::invalid(
             "event",
@@ -59,6 +71,7 @@ pub async fn pin_version(
         (Some(v), Some(size)) if !v.is_empty() => (v.clone(), size),
         _ => current_version(s3, &bucket, &key).await?,
     };
+    ota_core::event::check_is_firmware(&bucket, &key, size)?;
     Ok(SourceObject {
         bucket,
         key,

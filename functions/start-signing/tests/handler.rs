@@ -427,6 +427,36 @@ async fn objects_outside_the_upload_prefix_are_refused() {
 }
 
 #[tokio::test]
+async fn empty_objects_folder_markers_and_manifests_are_refused_before_any_call() {
+    // No S3 or Signer rule: any AWS call would fail the test with "no rule".
+    let d = deps(&[], &[], settings());
+    let mut empty = input();
+    empty.event.detail.object.size = Some(0);
+    let e = handle(empty, &d).await.unwrap_err();
+    assert_eq!(e.error_type(), "InvalidRequest");
+    assert!(
+        e.to_string()
+            .contains(&format!("s3://{BUCKET}/{KEY} is 0 bytes")),
+        "{e}"
+    );
+    let mut folder = input();
+    folder.event.detail.object.key = "firmware/releases/".into();
+    let e = handle(folder, &d).await.unwrap_err();
+    assert!(e.to_string().contains("folder marker"), "{e}");
+    // A manifest prefix nested under the upload prefix.
+    let nested = Settings {
+        manifest_prefix: "firmware/manifests/".into(),
+        ..settings()
+    };
+    let d = deps(&[], &[], nested);
+    let mut manifest = input();
+    manifest.event.detail.object.key = "firmware/manifests/release.json".into();
+    let e = handle(manifest, &d).await.unwrap_err();
+    assert_eq!(e.error_type(), "InvalidRequest");
+    assert!(e.to_string().contains("under the manifest prefix"), "{e}");
+}
+
+#[tokio::test]
 async fn profile_problems_are_invalid_requests() {
     let tags = tagging(GOOD_TAGS);
     let missing = mock!(aws_sdk_signer::Client::get_signing_profile)

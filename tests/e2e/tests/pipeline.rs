@@ -272,6 +272,37 @@ async fn bad_tags_fail_with_invalid_request_naming_every_tag_and_create_nothing(
 
 #[tokio::test]
 #[ignore = "needs the deployed local stack: scripts/test.sh runs it with --ignored"]
+async fn a_folder_marker_is_skipped_and_an_empty_object_is_refused_creating_nothing() {
+    let l = Local::connect().await;
+    let targets = [("ota:targets", "thinggroup/Lab")];
+    // The S3 console's "Create folder": a 0-byte object whose key ends in '/'.
+    let folder = format!("{}/", l.unique_key("folder"));
+    let version = l.upload(&folder, &[], &targets).await;
+    let done = l.wait_for(&folder, &version, 1).await;
+    done[0].assert_succeeded();
+    assert!(
+        done[0].output["skipped"]
+            .as_str()
+            .is_some_and(|s| s.contains("folder marker")),
+        "{}",
+        done[0].output
+    );
+    assert_eq!(l.signing_jobs_for(&folder).await, 0);
+    assert!(!job_exists(&l, &ids::job_id(&l.bucket, &folder, &version)).await);
+
+    let empty = l.unique_key("empty");
+    let version = l.upload(&empty, &[], &targets).await;
+    let done = l.wait_for(&empty, &version, 1).await;
+    assert_eq!(done[0].status, ExecutionStatus::Failed);
+    assert_eq!(done[0].error, "InvalidRequest");
+    assert!(done[0].cause.contains("is 0 bytes"), "{}", done[0].cause);
+    assert_eq!(l.signing_jobs_for(&empty).await, 0);
+    assert!(!stream_exists(&l, &ids::stream_id(&l.bucket, &empty, &version)).await);
+    assert!(!job_exists(&l, &ids::job_id(&l.bucket, &empty, &version)).await);
+}
+
+#[tokio::test]
+#[ignore = "needs the deployed local stack: scripts/test.sh runs it with --ignored"]
 async fn an_execution_started_by_hand_with_the_wrong_input_fails_as_invalid_request() {
     // Not an S3 event: start-signing's input does not deserialize. Without
     // the runner's own deserializing, lambda_runtime would answer with a

@@ -217,6 +217,23 @@ fn every_task_has_the_same_retry_policy() {
     }
 }
 
+/// A folder marker (key ending in '/') ends the run at once, before any
+/// Task: nothing signed, no function called.
+#[test]
+fn folder_markers_are_skipped_before_any_task() {
+    let a = asl();
+    assert_eq!(a["StartAt"], "Folder Marker?");
+    let choice = &a["States"]["Folder Marker?"];
+    assert_eq!(choice["Type"], "Choice");
+    assert_eq!(choice["Default"], "Start Signing");
+    let rule = &choice["Choices"][0];
+    assert_eq!(rule["Variable"], "$.detail.object.key");
+    assert_eq!(rule["StringMatches"], "*/");
+    let skip = &a["States"][rule["Next"].as_str().unwrap()];
+    assert_eq!(skip["Type"], "Pass");
+    assert_eq!(skip["End"], true);
+}
+
 /// A signing status the Choice does not know is the pipeline's own fault,
 /// not the signer's: InternalError, not SigningFailed.
 #[test]

@@ -138,7 +138,7 @@ impl Pipeline {
     }
 
     /// Refuses a key the pipeline would not run for: outside the upload
-    /// prefix, or inside the signer's output prefix.
+    /// prefix, or inside the signer's output or manifest prefix.
     pub fn check_key(&self, key: &str) -> Result<(), CliError> {
         if let Some(prefix) = &self.upload_prefix {
             if !key.starts_with(prefix.as_str()) {
@@ -153,6 +153,12 @@ impl Pipeline {
                     "{key} is under the signer's output prefix {signed}: the pipeline ignores it"
                 )));
             }
+        }
+        if key.starts_with(self.manifest_prefix()) {
+            return Err(CliError::Usage(format!(
+                "{key} is under the pipeline's manifest prefix {}: the pipeline refuses it as firmware",
+                self.manifest_prefix()
+            )));
         }
         Ok(())
     }

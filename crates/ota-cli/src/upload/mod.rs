@@ -47,6 +47,8 @@ pub async fn run(g: &GlobalArgs, a: &UploadArgs) -> Result<Report, CliError> {
         None => default_key(&a.file, pipeline.upload_prefix.as_deref())?,
     };
     pipeline.check_key(&key)?;
+    // What start-signing refuses first: an empty file or a folder key.
+    ota_core::event::check_is_firmware(&bucket, &key, size)?;
 
     // Everything start-signing decides before it signs, decided here before
     // anything is uploaded: the tags, the manifest they name, the stack
