@@ -626,6 +626,38 @@ fn every_aws_call_in_a_functions_code_is_granted_by_its_policy() {
     }
 }
 
+/// A function that reads objects (GetObject, HeadObject, GetObjectTagging)
+/// must see a missing object or version as 404, not 403: S3 answers 404 only
+/// to a caller allowed s3:ListBucket on the bucket. So each such role holds
+/// exactly that, on the bucket's ARN, with no condition.
+#[test]
+fn functions_that_read_objects_can_tell_missing_from_denied() {
+    let t = template();
+    let mut readers = Vec::new();
+    for (t, f) in functions_of(std::slice::from_ref(&t)) {
+        let binary = f["Metadata"]["BuildProperties"]["Binary"].as_str().unwrap();
+        let calls = aws_calls(binary);
+        if !calls.iter().any(|c| c == "s3:GetObject" || c == "s3:GetObjectTagging") {
+            continue;
+        }
+        readers.push(binary.to_string());
+        let list: Vec<&Yaml> = function_statements(t, f)
+            .into_iter()
+            .filter(|s| actions(s).contains(&"s3:ListBucket"))
+            .collect();
+        assert_eq!(list.len(), 1, "{binary}: one s3:ListBucket statement");
+        let st = list[0];
+        assert_eq!(actions(st), ["s3:ListBucket"], "{binary}");
+        assert_eq!(
+            under_tag(&st["Resource"], "GetAtt").and_then(|v| v.as_str()),
+            Some("FirmwareBucket.Arn"),
+            "{binary}: on the firmware bucket only"
+        );
+        assert!(st["Condition"].is_null(), "{binary}: no condition");
+    }
+    assert_eq!(readers, ["start-signing", "make-stream"]);
+}
+
 /// The value under a CloudFormation short-form tag (`!Ref X` -> `X`).
 fn under_tag<'a>(v: &'a Yaml, tag: &str) -> Option<&'a Yaml> {
     match v {
@@ -642,8 +674,10 @@ fn every_permission_a_function_holds_is_one_its_code_needs() {
         match call {
             // The same reads on a pinned version id; with a bucket KMS key,
             // reading an object decrypts it.
-            "s3:GetObject" => &["s3:GetObjectVersion", "kms:Decrypt"],
-            "s3:GetObjectTagging" => &["s3:GetObjectVersionTagging"],
+            // s3:ListBucket: without it S3 answers 403 instead of 404 for a
+            // missing object or version (read_missing_objects_as_404 below).
+            "s3:GetObject" => &["s3:GetObjectVersion", "kms:Decrypt", "s3:ListBucket"],
+            "s3:GetObjectTagging" => &["s3:GetObjectVersionTagging", "s3:ListBucket"],
             // AWS Signer reads the upload and writes the signed object with
             // the caller's rights (with a bucket KMS key: a data key).
             "signer:StartSigningJob" => &["s3:PutObject", "kms:Decrypt", "kms:GenerateDataKey"],
