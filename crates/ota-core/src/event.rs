@@ -15,6 +15,16 @@ pub struct ObjectCreatedEvent {
     #[serde(default)]
     pub id: Option<String>,
     pub detail: ObjectCreatedDetail,
+    /// Not S3's: a deliberate re-run of the pipeline for this version (`ota
+    /// retry` starts an execution with the upload's event and this set to
+    /// 1, 2, ...) signs again instead of reusing a signing job that failed.
+    /// Absent (0) for every event S3 sends.
+    #[serde(rename = "ota-attempt", default, skip_serializing_if = "is_zero")]
+    pub attempt: u32,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

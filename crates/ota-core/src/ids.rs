@@ -60,9 +60,24 @@ pub fn stream_id(bucket: &str, key: &str, version_id: &str) -> String {
 }
 
 /// The signer's clientRequestToken: the same object version signed with the
-/// same profile is one signing job.
-pub fn signing_token(bucket: &str, key: &str, version_id: &str, profile: &str) -> String {
-    digest(&["sign", bucket, key, version_id, profile])[..32].to_string()
+/// same profile in the same attempt is one signing job, so a duplicate event
+/// or a retried Lambda reuses the running job. A deliberate re-run (`ota
+/// retry` after a signing job Failed) passes the next attempt number and
+/// signs again; attempt 0 (an upload's own run) keeps the token it always had.
+pub fn signing_token(
+    bucket: &str,
+    key: &str,
+    version_id: &str,
+    profile: &str,
+    attempt: u32,
+) -> String {
+    let attempt = attempt.to_string();
+    let parts: &[&str] = if attempt == "0" {
+        &["sign", bucket, key, version_id, profile]
+    } else {
+        &["sign", bucket, key, version_id, profile, &attempt]
+    };
+    digest(parts)[..32].to_string()
 }
 
 #[cfg(test)]
@@ -78,6 +93,21 @@ mod tests {
     }
 
     #[test]
+    fn a_re_run_signs_again_a_duplicate_does_not() {
+        let first = signing_token("b", "k", "v", "P", 0);
+        assert_eq!(first, signing_token("b", "k", "v", "P", 0));
+        // The token an upload's run has always had (attempt 0 adds nothing).
+        assert_eq!(
+            first,
+            digest(&["sign", "b", "k", "v", "P"])[..32].to_string()
+        );
+        let retry = signing_token("b", "k", "v", "P", 1);
+        assert_ne!(first, retry);
+        assert_ne!(retry, signing_token("b", "k", "v", "P", 2));
+        assert_eq!(retry, signing_token("b", "k", "v", "P", 1));
+    }
+
+    #[test]
     fn readable_and_stable() {
         let id = job_id("fw", "firmware/app-v1.4.bin", "v1");
         assert!(id.starts_with("AFR_OTA-app-v1_4-"), "{id}");
@@ -88,10 +118,10 @@ mod tests {
         assert!(job_id("b", "firmware/.bin", "v").starts_with("AFR_OTA-_bin-"));
         assert!(job_id("b", "firmware/", "v").starts_with("AFR_OTA-firmware-"));
         assert_ne!(
-            signing_token("b", "k", "v", "p1"),
-            signing_token("b", "k", "v", "p2")
+            signing_token("b", "k", "v", "p1", 0),
+            signing_token("b", "k", "v", "p2", 0)
         );
-        assert_eq!(signing_token("b", "k", "v", "p1").len(), 32);
+        assert_eq!(signing_token("b", "k", "v", "p1", 0).len(), 32);
     }
 
     proptest! {

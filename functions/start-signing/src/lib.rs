@@ -89,7 +89,8 @@ pub async fn handle(input: StartSigningInput, deps: &Deps) -> Result<PipelineSta
         let (request, merged) = read_request(deps, &upload, &source).await?;
         tracing::Span::current().record("job_id", request.job_id.as_str());
         let certfile = ota_aws::check_signing(&deps.signer, &request, &merged, &source).await?;
-        let signing = sign::start(deps, &request, &source, certfile).await?;
+        let attempt = input.event.attempt;
+        let signing = sign::start(deps, &request, &source, certfile, attempt).await?;
         Ok(PipelineState {
             execution_id: input.execution_id,
             source,

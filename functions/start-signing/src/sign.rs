@@ -19,6 +19,7 @@ pub async fn start(
     request: &OtaRequest,
     source: &SourceObject,
     certfile: String,
+    attempt: u32,
 ) -> Result<SigningState, OtaError> {
     let started_at = (deps.now)().format(&Rfc3339).unwrap_or_default();
     let mut state = SigningState {
@@ -37,7 +38,7 @@ pub async fn start(
         }
         Signing::Profile { profile_name } => profile_name,
     };
-    let job_id = start_signing_job(deps, source, profile_name).await?;
+    let job_id = start_signing_job(deps, source, profile_name, attempt).await?;
     tracing::Span::current().record("signing_job_id", job_id.as_str());
     info!(profile = %profile_name, "signing started");
     let signed_object = first_look(deps, &job_id).await?;
@@ -57,15 +58,16 @@ pub async fn start(
 }
 
 /// StartSigningJob on the exact version, into the signed prefix, with a
-/// token derived from the version and profile (a duplicate event reuses the
-/// job). Returns the signing job id.
+/// token derived from the version, profile and attempt (a duplicate event
+/// reuses the job; a re-run signs again). Returns the signing job id.
 async fn start_signing_job(
     deps: &Deps,
     src: &SourceObject,
     profile_name: &str,
+    attempt: u32,
 ) -> Result<String, OtaError> {
     let (bucket, key, version_id) = (&src.bucket, &src.key, &src.version_id);
-    let token = ids::signing_token(bucket, key, version_id, profile_name);
+    let token = ids::signing_token(bucket, key, version_id, profile_name, attempt);
     let source = S3Source::builder()
         .bucket_name(bucket)
         .key(key)

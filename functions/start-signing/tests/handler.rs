@@ -127,7 +127,7 @@ fn start_ok() -> Rule {
 }
 
 fn start_answering(flaky: &str) -> Rule {
-    let token = ids::signing_token(BUCKET, KEY, VERSION, "OtaProfile");
+    let token = ids::signing_token(BUCKET, KEY, VERSION, "OtaProfile", 0);
     let rule = mock!(aws_sdk_signer::Client::start_signing_job).match_requests(move |r| {
         let src = r.source().and_then(|s| s.s3());
         let dst = r.destination().and_then(|d| d.s3());
@@ -424,6 +424,43 @@ async fn objects_outside_the_upload_prefix_are_refused() {
     let e = handle(i, &d).await.unwrap_err();
     assert_eq!(e.error_type(), "InvalidRequest");
     assert!(e.to_string().contains("not under the upload prefix"));
+}
+
+#[tokio::test]
+async fn a_re_run_signs_again_with_its_own_token_and_a_duplicate_reuses_the_first() {
+    // `ota retry` sets the event's ota-attempt; S3's own events never do.
+    let tokens = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let seen = tokens.clone();
+    let start = mock!(aws_sdk_signer::Client::start_signing_job)
+        .match_requests(move |r| {
+            seen.lock()
+                .unwrap()
+                .push(r.client_request_token().unwrap_or_default().to_string());
+            true
+        })
+        .then_output(|| StartSigningJobOutput::builder().job_id("job-123").build());
+    let (tags, profile) = (tagging(GOOD_TAGS), profile_ok());
+    let d = deps(&[&tags], &[&profile, &start], settings());
+    handle(input(), &d).await.unwrap();
+    handle(input(), &d).await.unwrap();
+    let mut retry = input();
+    retry.event.attempt = 1;
+    handle(retry, &d).await.unwrap();
+    let tokens = tokens.lock().unwrap().clone();
+    assert_eq!(tokens.len(), 3);
+    assert_eq!(
+        tokens[0],
+        ids::signing_token(BUCKET, KEY, VERSION, "OtaProfile", 0)
+    );
+    assert_eq!(
+        tokens[0], tokens[1],
+        "a duplicate event reuses the signing job"
+    );
+    assert_eq!(
+        tokens[2],
+        ids::signing_token(BUCKET, KEY, VERSION, "OtaProfile", 1)
+    );
+    assert_ne!(tokens[2], tokens[0], "a re-run signs again");
 }
 
 #[tokio::test]

@@ -637,7 +637,10 @@ fn functions_that_read_objects_can_tell_missing_from_denied() {
     for (t, f) in functions_of(std::slice::from_ref(&t)) {
         let binary = f["Metadata"]["BuildProperties"]["Binary"].as_str().unwrap();
         let calls = aws_calls(binary);
-        if !calls.iter().any(|c| c == "s3:GetObject" || c == "s3:GetObjectTagging") {
+        if !calls
+            .iter()
+            .any(|c| c == "s3:GetObject" || c == "s3:GetObjectTagging")
+        {
             continue;
         }
         readers.push(binary.to_string());
