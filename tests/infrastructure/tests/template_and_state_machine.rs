@@ -217,6 +217,70 @@ fn every_task_has_the_same_retry_policy() {
     }
 }
 
+/// Step Functions' quota on a standard workflow's execution history: 25,000
+/// events ("Quotas related to state machine executions"); past it the
+/// execution fails at once, and Clean Up never runs.
+const HISTORY_EVENT_LIMIT: u64 = 25_000;
+
+/// The most history events one visit of a state can add: Entered and Exited,
+/// and for a Lambda Task 3 events (Scheduled, Started, Succeeded or Failed)
+/// per attempt, with every retrier's MaxAttempts used up.
+fn worst_events(state: &Json) -> u64 {
+    if state["Type"] != "Task" {
+        return 2;
+    }
+    let retries: u64 = state["Retry"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|r| r["MaxAttempts"].as_u64().unwrap_or(3))
+        .sum();
+    2 + 3 * (1 + retries)
+}
+
+/// How many times Await Signing runs before it answers SigningTimedOut, for
+/// a signer that stays InProgress: the waits before its n-th call add up to
+/// more than `max_wait` (Lambda time only makes the real count smaller).
+fn await_calls_until_timeout(max_wait: u64) -> u64 {
+    use ota_core::state::{next_signing_wait, FIRST_SIGNING_WAIT_SECONDS};
+    let mut waited = u64::from(FIRST_SIGNING_WAIT_SECONDS);
+    let mut calls = 1;
+    while waited <= max_wait {
+        waited += u64::from(next_signing_wait(calls as u32));
+        calls += 1;
+    }
+    calls
+}
+
+#[test]
+fn the_longest_signer_wait_fits_the_execution_history_with_clean_up() {
+    let a = asl();
+    let st = |n: &str| &a["States"][n];
+    let max_wait = template()["Parameters"]["MaxSigningWaitSeconds"]["MaxValue"]
+        .as_u64()
+        .expect("MaxSigningWaitSeconds has a MaxValue");
+    let loops = await_calls_until_timeout(max_wait);
+    // The path of a signer that never finishes: the upload's checks and
+    // Start Signing, then `loops` rounds of Wait -> Await Signing -> Signed?,
+    // the last one failing into Clean Up and the Fail state.
+    let per_loop = worst_events(st("Wait For Signer"))
+        + worst_events(st("Await Signing"))
+        + worst_events(st("Signed?"));
+    let fixed = 2 // ExecutionStarted, ExecutionFailed
+        + worst_events(st("Folder Marker?"))
+        + worst_events(st("Start Signing"))
+        + worst_events(st("Signed?"))
+        + worst_events(st("Clean Up"))
+        + worst_events(st("Update Failed"));
+    let total = fixed + loops * per_loop;
+    assert!(
+        total < HISTORY_EVENT_LIMIT,
+        "MaxSigningWaitSeconds {max_wait}: {loops} signer looks, up to {total} history events (limit {HISTORY_EVENT_LIMIT})"
+    );
+    // The bound is not idle: the old MaxValue (a day) would have overflowed.
+    assert!(fixed + await_calls_until_timeout(86_400) * per_loop > HISTORY_EVENT_LIMIT);
+}
+
 /// A folder marker (key ending in '/') ends the run at once, before any
 /// Task: nothing signed, no function called.
 #[test]
