@@ -92,6 +92,29 @@ async fn mqtt_upload_becomes_one_signed_job_streaming_the_exact_version() {
 
 #[tokio::test]
 #[ignore = "needs the deployed local stack: scripts/test.sh runs it with --ignored"]
+async fn a_non_ascii_key_becomes_its_job() {
+    // S3 keys are UTF-8; the signer's JSON may carry them \u-escaped (the
+    // emulator's does), which the signed-object reader must decode.
+    let l = Local::connect().await;
+    let fw = firmware(3_000, 9);
+    let Update {
+        key,
+        version,
+        job_id,
+        document: doc,
+    } = l
+        .update("über app v1+rc", &fw, &[("ota:targets", "thinggroup/Lab")])
+        .await;
+    assert!(key.contains("über app v1+rc"), "{key}");
+    assert_eq!(job_id, ids::job_id(&l.bucket, &key, &version));
+    let sig = doc["afr_ota"]["files"][0]["sig-sha256-ecdsa"]
+        .as_str()
+        .expect("signature");
+    assert!(l.verify(&fw, sig));
+}
+
+#[tokio::test]
+#[ignore = "needs the deployed local stack: scripts/test.sh runs it with --ignored"]
 async fn http_and_mqtt_http_carry_a_presigned_placeholder_pinned_to_the_version() {
     let l = Local::connect().await;
     for (name, protocols) in [("http", "HTTP"), ("both", "MQTT HTTP")] {
