@@ -348,6 +348,7 @@ fn pipeline_state(job: Option<&str>) -> serde_json::Value {
         job_id: id.into(),
         job_arn: format!("arn:aws:iot:us-east-1:123456789012:job/{id}"),
         created: true,
+        schedule_moved: Vec::new(),
     });
     serde_json::to_value(state).unwrap()
 }

@@ -102,6 +102,11 @@ pub struct JobState {
     pub job_arn: String,
     /// False when an identical job already existed (a retried or duplicate run).
     pub created: bool,
+    /// Scheduled times create-job moved because IoT needs them 30 minutes
+    /// after CreateJob ("start moved from ... to ..."); also on the job as
+    /// `ota:start-moved` / `ota:end-moved` tags.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub schedule_moved: Vec<String>,
 }
 
 /// The first wait after StartSigningJob, in seconds.

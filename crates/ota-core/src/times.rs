@@ -28,8 +28,10 @@ fn parse_minute(s: &str) -> Option<PrimitiveDateTime> {
     PrimitiveDateTime::parse(s, &f).ok()
 }
 
-/// The largest offset accepted: two years, the farthest IoT schedules.
-const MAX_RELATIVE_MINUTES: u64 = 2 * 366 * 24 * 60;
+/// The largest offset accepted: two years of 365 days, the farthest an end
+/// may be (validation's limit, so the two can never disagree).
+pub const MAX_RELATIVE_DAYS: u64 = 2 * 365;
+const MAX_RELATIVE_MINUTES: u64 = MAX_RELATIVE_DAYS * 24 * 60;
 
 pub const TIME_GRAMMAR: &str =
     "YYYY-MM-DDTHH:MM (UTC) or an offset from the upload: +90m, +2h, +1d, +1d12h";
@@ -72,7 +74,7 @@ impl TimeSpec {
             }
             if total > MAX_RELATIVE_MINUTES {
                 return Err(format!(
-                    "'{s}' is more than two years ahead; an offset is at most two years (+731d)"
+                    "'{s}' is more than two years ahead; an offset is at most two years (+{MAX_RELATIVE_DAYS}d)"
                 ));
             }
             return Ok(TimeSpec::Relative(total as u32));

@@ -12,14 +12,17 @@ pub use configure::configure;
 use ota_aws::classify;
 use ota_core::create_job::job_tags;
 use ota_core::job_document::{self, FileFacts};
+use ota_core::request::reschedule::{reschedule, Moved};
 use ota_core::state::JobState;
 use ota_core::{OtaError, OtaRequest, PipelineState};
-use tracing::{info, Instrument};
+use tracing::{info, warn, Instrument};
 
 pub struct Deps {
     pub iot: aws_sdk_iot::Client,
     /// The role IoT assumes to presign HTTP download URLs.
     pub ota_role_arn: String,
+    /// The clock the schedule is re-checked against; tests fix it.
+    pub now: fn() -> time::OffsetDateTime,
 }
 
 pub async fn handle(state: PipelineState, deps: &Deps) -> Result<PipelineState, OtaError> {
@@ -28,6 +31,7 @@ pub async fn handle(state: PipelineState, deps: &Deps) -> Result<PipelineState, 
 }
 
 async fn create(mut state: PipelineState, deps: &Deps) -> Result<PipelineState, OtaError> {
+    let moved = reschedule_now(&mut state.request, deps)?;
     let req = &state.request;
     let src = &state.source;
     let file = state
@@ -48,7 +52,11 @@ async fn create(mut state: PipelineState, deps: &Deps) -> Result<PipelineState, 
     let (document, text) = job_document::build(req, &facts)?;
 
     let mut call = configure(deps.iot.create_job(), req, &deps.ota_role_arn)?.document(&text);
-    for (k, v) in job_tags(&src.bucket, &src.key, &src.version_id, &state.execution_id) {
+    let mut tags = job_tags(&src.bucket, &src.key, &src.version_id, &state.execution_id);
+    for m in &moved {
+        tags.push((format!("ota:{}-moved", m.which), m.tag_value()));
+    }
+    for (k, v) in tags {
         call = call.tags(
             Tag::builder()
                 .key(k)
@@ -64,6 +72,7 @@ async fn create(mut state: PipelineState, deps: &Deps) -> Result<PipelineState, 
                 job_id: req.job_id.clone(),
                 job_arn: out.job_arn().unwrap_or_default().to_string(),
                 created: true,
+                schedule_moved: moved.iter().map(Moved::tag_value).collect(),
             }
         }
         Err(e)
@@ -85,6 +94,21 @@ async fn create(mut state: PipelineState, deps: &Deps) -> Result<PipelineState, 
     };
     state.job = Some(job);
     Ok(state)
+}
+
+/// The schedule as IoT will judge it now (see ota_core's reschedule): an
+/// offset that became too close moves (logged, returned for the job's tags
+/// and the output); a fixed time that did is InvalidRequest, before CreateJob.
+fn reschedule_now(req: &mut OtaRequest, deps: &Deps) -> Result<Vec<Moved>, OtaError> {
+    let Some(schedule) = &req.schedule else {
+        return Ok(Vec::new());
+    };
+    let (schedule, moved) = reschedule(schedule, (deps.now)())?;
+    for m in &moved {
+        warn!(which = m.which, field = %m.field, from = %m.from, to = %m.to, "scheduled time moved: IoT needs it at least 30 minutes after CreateJob");
+    }
+    req.schedule = Some(schedule);
+    Ok(moved)
 }
 
 /// A job with this id exists: the same document and targets is this run's
@@ -128,5 +152,6 @@ async fn existing_job(
         job_id: req.job_id.clone(),
         job_arn: job.job_arn().unwrap_or_default().to_string(),
         created: false,
+        schedule_moved: Vec::new(),
     })
 }

@@ -30,7 +30,14 @@ fn deps_retrying(retry: RetryConfig, rules: &[&Rule]) -> Deps {
         iot: mock_client!(aws_sdk_iot, RuleMode::MatchAny, rules, |c| c
             .retry_config(retry.clone())),
         ota_role_arn: ROLE.into(),
+        now: upload_plus_five_minutes,
     }
+}
+
+/// Five minutes after events/create-job.json's upload: its fixed start
+/// (2026-12-01T02:00) is still days ahead.
+fn upload_plus_five_minutes() -> time::OffsetDateTime {
+    time::macros::datetime!(2026-11-22 10:05 UTC)
 }
 
 fn expected_document() -> Value {
@@ -68,6 +75,58 @@ fn state_with_every_block(rollout: &str, abort: &str) -> PipelineState {
     s.request.rollout = Some(ota_core::tags::parse_rollout(rollout).unwrap());
     s.request.abort = vec![ota_core::values::parse_abort_criterion(abort).unwrap()];
     s
+}
+
+/// A run whose signer (or a late event) took long: the job is created at
+/// 2026-12-01T01:45, 15 minutes before the fixture's start.
+fn late() -> time::OffsetDateTime {
+    time::macros::datetime!(2026-12-01 01:45 UTC)
+}
+
+#[tokio::test]
+async fn an_offset_start_that_became_too_close_is_moved_and_recorded() {
+    let (create, seen) = capturing_create(|| {
+        CreateJobOutput::builder()
+            .job_arn("arn:aws:iot:us-east-1:123456789012:job/AFR_OTA-app-v1_4-5c0b7a1e93d2")
+            .build()
+    });
+    let mut d = deps(&[&create]);
+    d.now = late;
+    let mut s = state();
+    let schedule = s.request.schedule.as_mut().unwrap();
+    // ota:start=+9d16h from the upload at 2026-11-22T10:00.
+    schedule.start_origin.as_mut().unwrap().relative = true;
+    let out = handle(s, &d).await.unwrap();
+    let sent = seen.lock().unwrap().clone().expect("CreateJob was called");
+    let sc = sent.scheduling_config().unwrap();
+    // 30 minutes after 01:45, and a minute for the call.
+    assert_eq!(sc.start_time(), Some("2026-12-01T02:16"));
+    assert_eq!(sc.end_time(), Some("2026-12-08T02:00"), "a far end stays");
+    let moved = "start moved from 2026-12-01T02:00 to 2026-12-01T02:16";
+    assert!(
+        sent.tags()
+            .iter()
+            .any(|t| t.key() == "ota:start-moved" && t.value() == Some(moved)),
+        "{:?}",
+        sent.tags()
+    );
+    assert_eq!(out.job.unwrap().schedule_moved, [moved]);
+    let out_schedule = out.request.schedule.unwrap();
+    assert_eq!(out_schedule.start_time.as_deref(), Some("2026-12-01T02:16"));
+}
+
+#[tokio::test]
+async fn a_fixed_start_that_became_too_close_fails_before_create_job() {
+    // No CreateJob rule: calling it would fail the test with "no rule".
+    let mut d = deps(&[]);
+    d.now = late;
+    let e = handle(state(), &d).await.unwrap_err();
+    assert_eq!(e.error_type(), "InvalidRequest");
+    assert_eq!(e.problems()[0].field, "ota:start");
+    assert!(
+        e.to_string().contains("2026-12-01T02:00 is now too close"),
+        "{e}"
+    );
 }
 
 #[tokio::test]

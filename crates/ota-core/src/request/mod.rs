@@ -9,6 +9,7 @@
 
 mod naming;
 mod protocols;
+pub mod reschedule;
 mod schedule;
 mod signing;
 mod targets;
@@ -60,6 +61,24 @@ pub struct Schedule {
     pub end_time: Option<String>,
     pub end_behavior: Option<EndBehavior>,
     pub maintenance_windows: Vec<WindowConfig>,
+    /// Where the start and end came from (`ota:start`, a manifest field), and
+    /// whether each was an offset from the upload (`+2h`): create-job
+    /// re-checks both against its own clock ([`reschedule`]), moving an
+    /// offset that became too close and refusing an absolute time that did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub start_origin: Option<TimeOrigin>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub end_origin: Option<TimeOrigin>,
+}
+
+/// Where a scheduled time came from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TimeOrigin {
+    /// The tag, manifest field or stack parameter, for messages.
+    pub field: String,
+    /// An offset from the upload (`+2h`), not a fixed minute.
+    pub relative: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

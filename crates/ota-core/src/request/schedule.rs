@@ -2,10 +2,10 @@
 //! checked against IoT's lead and horizon, the end behavior, and the
 //! maintenance windows as cron.
 
-use super::{Schedule, WindowConfig, MIN_LEAD_MINUTES};
+use super::{Schedule, TimeOrigin, WindowConfig, MIN_LEAD_MINUTES};
 use crate::error::Problems;
 use crate::spec::RequestSpec;
-use crate::times::format_minute;
+use crate::times::{format_minute, TimeSpec};
 use time::{Duration, OffsetDateTime, PrimitiveDateTime};
 
 fn utc(t: PrimitiveDateTime) -> OffsetDateTime {
@@ -43,11 +43,19 @@ pub(super) fn schedule(
     }
     let windows = maintenance_windows(spec);
     if start.is_some() || end.is_some() || !windows.is_empty() {
+        let origin = |field: &'static str, t: Option<TimeSpec>| {
+            t.map(|t| TimeOrigin {
+                field: spec.source_of(field),
+                relative: matches!(t, TimeSpec::Relative(_)),
+            })
+        };
         Some(Schedule {
             start_time: start.map(format_minute),
             end_time: end.map(format_minute),
             end_behavior: spec.end_behavior,
             maintenance_windows: windows,
+            start_origin: origin("start", spec.start),
+            end_origin: origin("end", spec.end),
         })
     } else {
         None
