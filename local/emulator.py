@@ -9,6 +9,10 @@ on 127.0.0.1, with the two gaps this project needs closed:
     detail.object["version-id"] when S3 cut a version (real S3 does).
   * x-amz-tagging on CreateMultipartUpload tags the completed object before its
     event fires (real S3 does; `ota upload` sends large firmware in parts).
+  * IoT Jobs presigns the documented versioned placeholder
+    ${aws:iot:s3-presigned-url-v2:https://s3.REGION.amazonaws.com/BUCKET/KEY%3FversionId%3DVERSION}
+    for that key and that version (ministack decodes the whole path into the
+    key and drops the version).
 
 Usage:
   python local/emulator.py --state-dir DIR [--port 0] [--persist] [--ready-file F]
@@ -336,6 +340,88 @@ def install_s3_multipart_tagging() -> None:
     s3._record_object_version = record
 
 
+def install_iot_presigned_versions() -> None:
+    """AWS IoT's "Managing jobs" page, section "Presigned URL using Amazon S3
+    versioning", documents the versioned placeholder with the `?` and `=`
+    percent-encoded inside it:
+
+        ${aws:iot:s3-presigned-url-v2:https://s3.region-code.amazonaws.com/bucket-name/key-name%3FversionId%3Dversion-id}
+
+    and IoT then presigns a GET of that version. ministack 1.5.33 unquotes the
+    whole path into the key (so `key?versionId=v`, which does not exist) and
+    signs no version. Here such a placeholder is presigned as AWS does: the
+    key, and `versionId` among the signed query parameters, so S3 serves that
+    exact version. Other placeholders are left to ministack."""
+    from urllib.parse import unquote
+
+    from ministack.services import iot
+
+    versioned = re.compile(r"%3FversionId%3D([^}%]*(?:%[0-9A-Fa-f]{2}[^}%]*)*)$", re.I)
+    orig = iot._jobs_presigned_document
+
+    def presigned(job):
+        document = job.get("document") or "{}"
+        config = job.get("presignedUrlConfig")
+        if not any(versioned.search(m.group("url")) for m in iot._JOB_PRESIGN_RE.finditer(document)):
+            return orig(job)
+        if not (isinstance(config, dict) and config.get("roleArn")) or not iot._iot_role_usable(config["roleArn"]):
+            return orig(job)
+        from ministack.core.sigv4 import (
+            build_canonical_query_string,
+            build_canonical_request,
+            build_string_to_sign,
+            calculate_signature,
+            uri_encode,
+        )
+        from ministack.core.tls import use_ssl_enabled
+
+        expires = config.get("expiresInSec")
+        expires = int(expires) if isinstance(expires, (int, float)) and expires > 0 else 3600
+        access_key, session = iot._jobs_presign_session(config["roleArn"], expires)
+        # The same host choice as ministack's own presigning (iot.py).
+        host = iot.jobs_device_host.get()
+        if not iot._JOB_PRESIGN_HOST_RE.fullmatch(host):
+            host = f"{iot._MINISTACK_HOST}:{iot._GATEWAY_PORT}"
+        elif labels := iot._JOB_PRESIGN_IOT_LABELS_RE.match(host):
+            host = host[labels.end():]
+        base = f"{'https' if use_ssl_enabled() else 'http'}://{host}"
+        amz_date = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+        region = iot.get_region()
+
+        def presign(m):
+            url = m.group("url")
+            v = versioned.search(url)
+            if not v:
+                return m.group(0)
+            bucket, key = iot._job_document_s3_location(url[:v.start()])
+            if not (bucket and key):
+                return m.group(0)
+            query = {
+                "X-Amz-Algorithm": "AWS4-HMAC-SHA256",
+                "X-Amz-Credential": f"{access_key}/{amz_date[:8]}/{region}/s3/aws4_request",
+                "X-Amz-Date": amz_date,
+                "X-Amz-Expires": str(expires),
+                "X-Amz-Security-Token": session["SessionToken"],
+                "X-Amz-SignedHeaders": "host",
+                "versionId": unquote(v.group(1)),
+            }
+            canonical_query = build_canonical_query_string(query)
+            path = f"/{bucket}/{key}"
+            string_to_sign = build_string_to_sign(
+                amz_date, amz_date[:8], region, "s3",
+                build_canonical_request("GET", path, {"host": host}, query, "host"),
+            )
+            signature = calculate_signature(
+                session["SecretAccessKey"], amz_date[:8], region, "s3", string_to_sign)
+            return (f"{base}{uri_encode(path, encode_slash=False)}?{canonical_query}"
+                    f"&X-Amz-Signature={signature}")
+
+        return orig(dict(job, document=iot._JOB_PRESIGN_RE.sub(presign, document)))
+
+    # jobs_job_document resolves _jobs_presigned_document at call time.
+    iot._jobs_presigned_document = presigned
+
+
 # ---------------------------------------------------------------------------
 
 def main() -> None:
@@ -355,6 +441,7 @@ def main() -> None:
     install_iot_streams()
     install_s3_version_id()
     install_s3_multipart_tagging()
+    install_iot_presigned_versions()
 
     endpoint = f"http://127.0.0.1:{port}"
 

@@ -165,6 +165,42 @@ def jobs(ep):
     return ok
 
 
+def presigned_versions(ep):
+    """The documented versioned placeholder (AWS IoT "Managing jobs",
+    "Presigned URL using Amazon S3 versioning") reaches a device as a URL that
+    serves exactly that version, also after a newer upload to the key."""
+    import urllib.parse
+    import urllib.request
+
+    s3, iot, iam = client("s3", ep), client("iot", ep), client("iam", ep)
+    jobs_data = client("iot-jobs-data", ep)
+    s3.create_bucket(Bucket="presign-fw")
+    s3.put_bucket_versioning(Bucket="presign-fw", VersioningConfiguration={"Status": "Enabled"})
+    key = "firmware/app v1+rc.bin"
+    v1 = s3.put_object(Bucket="presign-fw", Key=key, Body=b"version one")["VersionId"]
+    s3.put_object(Bucket="presign-fw", Key=key, Body=b"version two")
+    role = iam.create_role(RoleName="presign-role", AssumeRolePolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
+                                                "Principal": {"Service": "iot.amazonaws.com"}}]}))["Role"]["Arn"]
+    thing = iot.create_thing(thingName="presign-dev")["thingArn"]
+    encoded_key = urllib.parse.quote(key, safe="/-_.~")
+    placeholder = ("${aws:iot:s3-presigned-url-v2:https://s3.us-east-1.amazonaws.com/presign-fw/"
+                   f"{encoded_key}%3FversionId%3D{urllib.parse.quote(v1, safe='-_.~')}}}")
+    current = f"${{aws:iot:s3-presigned-url-v2:https://s3.us-east-1.amazonaws.com/presign-fw/{encoded_key}}}"
+    iot.create_job(jobId="presign-j", targets=[thing],
+                   document=json.dumps({"pinned": placeholder, "current": current}),
+                   presignedUrlConfig={"roleArn": role, "expiresInSec": 600})
+    doc = json.loads(jobs_data.describe_job_execution(
+        jobId="presign-j", thingName="presign-dev", includeJobDocument=True)["execution"]["jobDocument"])
+    ok = check("versioned placeholder presigned with its versionId",
+               "versionId=" in doc["pinned"] and "%3FversionId" not in doc["pinned"], doc["pinned"][:160])
+    body = urllib.request.urlopen(doc["pinned"], timeout=10).read()
+    ok &= check("versioned URL serves that version, not the newer one", body == b"version one", repr(body))
+    body = urllib.request.urlopen(doc["current"], timeout=10).read()
+    ok &= check("unversioned placeholder still serves the current version", body == b"version two", repr(body))
+    return ok
+
+
 def signer(ep):
     from cryptography import x509
     from cryptography.hazmat.primitives import hashes, serialization
@@ -207,7 +243,7 @@ def main():
     proc, ep = start(state)
     print("endpoint", ep, "state", state)
     try:
-        ok = streams(ep) & s3_eventbridge(ep) & jobs(ep) & signer(ep)
+        ok = streams(ep) & s3_eventbridge(ep) & jobs(ep) & signer(ep) & presigned_versions(ep)
     finally:
         stop(proc)
     check("emulator stopped cleanly", proc.returncode == 0, f"exit {proc.returncode}")

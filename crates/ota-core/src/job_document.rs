@@ -76,14 +76,33 @@ fn encode_query(v: &str) -> String {
 
 /// IoT's presigned-URL placeholder for the exact object version; IoT swaps it
 /// for a presigned URL when a device fetches the document.
+///
+/// AWS IoT Developer Guide, "Managing jobs", section "Presigned URL using
+/// Amazon S3 versioning" (path-style form, quoted):
+///
+/// ```text
+/// ${aws:iot:s3-presigned-url-v2:https://s3.region-code.amazonaws.com/bucket-name/key-name%3FversionId%3Dversion-id}
+/// ```
+///
+/// The `?` and `=` are percent-encoded inside the placeholder, and "the
+/// Amazon S3 Presigned URL placeholder ${aws:iot:s3-presigned-url-v2 requires
+/// the Amazon S3 URL to be encoded to conform with the Amazon S3 SDK
+/// standard": the key is percent-encoded but for `/` and the unreserved
+/// characters, the version id likewise. Not verified against a real
+/// account (README). The host's DNS suffix follows the partition: China
+/// regions' S3 endpoints are `s3.REGION.amazonaws.com.cn` (untested).
 pub fn presigned_url_placeholder(
     region: &str,
     bucket: &str,
     key: &str,
     version_id: &str,
 ) -> String {
+    let suffix = match crate::event::partition_of(region) {
+        "aws-cn" => "amazonaws.com.cn",
+        _ => "amazonaws.com",
+    };
     format!(
-        "${{aws:iot:s3-presigned-url-v2:https://s3.{region}.amazonaws.com/{bucket}/{}?versionId={}}}",
+        "${{aws:iot:s3-presigned-url-v2:https://s3.{region}.{suffix}/{bucket}/{}%3FversionId%3D{}}}",
         encode_path(key),
         encode_query(version_id)
     )
@@ -214,7 +233,7 @@ mod tests {
         let expected: Value = serde_json::from_str(
             r#"{"afr_ota":{"protocols":["HTTP"],"files":[{
               "filepath":"/ota/app.bin","filesize":366816,"fileid":0,"certfile":"ecdsasigner.crt",
-              "update_data_url":"${aws:iot:s3-presigned-url-v2:https://s3.us-east-1.amazonaws.com/fw/firmware/app%20v1.bin?versionId=3HL4kq%2FtJ%2B}",
+              "update_data_url":"${aws:iot:s3-presigned-url-v2:https://s3.us-east-1.amazonaws.com/fw/firmware/app%20v1.bin%3FversionId%3D3HL4kq%2FtJ%2B}",
               "auth_scheme":"aws.s3.presigned","sig-sha256-ecdsa":"MEUCIQ=="}]}}"#,
         )
         .unwrap();
@@ -236,7 +255,25 @@ mod tests {
         assert!(ota["files"][0]["update_data_url"]
             .as_str()
             .unwrap()
-            .contains("versionId="));
+            .contains("%3FversionId%3D"));
+    }
+
+    #[test]
+    fn the_placeholder_has_the_documented_versioned_form_and_the_partitions_host() {
+        assert_eq!(
+            presigned_url_placeholder("us-east-1", "fw", "firmware/über v1+rc.bin", "a.b_c"),
+            "${aws:iot:s3-presigned-url-v2:https://s3.us-east-1.amazonaws.com/fw/firmware/%C3%BCber%20v1%2Brc.bin%3FversionId%3Da.b_c}"
+        );
+        assert!(
+            presigned_url_placeholder("cn-north-1", "fw", "k", "v").starts_with(
+                "${aws:iot:s3-presigned-url-v2:https://s3.cn-north-1.amazonaws.com.cn/fw/k"
+            )
+        );
+        assert!(
+            presigned_url_placeholder("us-gov-west-1", "fw", "k", "v").starts_with(
+                "${aws:iot:s3-presigned-url-v2:https://s3.us-gov-west-1.amazonaws.com/fw/k"
+            )
+        );
     }
 
     #[test]

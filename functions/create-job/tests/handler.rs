@@ -235,7 +235,7 @@ async fn http_rollout_and_abort_reach_create_job() {
     assert_eq!(f["auth_scheme"], "aws.s3.presigned");
     assert_eq!(
         f["update_data_url"],
-        "${aws:iot:s3-presigned-url-v2:https://s3.us-east-1.amazonaws.com/ota-pipeline-firmwarebucket-1a2b3c4d5e6f/firmware/app-v1.4.bin?versionId=3HL4kqtJlcpXroDTDmJ.rmSpXd3dIbrHY}"
+        "${aws:iot:s3-presigned-url-v2:https://s3.us-east-1.amazonaws.com/ota-pipeline-firmwarebucket-1a2b3c4d5e6f/firmware/app-v1.4.bin%3FversionId%3D3HL4kqtJlcpXroDTDmJ.rmSpXd3dIbrHY}"
     );
     assert_eq!(doc["afr_ota"]["protocols"], json!(["MQTT", "HTTP"]));
 }

@@ -141,7 +141,11 @@ async fn http_and_mqtt_http_carry_a_presigned_placeholder_pinned_to_the_version(
             url.starts_with("${aws:iot:s3-presigned-url-v2:https://s3.us-east-1.amazonaws.com/"),
             "{url}"
         );
-        assert!(url.contains(&format!("?versionId={version}")), "{url}");
+        // AWS's documented versioned form: `?` and `=` encoded inside.
+        assert!(
+            url.ends_with(&format!("%3FversionId%3D{version}}}")),
+            "{url}"
+        );
         let job = l.describe_job(&job_id).await;
         let p = job.presigned_url_config().expect("presignedUrlConfig");
         assert_eq!(p.expires_in_sec(), Some(900));
