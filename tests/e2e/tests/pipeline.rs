@@ -41,6 +41,19 @@ async fn job_exists(l: &Local, job_id: &str) -> bool {
     l.iot.describe_job().job_id(job_id).send().await.is_ok()
 }
 
+/// Nothing exists for the version: no signing job, no stream, no job.
+async fn assert_nothing_created(l: &Local, key: &str, version: &str) {
+    assert_eq!(l.signing_jobs_for(key).await, 0, "{key}: nothing signed");
+    assert!(
+        !stream_exists(l, &ids::stream_id(&l.bucket, key, version)).await,
+        "{key}: no stream"
+    );
+    assert!(
+        !job_exists(l, &ids::job_id(&l.bucket, key, version)).await,
+        "{key}: no job"
+    );
+}
+
 #[tokio::test]
 #[ignore = "needs the deployed local stack: scripts/test.sh runs it with --ignored"]
 async fn mqtt_upload_becomes_one_signed_job_streaming_the_exact_version() {
@@ -292,9 +305,7 @@ async fn bad_tags_fail_with_invalid_request_naming_every_tag_and_create_nothing(
     for tag in ["ota:targets", "ota:retry", "ota:timeot", "ota:start"] {
         assert!(f.cause.contains(tag), "the cause names {tag}: {}", f.cause);
     }
-    assert_eq!(l.signing_jobs_for(&key).await, 0);
-    assert!(!stream_exists(&l, &ids::stream_id(&l.bucket, &key, &version)).await);
-    assert!(!job_exists(&l, &ids::job_id(&l.bucket, &key, &version)).await);
+    assert_nothing_created(&l, &key, &version).await;
 }
 
 #[tokio::test]
@@ -314,8 +325,7 @@ async fn a_folder_marker_is_skipped_and_an_empty_object_is_refused_creating_noth
         "{}",
         done[0].output
     );
-    assert_eq!(l.signing_jobs_for(&folder).await, 0);
-    assert!(!job_exists(&l, &ids::job_id(&l.bucket, &folder, &version)).await);
+    assert_nothing_created(&l, &folder, &version).await;
 
     let empty = l.unique_key("empty");
     let version = l.upload(&empty, &[], &targets).await;
@@ -323,9 +333,7 @@ async fn a_folder_marker_is_skipped_and_an_empty_object_is_refused_creating_noth
     assert_eq!(done[0].status, ExecutionStatus::Failed);
     assert_eq!(done[0].error, "InvalidRequest");
     assert!(done[0].cause.contains("is 0 bytes"), "{}", done[0].cause);
-    assert_eq!(l.signing_jobs_for(&empty).await, 0);
-    assert!(!stream_exists(&l, &ids::stream_id(&l.bucket, &empty, &version)).await);
-    assert!(!job_exists(&l, &ids::job_id(&l.bucket, &empty, &version)).await);
+    assert_nothing_created(&l, &empty, &version).await;
 }
 
 #[tokio::test]
@@ -771,8 +779,6 @@ async fn oversize_inputs_fail_before_anything_is_signed_streamed_or_created() {
             f.cause
         );
         assert!(f.cause.contains(want), "{want}: {}", f.cause);
-        assert_eq!(l.signing_jobs_for(&key).await, 0, "{want}: nothing signed");
-        assert!(!stream_exists(&l, &ids::stream_id(&l.bucket, &key, &version)).await);
-        assert!(!job_exists(&l, &ids::job_id(&l.bucket, &key, &version)).await);
+        assert_nothing_created(&l, &key, &version).await;
     }
 }
