@@ -70,13 +70,13 @@ pub struct StartSigningInput {
 pub fn check_is_firmware(bucket: &str, key: &str, size: u64) -> Result<(), crate::OtaError> {
     if key.ends_with('/') {
         return Err(crate::error::invalid(
-            "event",
+            "object",
             format!("s3://{bucket}/{key} is a folder marker (its key ends in '/'), not firmware; nothing was signed"),
         ));
     }
     if size == 0 {
         return Err(crate::error::invalid(
-            "event",
+            "object",
             format!("s3://{bucket}/{key} is 0 bytes: an empty object is not firmware; nothing was signed"),
         ));
     }
