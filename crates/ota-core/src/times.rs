@@ -14,6 +14,21 @@ pub enum TimeSpec {
     Relative(u32),
 }
 
+/// `t` in UTC, rounded up to the next whole minute (unchanged when it is one).
+pub fn ceil_minute(t: OffsetDateTime) -> PrimitiveDateTime {
+    let t = t.to_offset(time::UtcOffset::UTC);
+    let floor = t
+        .replace_second(0)
+        .and_then(|t| t.replace_nanosecond(0))
+        .unwrap_or(t);
+    let up = if floor == t {
+        t
+    } else {
+        floor + Duration::minutes(1)
+    };
+    PrimitiveDateTime::new(up.date(), up.time())
+}
+
 /// The format IoT's schedulingConfig uses: `YYYY-MM-DDTHH:MM`, UTC.
 pub fn format_minute(t: PrimitiveDateTime) -> String {
     let f = format_description!("[year]-[month]-[day]T[hour]:[minute]");
@@ -22,7 +37,8 @@ pub fn format_minute(t: PrimitiveDateTime) -> String {
     t.format(&f).unwrap_or_default()
 }
 
-fn parse_minute(s: &str) -> Option<PrimitiveDateTime> {
+/// `YYYY-MM-DDTHH:MM` (a trailing `Z` allowed), UTC.
+pub fn parse_minute(s: &str) -> Option<PrimitiveDateTime> {
     let s = s.strip_suffix('Z').unwrap_or(s);
     let f = format_description!("[year]-[month]-[day]T[hour]:[minute]");
     PrimitiveDateTime::parse(s, &f).ok()
@@ -108,20 +124,7 @@ impl TimeSpec {
     pub fn resolve(&self, upload_time: OffsetDateTime) -> PrimitiveDateTime {
         match self {
             TimeSpec::Absolute(t) => *t,
-            TimeSpec::Relative(m) => {
-                let t =
-                    upload_time.to_offset(time::UtcOffset::UTC) + Duration::minutes(i64::from(*m));
-                let floor = t
-                    .replace_second(0)
-                    .and_then(|t| t.replace_nanosecond(0))
-                    .unwrap_or(t);
-                let up = if floor == t {
-                    t
-                } else {
-                    floor + Duration::minutes(1)
-                };
-                PrimitiveDateTime::new(up.date(), up.time())
-            }
+            TimeSpec::Relative(m) => ceil_minute(upload_time + Duration::minutes(i64::from(*m))),
         }
     }
 }

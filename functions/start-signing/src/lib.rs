@@ -15,7 +15,6 @@ use ota_core::state::SourceObject;
 use ota_core::{OtaError, OtaRequest, PipelineState, Problems, RequestContext, RequestSpec};
 use time::OffsetDateTime;
 use tracing::Instrument;
-use upload::Upload;
 
 /// Settings from the stack (environment variables), read once per cold start.
 #[derive(Debug, Clone)]
@@ -71,7 +70,7 @@ impl Deps {
 }
 
 pub async fn handle(input: StartSigningInput, deps: &Deps) -> Result<PipelineState, OtaError> {
-    let upload = upload::check_event(&input, &deps.settings)?;
+    let upload_time = upload::check_event(&input, &deps.settings)?;
     let source = upload::pin_version(&deps.s3, &input).await?;
     // Every line from here on carries the object and the run; the job and
     // signing job ids join once they are known.
@@ -86,7 +85,7 @@ pub async fn handle(input: StartSigningInput, deps: &Deps) -> Result<PipelineSta
         signing_job_id = tracing::field::Empty
     );
     async move {
-        let (request, merged) = read_request(deps, &upload, &source).await?;
+        let (request, merged) = read_request(deps, upload_time, &source).await?;
         tracing::Span::current().record("job_id", request.job_id.as_str());
         let certfile = ota_aws::check_signing(&deps.signer, &request, &merged, &source).await?;
         let attempt = input.event.attempt;
@@ -111,7 +110,7 @@ pub async fn handle(input: StartSigningInput, deps: &Deps) -> Result<PipelineSta
 /// came from, for messages).
 async fn read_request(
     deps: &Deps,
-    upload: &Upload,
+    upload_time: OffsetDateTime,
     source: &SourceObject,
 ) -> Result<(OtaRequest, RequestSpec), OtaError> {
     let tags = upload::read_tags(&deps.s3, source).await?;
@@ -131,7 +130,7 @@ async fn read_request(
         bucket: source.bucket.clone(),
         key: source.key.clone(),
         version_id: source.version_id.clone(),
-        upload_time: upload.time,
+        upload_time,
     };
     resolve(tag_spec, manifest_spec, &deps.defaults, problems, &ctx)
 }

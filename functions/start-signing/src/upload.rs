@@ -9,14 +9,9 @@ use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 use tracing::warn;
 
-/// What the event says beyond the object: when it was uploaded.
-#[derive(Debug, Clone, Copy)]
-pub struct Upload {
-    pub time: OffsetDateTime,
-}
-
-/// An S3 "Object Created" event for a key under the upload prefix.
-pub fn check_event(input: &StartSigningInput, s: &Settings) -> Result<Upload, OtaError> {
+/// An S3 "Object Created" event for a key under the upload prefix; when the
+/// object was uploaded (relative schedule times count from it).
+pub fn check_event(input: &StartSigningInput, s: &Settings) -> Result<OffsetDateTime, OtaError> {
     let ev = &input.event;
     if ev.source != "aws.s3" || ev.detail_type != "Object Created" {
         return Err(ota_core::error::invalid(
@@ -52,10 +47,9 @@ pub fn check_event(input: &StartSigningInput, s: &Settings) -> Result<Upload, Ot
             ),
         ));
     }
-    let time = OffsetDateTime::parse(&ev.time, &Rfc3339).map_err(|_| {
+    OffsetDateTime::parse(&ev.time, &Rfc3339).map_err(|_| {
         ota_core::error::invalid("event", format!("event time '{}' is not RFC 3339", ev.time))
-    })?;
-    Ok(Upload { time })
+    })
 }
 
 /// The exact version the event names (everything downstream uses it), or,

@@ -18,7 +18,7 @@
 
 use super::{Schedule, TimeOrigin, MIN_LEAD_MINUTES};
 use crate::error::{OtaError, Problems};
-use crate::times::format_minute;
+use crate::times::{ceil_minute, format_minute, parse_minute as parse};
 use time::{Duration, OffsetDateTime, PrimitiveDateTime};
 
 /// A time create-job moved: which (`start`, `end`), its field, from and to.
@@ -37,25 +37,10 @@ impl Moved {
     }
 }
 
-fn parse(t: &str) -> Option<PrimitiveDateTime> {
-    let f = time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]");
-    PrimitiveDateTime::parse(t, &f).ok()
-}
-
 /// The earliest minute IoT takes for a job created now: 30 minutes ahead,
 /// rounded up to a whole minute, plus a minute for the call itself.
 pub fn earliest_minute(now: OffsetDateTime) -> PrimitiveDateTime {
-    let t = now.to_offset(time::UtcOffset::UTC) + Duration::minutes(MIN_LEAD_MINUTES + 1);
-    let t = PrimitiveDateTime::new(t.date(), t.time());
-    let floor = t
-        .replace_second(0)
-        .and_then(|f| f.replace_nanosecond(0))
-        .unwrap_or(t);
-    if floor == t {
-        t
-    } else {
-        floor + Duration::minutes(1)
-    }
+    ceil_minute(now + Duration::minutes(MIN_LEAD_MINUTES + 1))
 }
 
 /// What the schedule becomes when the job is created `now`, and what moved;
