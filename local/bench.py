@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""The benchmarks of benches/README.md (B1-B6), against the local emulator and
+"""The benchmarks of benches/README.md (B1-B7), against the local emulator and
 the functions' own binaries. Run by scripts/bench.sh, which builds, starts and
 deploys everything first; each subcommand writes build/bench/<id>.json and
 `table` prints them as one Markdown table.
@@ -9,6 +9,7 @@ deploys everything first; each subcommand writes build/bench/<id>.json and
   bench.py memory   [--sizes 1,4,16,64] B3 make-stream peak RSS per size
   bench.py cold-init [--runs 20]       B2 process start -> first /next
   bench.py sizes --dir DIR             B4 bootstrap sizes
+  bench.py signer-delay [--runs 3]     B7 pipeline overhead over a slow signer
   bench.py table                       the results table
 
 Medians with min-max ranges: these machines are shared and noisy. Timings
@@ -46,6 +47,7 @@ TARGETS = {  # benches/README.md
     "B4": "<= 8 MB each",
     "B5": "200 jobs, 0 duplicates, 0 failed executions",
     "B6": "<= 12 transitions, 4 invocations",
+    "B7": "overhead <= 1 s up to 10 s, <= 10% of the delay above; <= 100 transitions at 60 s",
 }
 
 
@@ -496,6 +498,56 @@ def sizes(args) -> None:
     })
 
 
+# ------------------------------------------------------------ B7
+
+
+def signer_delay(args) -> None:
+    """Upload -> job minus the signer's delay, and the state transitions, for
+    signers that take 2-60 s (the emulator's --signer-delay @FILE, which
+    localaws.py up points at SIGNER_DELAY_FILE)."""
+    s3, sfn, iot = clients()
+    out = stack()
+    execs = Executions(sfn, out["StateMachineArn"])
+    execs.poll()
+    tags = tagging({"ota:targets": "thinggroup/Lab"})
+    results = {}
+    try:
+        for delay in args.delays:
+            localaws.SIGNER_DELAY_FILE.write_text(f"{delay}\n")
+            runs = []
+            for i in range(args.runs):
+                key = f"{out['UploadPrefix']}bench-signer-{delay}s-{int(time.time())}-{i}.bin"
+                t0 = time.time()
+                version = s3.put_object(Bucket=out["FirmwareBucketName"], Key=key,
+                                        Body=os.urandom(64 * 1024), Tagging=tags)["VersionId"]
+                execs.wait({(key, version)}, timeout=delay + 120)
+                [desc] = execs.done[(key, version)]
+                one_job(iot, desc)
+                events = history(sfn, desc["executionArn"])
+                runs.append({"overhead_s": job_created_at(events) - t0 - delay,
+                             "transitions": steps(events)[0]})
+                log(f"B7 {delay} s: overhead {runs[-1]['overhead_s']:.2f} s, "
+                    f"{runs[-1]['transitions']} transitions")
+            results[delay] = runs
+    finally:
+        localaws.SIGNER_DELAY_FILE.write_text("0\n")
+
+    def within(delay, overhead):
+        return overhead <= 1.0 if delay <= 10 else overhead <= 0.1 * delay
+
+    medians = {d: statistics.median(r["overhead_s"] for r in runs) for d, runs in results.items()}
+    transitions = {d: max(r["transitions"] for r in runs) for d, runs in results.items()}
+    save("B7", {
+        "runs": {str(d): r for d, r in results.items()},
+        "summary": "; ".join(
+            f"{d} s: overhead **{medians[d]:.2f} s** "
+            f"({spread([r['overhead_s'] for r in results[d]], 's').split('(')[-1].rstrip(')')}), "
+            f"{transitions[d]} transitions" for d in results),
+        "met": all(within(d, m) for d, m in medians.items())
+        and all(t <= 100 for d, t in transitions.items() if d <= 60),
+    })
+
+
 # ------------------------------------------------------------ table
 
 
@@ -537,6 +589,10 @@ def main() -> None:
     a.add_argument("--dir", type=Path, required=True)
     a.add_argument("--arch", default="aarch64")
     a.set_defaults(fn=sizes)
+    a = sub.add_parser("signer-delay")
+    a.add_argument("--delays", type=lambda s: [int(x) for x in s.split(",")], default=[2, 5, 10, 30, 60])
+    a.add_argument("--runs", type=int, default=3)
+    a.set_defaults(fn=signer_delay)
     sub.add_parser("table").set_defaults(fn=table)
     args = p.parse_args()
     args.fn(args)

@@ -9,6 +9,9 @@ on 127.0.0.1, with the two gaps this project needs closed:
     detail.object["version-id"] when S3 cut a version (real S3 does).
   * x-amz-tagging on CreateMultipartUpload tags the completed object before its
     event fires (real S3 does; `ota upload` sends large firmware in parts).
+  * With --signer-delay S (or @FILE holding S; benchmark B7), a signing job
+    reads as InProgress for S seconds, as AWS Signer's asynchronous jobs do
+    (ministack's finish inside StartSigningJob).
   * IoT Jobs presigns the documented versioned placeholder
     ${aws:iot:s3-presigned-url-v2:https://s3.REGION.amazonaws.com/BUCKET/KEY%3FversionId%3DVERSION}
     for that key and that version (ministack decodes the whole path into the
@@ -48,6 +51,9 @@ def _parse_args():
     p.add_argument("--ready-file", default=None)
     p.add_argument("--log-level", default="WARNING")
     p.add_argument("--region", default="us-east-1")
+    p.add_argument("--signer-delay", default="0",
+                   help="seconds a signing job stays InProgress (benchmark B7), or @FILE "
+                        "holding that number, read at every StartSigningJob; default 0")
     return p.parse_args()
 
 
@@ -423,6 +429,70 @@ def install_iot_presigned_versions() -> None:
 
 
 # ---------------------------------------------------------------------------
+# Signer latency
+# ---------------------------------------------------------------------------
+
+def install_signer_delay(spec: str) -> None:
+    """AWS Signer's signing jobs are asynchronous: StartSigningJob answers with
+    a job id and DescribeSigningJob reports `InProgress` until the job is done
+    (Signer API reference, DescribeSigningJob: status `InProgress | Failed |
+    Succeeded`; a job in progress has no `signedObject` and no
+    `completedAt`). ministack's signer finishes inside StartSigningJob, so
+    every DescribeSigningJob already says Succeeded. With a delay, a job
+    reads as InProgress (without signedObject, completedAt and
+    signatureExpiresAt) until the delay has passed since StartSigningJob, on
+    this process's clock, and then as ministack recorded it. ListSigningJobs
+    is left as ministack answers it.
+
+    `spec` is a number of seconds, or `@FILE`: the number in FILE, read at
+    every StartSigningJob (missing or empty: 0), so a benchmark can change
+    the delay between uploads without restarting the emulator. 0 (the
+    default) changes nothing."""
+    from ministack.services import signer
+
+    def delay_now() -> float:
+        if not spec.startswith("@"):
+            return float(spec or 0)
+        try:
+            with open(spec[1:]) as f:
+                return float(f.read().strip() or 0)
+        except FileNotFoundError:
+            return 0.0
+
+    if not spec.startswith("@") and delay_now() <= 0:
+        return
+
+    started: dict[str, tuple[float, float]] = {}  # job id -> (start, delay)
+    orig_start = signer._start_signing_job
+    orig_describe = signer._describe_signing_job
+
+    def start(body, headers=None):
+        before = set(signer._jobs)
+        delay = delay_now()
+        response = orig_start(body, headers)
+        for job_id in set(signer._jobs) - before:
+            started[job_id] = (time.monotonic(), delay)
+        return response
+
+    def describe(job_id):
+        at, delay = started.get(job_id, (0.0, 0.0))
+        job = signer._jobs.get(job_id)
+        if job is None or time.monotonic() - at >= delay:
+            return orig_describe(job_id)
+        from ministack.core.responses import json_response
+
+        pending = {k: v for k, v in job.items()
+                   if k not in ("signedObject", "completedAt", "signatureExpiresAt", "statusReason")
+                   and v is not None}
+        pending["status"] = "InProgress"
+        return json_response(pending)
+
+    # handle_request resolves both at call time.
+    signer._start_signing_job = start
+    signer._describe_signing_job = describe
+
+
+# ---------------------------------------------------------------------------
 
 def main() -> None:
     args = _parse_args()
@@ -442,6 +512,7 @@ def main() -> None:
     install_s3_version_id()
     install_s3_multipart_tagging()
     install_iot_presigned_versions()
+    install_signer_delay(args.signer_delay)
 
     endpoint = f"http://127.0.0.1:{port}"
 

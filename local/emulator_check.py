@@ -21,9 +21,9 @@ from botocore.exceptions import ClientError
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
-def start(state_dir):
+def start(state_dir, *extra):
     proc = subprocess.Popen(
-        [sys.executable, os.path.join(HERE, "emulator.py"), "--state-dir", state_dir],
+        [sys.executable, os.path.join(HERE, "emulator.py"), "--state-dir", state_dir, *extra],
         stdout=subprocess.PIPE, stderr=open(os.path.join(state_dir, "ministack.log"), "w"),
         text=True, start_new_session=True)
     deadline = time.time() + 60
@@ -202,6 +202,73 @@ def presigned_versions(ep):
 
 
 def signer(ep):
+    sg, s3, key, vid, data = signing_setup(ep)
+    job = sg.start_signing_job(
+        source={"s3": {"bucketName": "fw-bucket", "key": "uploads/fw.bin", "version": vid}},
+        destination={"s3": {"bucketName": "fw-bucket", "prefix": "signed/"}}, profileName="ota_profile")
+    d = sg.describe_signing_job(jobId=job["jobId"])
+    ok = check("Signer job Succeeded at once", d["status"] == "Succeeded", d["signedObject"]["s3"]["key"])
+    doc = json.loads(s3.get_object(Bucket="fw-bucket", Key=d["signedObject"]["s3"]["key"])["Body"].read())
+    import base64
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import ec
+    key.public_key().verify(base64.b64decode(doc["signature"]), data, ec.ECDSA(hashes.SHA256()))
+    ok &= check("signed doc verifies", doc["payloadLocation"]["s3"]["version"] == vid, json.dumps(doc)[:160])
+    ok &= check("signingParameters echoed", d.get("signingParameters") == {"certname": "code_signer_cert.pem"})
+    return ok
+
+
+def signer_delay(state_root):
+    """--signer-delay @FILE: a job started while FILE says 2 is InProgress
+    (no signedObject, completedAt or signatureExpiresAt) until 2 s have
+    passed, then Succeeded; one started after FILE says 0 succeeds at once."""
+    state = os.path.join(state_root, "delayed")
+    os.makedirs(state)
+    delay_file = os.path.join(state, "signer-delay-seconds")
+    with open(delay_file, "w") as f:
+        f.write("2\n")
+    proc, ep = start(state, "--signer-delay", "@" + delay_file)
+    try:
+        sg, _, _, vid, _ = signing_setup(ep)
+
+        def sign():
+            return sg.start_signing_job(
+                source={"s3": {"bucketName": "fw-bucket", "key": "uploads/fw.bin", "version": vid}},
+                destination={"s3": {"bucketName": "fw-bucket", "prefix": "signed/"}},
+                profileName="ota_profile")["jobId"]
+
+        t0 = time.monotonic()
+        slow = sign()
+        d = sg.describe_signing_job(jobId=slow)
+        pending = d["status"] == "InProgress" and not {"signedObject", "completedAt", "signatureExpiresAt"} & set(d)
+        ok = check("signer delay: InProgress at first", pending and time.monotonic() - t0 < 2,
+                   json.dumps({k: d.get(k) for k in ("status", "signedObject", "completedAt")}, default=str))
+        with open(delay_file, "w") as f:
+            f.write("0\n")
+        fast = sg.describe_signing_job(jobId=sign())
+        ok &= check("signer delay: a job started after the file says 0 succeeds at once",
+                    fast["status"] == "Succeeded" and "signedObject" in fast, fast["status"])
+        while time.monotonic() - t0 < 1.8:
+            if sg.describe_signing_job(jobId=slow)["status"] != "InProgress":
+                ok &= check("signer delay: still InProgress before 2 s", False)
+                break
+            time.sleep(0.2)
+        time.sleep(max(0.0, 2.05 - (time.monotonic() - t0)))
+        d = sg.describe_signing_job(jobId=slow)
+        ok &= check("signer delay: Succeeded with its signed object after 2 s",
+                    d["status"] == "Succeeded" and "signedObject" in d and "completedAt" in d, d["status"])
+        try:
+            sg.describe_signing_job(jobId="no-such-job")
+            ok &= check("signer delay: unknown job -> ResourceNotFound", False)
+        except ClientError as e:
+            ok &= check("signer delay: unknown job -> ResourceNotFound", code(e)[0] == "ResourceNotFoundException")
+    finally:
+        stop(proc)
+    return ok
+
+
+def signing_setup(ep):
+    """A certificate in ACM, a signing profile on it and a versioned upload."""
     from cryptography import x509
     from cryptography.hazmat.primitives import hashes, serialization
     from cryptography.hazmat.primitives.asymmetric import ec
@@ -221,19 +288,12 @@ def signer(ep):
     sg.put_signing_profile(profileName="ota_profile", platformId="AWSIoTDeviceManagement-SHA256-ECDSA",
                            signingMaterial={"certificateArn": arn},
                            signingParameters={"certname": "code_signer_cert.pem"})
+    if "fw-bucket" not in [b["Name"] for b in s3.list_buckets()["Buckets"]]:
+        s3.create_bucket(Bucket="fw-bucket")
+        s3.put_bucket_versioning(Bucket="fw-bucket", VersioningConfiguration={"Status": "Enabled"})
     data = b"firmware-bytes" * 10
     vid = s3.put_object(Bucket="fw-bucket", Key="uploads/fw.bin", Body=data)["VersionId"]
-    job = sg.start_signing_job(
-        source={"s3": {"bucketName": "fw-bucket", "key": "uploads/fw.bin", "version": vid}},
-        destination={"s3": {"bucketName": "fw-bucket", "prefix": "signed/"}}, profileName="ota_profile")
-    d = sg.describe_signing_job(jobId=job["jobId"])
-    ok = check("Signer job Succeeded at once", d["status"] == "Succeeded", d["signedObject"]["s3"]["key"])
-    doc = json.loads(s3.get_object(Bucket="fw-bucket", Key=d["signedObject"]["s3"]["key"])["Body"].read())
-    import base64
-    key.public_key().verify(base64.b64decode(doc["signature"]), data, ec.ECDSA(hashes.SHA256()))
-    ok &= check("signed doc verifies", doc["payloadLocation"]["s3"]["version"] == vid, json.dumps(doc)[:160])
-    ok &= check("signingParameters echoed", d.get("signingParameters") == {"certname": "code_signer_cert.pem"})
-    return ok
+    return sg, s3, key, vid, data
 
 
 def main():
@@ -246,6 +306,7 @@ def main():
         ok = streams(ep) & s3_eventbridge(ep) & jobs(ep) & signer(ep) & presigned_versions(ep)
     finally:
         stop(proc)
+    ok &= signer_delay(state)
     check("emulator stopped cleanly", proc.returncode == 0, f"exit {proc.returncode}")
     import shutil
 

@@ -28,6 +28,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 STATE = ROOT / "build" / "local"
 ENDPOINT_FILE = STATE / "endpoint"
+# The emulator's signer delay (benchmark B7), read at every StartSigningJob;
+# `up` removes it, so tests and the demo always run with a signer that
+# answers at once.
+SIGNER_DELAY_FILE = STATE / "signer-delay-seconds"
 PID_FILE = STATE / "emulator.pid"
 CERT_FILE = STATE / "signer-cert.pem"
 REGION = "us-east-1"
@@ -71,10 +75,12 @@ def up(_args) -> None:
         down(None)
     STATE.mkdir(parents=True, exist_ok=True)
     ENDPOINT_FILE.unlink(missing_ok=True)
+    SIGNER_DELAY_FILE.unlink(missing_ok=True)
     logf = open(STATE / "emulator.log", "w")
     proc = subprocess.Popen(
         [sys.executable, str(ROOT / "local" / "emulator.py"), "--state-dir", str(STATE / "emulator"),
-         "--ready-file", str(ENDPOINT_FILE), "--region", REGION],
+         "--ready-file", str(ENDPOINT_FILE), "--region", REGION,
+         "--signer-delay", f"@{SIGNER_DELAY_FILE}"],
         stdout=logf, stderr=subprocess.STDOUT, start_new_session=True)
     PID_FILE.write_text(str(proc.pid))
     deadline = time.time() + 90

@@ -46,5 +46,7 @@ echo "== B5: burst"
 "$py" local/bench.py burst
 echo "== B3: make-stream peak memory"
 "$py" local/bench.py memory
+echo "== B7: pipeline overhead over a slow signer (2-60 s)"
+"$py" local/bench.py signer-delay
 
 "$py" local/bench.py table | tee build/bench/results.md

@@ -5,6 +5,8 @@
 //! - [`preflight`]: the signing profile and document checks made before
 //!   anything is signed (start-signing) or uploaded (`ota upload`);
 //! - [`signer`]: the signer look (DescribeSigningJob, judged);
+//! - [`stream`]: the IoT stream, made, confirmed around CreateJob and
+//!   restored when a duplicate run's Clean Up removed it;
 //! - [`sdk_error`]: SDK errors into ota-core's kinds, "not found means
 //!   None", collecting a paginator.
 //!
@@ -15,6 +17,7 @@ pub mod manifest;
 pub mod preflight;
 pub mod sdk_error;
 pub mod signer;
+pub mod stream;
 #[cfg(feature = "test-support")]
 pub mod test_support;
 

@@ -54,7 +54,12 @@ fn document_fits(
     certfile: &str,
     field: &str,
 ) -> Result<(), OtaError> {
-    let stream_id = ids::stream_id(&source.bucket, &source.key, &source.version_id);
+    let stream_id = ids::stream_id(
+        &source.bucket,
+        &source.key,
+        &source.version_id,
+        &request.job_id,
+    );
     let facts = ota_core::job_document::FileFacts {
         bucket: &source.bucket,
         key: &source.key,

@@ -11,7 +11,7 @@ Examples:
   ota upload app-v1.4.bin --bucket my-firmware-bucket --targets thinggroup/Lab \\
       --profile OtaProfile --window MON-FRI@02:00/120 --retry 'FAILED:2 TIMED_OUT:3'
   ota status firmware/app-v1.4.bin --bucket my-firmware-bucket
-  ota status AFR_OTA-app-v1_4-8e41d07f2c6a
+  ota status AFR_OTA-app-v1_4-8a9caeb409fd
   ota list --output json
   ota tags --targets thinggroup/Lab --profile OtaProfile
 
@@ -44,7 +44,7 @@ const STATUS_EXAMPLES: &str = "\
 Examples:
   ota status firmware/app-v1.4.bin        # its current version
   ota status firmware/app-v1.4.bin --version-id 3HL4kqtJlcpXroDTDmJ.rmSpXd3dIbrHY
-  ota status AFR_OTA-app-v1_4-8e41d07f2c6a --output json";
+  ota status AFR_OTA-app-v1_4-8a9caeb409fd --output json";
 
 #[derive(Debug, Parser)]
 #[command(

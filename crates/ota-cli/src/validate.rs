@@ -117,9 +117,11 @@ async fn manifest_spec(
             bucket,
             tag_spec.manifest.as_deref(),
             pipeline.manifest_prefix(),
+            None,
             problems,
         )
-        .await?),
+        .await?
+        .0),
         (None, None) if tag_spec.manifest.is_some() => Err(CliError::Usage(
             "--manifest names a manifest in the bucket: pass --state-machine to read it from the deployed pipeline, or --manifest-file to check a local copy".into(),
         )),

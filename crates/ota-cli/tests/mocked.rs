@@ -349,6 +349,7 @@ fn pipeline_state(job: Option<&str>) -> serde_json::Value {
         job_arn: format!("arn:aws:iot:us-east-1:123456789012:job/{id}"),
         created: true,
         schedule_moved: Vec::new(),
+        device_findings: Vec::new(),
     });
     serde_json::to_value(state).unwrap()
 }
@@ -479,7 +480,7 @@ async fn status_of_a_running_upload_shows_its_state_and_what_exists_so_far() {
 async fn status_of_a_scheduled_job_names_its_upload() {
     // The emulator has no SCHEDULED jobs; IoT holds a job with a future
     // start in that status.
-    let job_id = "AFR_OTA-app-v1_4-8e41d07f2c6a";
+    let job_id = "AFR_OTA-app-v1_4-8a9caeb409fd";
     let job = described_job(
         "us-east-1",
         job_id,
@@ -777,7 +778,7 @@ async fn a_run_that_succeeds_without_a_job_is_a_pipeline_failure() {
 
 #[tokio::test]
 async fn a_job_that_outlived_its_execution_is_reported_from_its_tags() {
-    let job_id = "AFR_OTA-app-v1_4-8e41d07f2c6a";
+    let job_id = "AFR_OTA-app-v1_4-8a9caeb409fd";
     let job = described_job(
         "eu-west-1",
         job_id,

@@ -53,9 +53,14 @@ pub fn job_id(bucket: &str, key: &str, version_id: &str) -> String {
     format!("{ID_PREFIX}{}-{}", stem(key), &h[..HASH_HEX_LEN])
 }
 
-/// The IoT stream id for the object version (same form as the job id).
-pub fn stream_id(bucket: &str, key: &str, version_id: &str) -> String {
-    let h = digest(&["stream", bucket, key, version_id]);
+/// The IoT stream id for the object version and the job that will use it
+/// (same form as the job id). Per job, not per version: two runs for one
+/// version that resolve different job ids (the tags or the manifest changed
+/// between them) get a stream each, so one run's Clean Up can never take
+/// the other's stream; runs with the same job id share one stream, and
+/// ota_aws::stream keeps it alive for their job.
+pub fn stream_id(bucket: &str, key: &str, version_id: &str, job_id: &str) -> String {
+    let h = digest(&["stream", bucket, key, version_id, job_id]);
     format!("{ID_PREFIX}{}-{}", stem(key), &h[..HASH_HEX_LEN])
 }
 
@@ -114,7 +119,13 @@ mod tests {
         assert_eq!(id, job_id("fw", "firmware/app-v1.4.bin", "v1"));
         assert_ne!(id, job_id("fw", "firmware/app-v1.4.bin", "v2"));
         assert_ne!(id, job_id("fw2", "firmware/app-v1.4.bin", "v1"));
-        assert_ne!(id, stream_id("fw", "firmware/app-v1.4.bin", "v1"));
+        assert_ne!(id, stream_id("fw", "firmware/app-v1.4.bin", "v1", &id));
+        let stream = stream_id("fw", "firmware/app-v1.4.bin", "v1", &id);
+        assert_eq!(stream, stream_id("fw", "firmware/app-v1.4.bin", "v1", &id));
+        assert_ne!(
+            stream,
+            stream_id("fw", "firmware/app-v1.4.bin", "v1", "my-job")
+        );
         assert!(job_id("b", "firmware/.bin", "v").starts_with("AFR_OTA-_bin-"));
         assert!(job_id("b", "firmware/", "v").starts_with("AFR_OTA-firmware-"));
         assert_ne!(
@@ -128,7 +139,7 @@ mod tests {
         #[test]
         fn ids_are_always_valid(bucket in "[a-z0-9.-]{3,63}", key in "\\PC{1,300}", version in "\\PC{0,40}") {
             let j = job_id(&bucket, &key, &version);
-            let s = stream_id(&bucket, &key, &version);
+            let s = stream_id(&bucket, &key, &version, &j);
             prop_assert!(valid_iot_id(&j), "{}", j);
             prop_assert!(valid_iot_id(&s), "{}", s);
             prop_assert!(j.starts_with(ID_PREFIX));

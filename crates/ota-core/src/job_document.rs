@@ -1,6 +1,8 @@
-//! The job document: the same `afr_ota` shape CreateOTAUpdate writes, so
-//! devices (FreeRTOS OTA agent, the AWS IoT Jobs OTA parser, Nordic aws_fota)
-//! accept it unchanged.
+//! The job document: the `afr_ota` shape CreateOTAUpdate writes, with what
+//! the AWS device parsers need made explicit (see [`build`]): the FreeRTOS
+//! OTA agent and the AWS IoT Jobs OTA parser take it unchanged
+//! (crate::devices checks it against their rules). Nordic's aws_fota reads
+//! another shape (`location`) and rejects this one.
 
 use crate::error::{invalid, OtaError};
 use crate::request::OtaRequest;
@@ -108,23 +110,45 @@ pub fn presigned_url_placeholder(
     )
 }
 
+/// The path the device writes the file to: `ota:file-path`, else the base
+/// name of the uploaded key. Always a string: the AWS IoT Jobs OTA parser
+/// requires `filepath` (Jobs-for-AWS-IoT-embedded-sdk
+/// source/otaJobParser/job_parser.c, populateCommonFields: a missing
+/// `filepath` fails the document), and IoT has been reported to drop
+/// `null` members on the way to a device, while a null that arrives is read
+/// as the text `null` by both AWS parsers (coreJSON's JSON_SearchConst
+/// returns the raw token). See crate::devices.
+pub fn file_path<'a>(req: &'a OtaRequest, key: &'a str) -> &'a str {
+    req.file_path.as_deref().unwrap_or_else(|| {
+        key.rsplit('/')
+            .next()
+            .filter(|n| !n.is_empty())
+            .unwrap_or(key)
+    })
+}
+
 /// Builds the document, as a JSON value and its compact text (what CreateJob
 /// receives). Fails for an unknown signature algorithm or a document over
 /// 32 KB.
+///
+/// What the devices need, from their parsers (crate::devices holds the
+/// rules, each citing its source): `filepath` and `certfile` always strings;
+/// `fileType` always a number (default 0, the value the parsers use when it
+/// is absent; Jobs parser v1.4.0-v1.5.1 require it for HTTP); no `null`
+/// members at all: `update_data_url` and `auth_scheme` appear only with
+/// HTTP (optional in the FreeRTOS agent's model, source/ota.c
+/// otaJobDocModelParamStructure, and read by the Jobs parser only on its
+/// HTTP branch); compact text, because the agent copies the raw `protocols`
+/// array text into a 20-byte buffer.
 pub fn build(req: &OtaRequest, f: &FileFacts<'_>) -> Result<(Value, String), OtaError> {
     let sig_key = signature_key(f.signature_algorithm)
         .map_err(|e| OtaError::SignedObjectInvalid(format!("signatureAlgorithm {e}")))?;
     let protocols: Vec<&str> = req.protocols.iter().map(|p| p.as_str()).collect();
     let mut file = Map::new();
-    file.insert(
-        "filepath".into(),
-        req.file_path.as_deref().map_or(Value::Null, |p| json!(p)),
-    );
+    file.insert("filepath".into(), json!(file_path(req, f.key)));
     file.insert("filesize".into(), json!(f.size));
     file.insert("fileid".into(), json!(0));
-    if let Some(t) = req.file_type {
-        file.insert("filetype".into(), json!(t));
-    }
+    file.insert("fileType".into(), json!(req.file_type.unwrap_or(0)));
     file.insert("certfile".into(), json!(f.certfile));
     if req.uses_http() {
         file.insert(
@@ -137,9 +161,6 @@ pub fn build(req: &OtaRequest, f: &FileFacts<'_>) -> Result<(Value, String), Ota
             )),
         );
         file.insert("auth_scheme".into(), json!("aws.s3.presigned"));
-    } else {
-        file.insert("update_data_url".into(), Value::Null);
-        file.insert("auth_scheme".into(), Value::Null);
     }
     file.insert(sig_key, json!(f.signature));
     let mut ota = Map::new();
@@ -159,7 +180,7 @@ pub fn build(req: &OtaRequest, f: &FileFacts<'_>) -> Result<(Value, String), Ota
             format!(
                 "the job document would be {} bytes; CreateJob accepts at most {MAX_DOCUMENT_BYTES}: its file path is {} bytes, the certificate path {}, the object key {}",
                 text.len(),
-                req.file_path.as_deref().map_or(0, str::len),
+                file_path(req, f.key).len(),
                 f.certfile.len(),
                 f.key.len()
             ),
@@ -211,16 +232,20 @@ mod tests {
     }
 
     #[test]
-    fn mqtt_matches_create_ota_update() {
+    fn mqtt_is_create_ota_updates_shape_without_nulls() {
         let (doc, text) = build(&request("MQTT", &[]), &facts(Some("AFR_OTA-app-1"))).unwrap();
         let expected: Value = serde_json::from_str(
             r#"{"afr_ota":{"protocols":["MQTT"],"streamname":"AFR_OTA-app-1","files":[{
-              "filepath":null,"filesize":366816,"fileid":0,"certfile":"ecdsasigner.crt",
-              "update_data_url":null,"auth_scheme":null,"sig-sha256-ecdsa":"MEUCIQ=="}]}}"#,
+              "filepath":"app v1.bin","filesize":366816,"fileid":0,"fileType":0,
+              "certfile":"ecdsasigner.crt","sig-sha256-ecdsa":"MEUCIQ=="}]}}"#,
         )
         .unwrap();
         assert_eq!(doc, expected);
         assert_eq!(serde_json::from_str::<Value>(&text).unwrap(), expected);
+        assert!(
+            !text.contains("null") && !text.contains(": ") && !text.contains("\n"),
+            "{text}"
+        );
     }
 
     #[test]
@@ -232,7 +257,7 @@ mod tests {
         .unwrap();
         let expected: Value = serde_json::from_str(
             r#"{"afr_ota":{"protocols":["HTTP"],"files":[{
-              "filepath":"/ota/app.bin","filesize":366816,"fileid":0,"certfile":"ecdsasigner.crt",
+              "filepath":"/ota/app.bin","filesize":366816,"fileid":0,"fileType":0,"certfile":"ecdsasigner.crt",
               "update_data_url":"${aws:iot:s3-presigned-url-v2:https://s3.us-east-1.amazonaws.com/fw/firmware/app%20v1.bin%3FversionId%3D3HL4kq%2FtJ%2B}",
               "auth_scheme":"aws.s3.presigned","sig-sha256-ecdsa":"MEUCIQ=="}]}}"#,
         )
@@ -251,7 +276,8 @@ mod tests {
         assert_eq!(ota["protocols"], json!(["MQTT", "HTTP"]));
         assert_eq!(ota["streamname"], "AFR_OTA-app-1");
         assert_eq!(ota["files"][0]["auth_scheme"], "aws.s3.presigned");
-        assert_eq!(ota["files"][0]["filetype"], 2);
+        assert_eq!(ota["files"][0]["fileType"], 2);
+        assert!(ota["files"][0].get("filetype").is_none());
         assert!(ota["files"][0]["update_data_url"]
             .as_str()
             .unwrap()

@@ -4,6 +4,7 @@
 //! Lambda functions and any local tool share it, so they agree on every rule.
 
 pub mod create_job;
+pub mod devices;
 pub mod error;
 pub mod event;
 pub mod ids;
@@ -11,6 +12,7 @@ pub mod job_document;
 pub mod manifest;
 pub mod request;
 pub mod signed_object;
+pub mod signing_wait;
 pub mod spec;
 pub mod state;
 pub mod tags;

@@ -12,6 +12,10 @@ pub struct PipelineState {
     pub execution_id: String,
     pub source: SourceObject,
     pub request: OtaRequest,
+    /// The manifest version the request was read from (the one current at
+    /// the upload), when the tags name a manifest.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub manifest: Option<S3ObjectVersion>,
     pub signing: SigningState,
     /// Filled by make-stream: what the document says about the file.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -78,6 +82,15 @@ pub struct S3Location {
     pub key: String,
 }
 
+/// One version of an object.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct S3ObjectVersion {
+    pub bucket: String,
+    pub key: String,
+    pub version_id: String,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SignedFile {
@@ -107,6 +120,11 @@ pub struct JobState {
     /// `ota:start-moved` / `ota:end-moved` tags.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub schedule_moved: Vec<String>,
+    /// What the device libraries that read this document would reject or
+    /// misread (crate::devices), one line per finding naming the family,
+    /// the rule and its source.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub device_findings: Vec<String>,
 }
 
 /// The first wait after StartSigningJob, in seconds.
@@ -154,15 +172,6 @@ pub fn judge_signing_job(
         ))),
     }
 }
-/// The longest single wait between DescribeSigningJob calls.
-pub const MAX_SIGNING_WAIT_STEP_SECONDS: u32 = 30;
-
-/// The wait after the `attempts`-th InProgress answer: 2, 4, 8, 16, 30, 30...
-pub fn next_signing_wait(attempts: u32) -> u32 {
-    2u32.saturating_pow(attempts.min(16))
-        .min(MAX_SIGNING_WAIT_STEP_SECONDS)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -191,12 +200,5 @@ mod tests {
         }
         let odd = judge_signing_job("j", "Paused", None, None, None).unwrap_err();
         assert_eq!(odd.error_type(), "InternalError");
-    }
-
-    #[test]
-    fn signing_backoff_doubles_and_caps() {
-        let waits: Vec<u32> = (1..=7).map(next_signing_wait).collect();
-        assert_eq!(waits, [2, 4, 8, 16, 30, 30, 30]);
-        assert_eq!(next_signing_wait(u32::MAX), 30);
     }
 }

@@ -1,6 +1,7 @@
-//! await-signing against a mocked Signer: InProgress -> Succeeded, Failed,
-//! the overall limit, and error mapping. (No emulator models an InProgress
-//! signer: the local one finishes synchronously.)
+//! await-signing against a mocked Signer: polling inside the invocation
+//! while signing is young, one look per invocation after, Failed, the
+//! overall limit, and error mapping. (The emulator's signer is InProgress
+//! only with --signer-delay, which benchmark B7 uses.)
 
 use await_signing::{handle, Deps};
 use aws_sdk_signer::config::retry::RetryConfig;
@@ -73,32 +74,114 @@ fn status_answering(s: SignerStatus, flaky: &str) -> Rule {
     )
 }
 
+/// Two seconds after signing started: the fast phase.
+fn two_seconds_in() -> OffsetDateTime {
+    datetime!(2026-11-22 10:00:03 UTC)
+}
+fn five_minutes_in() -> OffsetDateTime {
+    datetime!(2026-11-22 10:05:01 UTC)
+}
+
 #[tokio::test]
-async fn in_progress_then_succeeded_with_backoff() {
+async fn past_the_fast_phase_one_look_and_a_wait_of_a_tenth_of_the_time_so_far() {
+    // One DescribeSigningJob per invocation; the Wait state waits (no
+    // Lambda time): 6 s at one minute, 30 s (the longest step) at five.
+    for (now, wait) in [
+        (a_minute_in as fn() -> OffsetDateTime, 6),
+        (five_minutes_in, 30),
+    ] {
+        let r = status(SignerStatus::InProgress);
+        let d = deps(&[&r], now);
+        let s = handle(state(), &d).await.unwrap();
+        assert_eq!(s.signing.status, SigningStatus::InProgress);
+        assert_eq!((s.signing.wait_seconds, r.num_calls()), (wait, 1));
+    }
     let rules = [
-        status(SignerStatus::InProgress),
-        status(SignerStatus::InProgress),
         status(SignerStatus::InProgress),
         status(SignerStatus::Succeeded),
     ];
     let refs: Vec<&Rule> = rules.iter().collect();
     let d = deps(&refs, a_minute_in);
-    let mut s = state();
-    let mut waits = Vec::new();
-    for _ in 0..3 {
-        s = handle(s, &d).await.unwrap();
-        assert_eq!(s.signing.status, SigningStatus::InProgress);
-        waits.push(s.signing.wait_seconds);
-    }
-    assert_eq!(waits, [2, 4, 8]);
-    s = handle(s, &d).await.unwrap();
+    let s = handle(state(), &d).await.unwrap();
+    let s = handle(s, &d).await.unwrap();
     assert_eq!(s.signing.status, SigningStatus::Succeeded);
-    assert_eq!(s.signing.attempts, 4);
+    assert_eq!(s.signing.attempts, 2);
     let o = s.signing.signed_object.unwrap();
     assert_eq!(
         (o.bucket.as_str(), o.key.as_str()),
         ("fw", "signed/2a7d5c1e")
     );
+}
+
+/// Sequential InProgress answers, then Succeeded.
+fn in_progress_times_then_succeeded(n: usize) -> Rule {
+    mock!(aws_sdk_signer::Client::describe_signing_job)
+        .sequence()
+        .output(|| {
+            DescribeSigningJobOutput::builder()
+                .status(SignerStatus::InProgress)
+                .build()
+        })
+        .times(n)
+        .output(|| {
+            DescribeSigningJobOutput::builder()
+                .status(SignerStatus::Succeeded)
+                .signed_object(
+                    SignedObject::builder()
+                        .s3(S3SignedObject::builder()
+                            .bucket_name("fw")
+                            .key("signed/2a7d5c1e")
+                            .build())
+                        .build(),
+                )
+                .build()
+        })
+        .build()
+}
+
+#[tokio::test(start_paused = true)]
+async fn young_signing_is_polled_half_a_second_apart_inside_one_invocation() {
+    // Tokio's paused clock: the sleeps advance it, nothing waits for real.
+    let r = in_progress_times_then_succeeded(3);
+    let d = deps(&[&r], two_seconds_in);
+    let t0 = tokio::time::Instant::now();
+    let s = handle(state(), &d).await.unwrap();
+    assert_eq!(s.signing.status, SigningStatus::Succeeded);
+    assert_eq!((r.num_calls(), s.signing.attempts), (4, 4));
+    assert_eq!(t0.elapsed(), std::time::Duration::from_millis(1500));
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_long_signer_is_handed_back_to_the_wait_state_within_the_budget() {
+    use ota_core::signing_wait::{poll_interval, INVOCATION_BUDGET};
+    let r = mock!(aws_sdk_signer::Client::describe_signing_job)
+        .sequence()
+        .output(|| {
+            DescribeSigningJobOutput::builder()
+                .status(SignerStatus::InProgress)
+                .build()
+        })
+        .repeatedly()
+        .build();
+    let d = deps(&[&r], two_seconds_in);
+    let t0 = tokio::time::Instant::now();
+    let s = handle(state(), &d).await.unwrap();
+    let took = t0.elapsed();
+    assert_eq!(s.signing.status, SigningStatus::InProgress);
+    assert!(took <= INVOCATION_BUDGET, "{took:?}");
+    // It stopped because the next pause would pass the budget.
+    let since_start = std::time::Duration::from_secs(2) + took;
+    assert!(
+        took + poll_interval(since_start) > INVOCATION_BUDGET,
+        "{took:?}"
+    );
+    // 0.5 s apart from 2 s to 10 s (16 pauses), then 8% of the time so far.
+    assert!(
+        (25..=40).contains(&r.num_calls()),
+        "{} looks",
+        r.num_calls()
+    );
+    assert_eq!(s.signing.wait_seconds, 4, "a tenth of the ~42 s so far");
 }
 
 #[tokio::test]

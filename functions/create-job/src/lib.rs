@@ -2,7 +2,9 @@
 //! (targets, selection, timeout, retries, scheduling and maintenance windows,
 //! abort, rollout, presigned URLs, package versions; [`configure`]) and tags
 //! naming the source object and the execution. An identical existing job is
-//! success; a different job with the same id is a Conflict.
+//! success; a different job with the same id is a Conflict. The stream the
+//! document names is confirmed (and restored when gone) right before and
+//! right after CreateJob.
 
 pub mod configure;
 
@@ -50,6 +52,16 @@ async fn create(mut state: PipelineState, deps: &Deps) -> Result<PipelineState, 
         stream_id: state.stream.as_ref().map(|s| s.stream_id.as_str()),
     };
     let (document, text) = job_document::build(req, &facts)?;
+    let findings = device_findings(&req.job_id, &document);
+    // Before and after CreateJob: a duplicate run's Clean Up may delete the
+    // shared stream at any point; see ota_aws::stream for why both looks.
+    let stream = state
+        .stream
+        .as_ref()
+        .map(|_| ota_aws::stream::spec_for(&state, &deps.ota_role_arn));
+    if let Some(spec) = &stream {
+        ota_aws::stream::confirm(&deps.iot, spec, "before CreateJob").await?;
+    }
 
     let mut call = configure(deps.iot.create_job(), req, &deps.ota_role_arn)?.document(&text);
     let mut tags = job_tags(&src.bucket, &src.key, &src.version_id, &state.execution_id);
@@ -73,13 +85,17 @@ async fn create(mut state: PipelineState, deps: &Deps) -> Result<PipelineState, 
                 job_arn: out.job_arn().unwrap_or_default().to_string(),
                 created: true,
                 schedule_moved: moved.iter().map(Moved::tag_value).collect(),
+                device_findings: findings,
             }
         }
         Err(e)
             if e.as_service_error()
                 .is_some_and(|s| s.is_resource_already_exists_exception()) =>
         {
-            existing_job(deps, req, &document).await?
+            JobState {
+                device_findings: findings,
+                ..existing_job(deps, req, &document).await?
+            }
         }
         Err(e)
             if e.as_service_error()
@@ -92,8 +108,22 @@ async fn create(mut state: PipelineState, deps: &Deps) -> Result<PipelineState, 
         }
         Err(e) => return Err(classify("CreateJob", &e)),
     };
+    if let Some(spec) = &stream {
+        ota_aws::stream::confirm(&deps.iot, spec, "after CreateJob").await?;
+    }
     state.job = Some(job);
     Ok(state)
+}
+
+/// What the device libraries that read `afr_ota` would reject or misread in
+/// this document (ota_core::devices): a warning per finding, and the lines
+/// for the execution's output.
+fn device_findings(job_id: &str, document: &serde_json::Value) -> Vec<String> {
+    let findings = ota_core::devices::afr_ota_findings(job_id, document);
+    for f in &findings {
+        warn!(device_family = f.family.as_str(), rule = f.rule, source = f.source, message = %f.message, "a device library would not take this document as meant");
+    }
+    findings.iter().map(ToString::to_string).collect()
 }
 
 /// The schedule as IoT will judge it now (see ota_core's reschedule): an
@@ -153,5 +183,6 @@ async fn existing_job(
         job_arn: job.job_arn().unwrap_or_default().to_string(),
         created: false,
         schedule_moved: Vec::new(),
+        device_findings: Vec::new(),
     })
 }

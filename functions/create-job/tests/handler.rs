@@ -3,9 +3,13 @@
 
 use aws_sdk_iot::config::retry::RetryConfig;
 use aws_sdk_iot::operation::create_job::CreateJobOutput;
+use aws_sdk_iot::operation::create_stream::CreateStreamOutput;
 use aws_sdk_iot::operation::describe_job::DescribeJobOutput;
+use aws_sdk_iot::operation::describe_stream::DescribeStreamOutput;
 use aws_sdk_iot::operation::get_job_document::GetJobDocumentOutput;
-use aws_sdk_iot::types::{Job, JobEndBehavior, RetryableFailureType, TargetSelection};
+use aws_sdk_iot::types::{
+    Job, JobEndBehavior, RetryableFailureType, S3Location, StreamFile, StreamInfo, TargetSelection,
+};
 use aws_smithy_mocks::{mock, mock_client, Rule, RuleMode};
 use create_job::{handle, Deps};
 use ota_aws::test_support::{answer, event, fast_retries, json_error, JSON_TRANSIENT};
@@ -25,13 +29,52 @@ fn deps(rules: &[&Rule]) -> Deps {
     deps_retrying(RetryConfig::disabled(), rules)
 }
 
+/// Rules are tried in order: a test's own DescribeStream rule comes before
+/// the fallback, which finds the fixture's stream in place.
 fn deps_retrying(retry: RetryConfig, rules: &[&Rule]) -> Deps {
+    let present = stream_present();
+    let rules: Vec<&Rule> = rules.iter().copied().chain([&present]).collect();
     Deps {
-        iot: mock_client!(aws_sdk_iot, RuleMode::MatchAny, rules, |c| c
+        iot: mock_client!(aws_sdk_iot, RuleMode::MatchAny, &rules, |c| c
             .retry_config(retry.clone())),
         ota_role_arn: ROLE.into(),
         now: upload_plus_five_minutes,
     }
+}
+
+/// The stream in events/create-job.json: its id, and the exact version it
+/// serves.
+const STREAM_ID: &str = "AFR_OTA-app-v1_4-8a9caeb409fd";
+
+fn fixture_file() -> StreamFile {
+    let src = state().source;
+    StreamFile::builder()
+        .file_id(0)
+        .s3_location(
+            S3Location::builder()
+                .bucket(src.bucket)
+                .key(src.key)
+                .version(src.version_id)
+                .build(),
+        )
+        .build()
+}
+
+fn described(file: StreamFile) -> DescribeStreamOutput {
+    DescribeStreamOutput::builder()
+        .stream_info(
+            StreamInfo::builder()
+                .stream_id(STREAM_ID)
+                .files(file)
+                .build(),
+        )
+        .build()
+}
+
+fn stream_present() -> Rule {
+    mock!(aws_sdk_iot::Client::describe_stream)
+        .match_requests(|r| r.stream_id() == Some(STREAM_ID))
+        .then_output(|| described(fixture_file()))
 }
 
 /// Five minutes after events/create-job.json's upload: its fixed start
@@ -41,9 +84,9 @@ fn upload_plus_five_minutes() -> time::OffsetDateTime {
 }
 
 fn expected_document() -> Value {
-    json!({"afr_ota": {"protocols": ["MQTT"], "streamname": "AFR_OTA-app-v1_4-8e41d07f2c6a", "files": [{
-        "filepath": null, "filesize": 366816, "fileid": 0, "certfile": "ecdsa-signer.crt",
-        "update_data_url": null, "auth_scheme": null,
+    json!({"afr_ota": {"protocols": ["MQTT"], "streamname": "AFR_OTA-app-v1_4-8a9caeb409fd", "files": [{
+        "filepath": "app-v1.4.bin", "filesize": 366816, "fileid": 0, "fileType": 0,
+        "certfile": "ecdsa-signer.crt",
         "sig-sha256-ecdsa": "MEUCIQDkRJ1lbcw7xq2yPqDmo3jUxm8bTI9zNr8yFQjH3lG9OgIgKH2Jx0uY5nG1y8Zq3kz4JmPq7s8B0o1bC2dE3fG4hI0="
     }]}})
 }
@@ -317,6 +360,95 @@ async fn every_call_gets_through_throttling_and_5xx_by_the_sdks_retries() {
     }
 }
 
+/// CreateStream for the fixture's stream, as create-job restores it: the
+/// same id, file, role, and a description naming this execution.
+fn recreate() -> Rule {
+    let execution = state().execution_id;
+    mock!(aws_sdk_iot::Client::create_stream)
+        .match_requests(move |r| {
+            r.stream_id() == Some(STREAM_ID)
+                && r.files() == [fixture_file()]
+                && r.role_arn() == Some(ROLE)
+                && r.description().is_some_and(|d| d.contains(&execution))
+        })
+        .then_output(|| {
+            CreateStreamOutput::builder()
+                .stream_id(STREAM_ID)
+                .stream_version(1)
+                .build()
+        })
+}
+
+fn created_job() -> Rule {
+    mock!(aws_sdk_iot::Client::create_job).then_output(|| {
+        CreateJobOutput::builder()
+            .job_arn("arn:aws:iot:us-east-1:123456789012:job/AFR_OTA-app-v1_4-5c0b7a1e93d2")
+            .build()
+    })
+}
+
+fn stream_gone() -> aws_smithy_runtime_api::http::Response {
+    json_error(404, "ResourceNotFoundException", "no such stream")
+}
+
+#[tokio::test]
+async fn a_stream_removed_before_create_job_is_restored_first() {
+    // A duplicate run's Clean Up deleted the shared stream after this run's
+    // make-stream: the stream is back before any job points at it.
+    let gone_then_there = mock!(aws_sdk_iot::Client::describe_stream)
+        .sequence()
+        .http_response(stream_gone)
+        .build();
+    let (create_stream, create) = (recreate(), created_job());
+    let d = deps(&[&gone_then_there, &create_stream, &create]);
+    let s = handle(state(), &d).await.unwrap();
+    assert!(s.job.unwrap().created);
+    assert_eq!([create_stream.num_calls(), create.num_calls()], [1, 1]);
+    assert_eq!(gone_then_there.num_calls(), 1, "then the fallback finds it");
+}
+
+#[tokio::test]
+async fn a_stream_removed_while_the_job_was_created_is_restored_after() {
+    // The delete came between the look before CreateJob and the job: the
+    // look after CreateJob finds it gone and recreates it.
+    let there_then_gone = mock!(aws_sdk_iot::Client::describe_stream)
+        .sequence()
+        .output(|| described(fixture_file()))
+        .http_response(stream_gone)
+        .build();
+    let (create_stream, create) = (recreate(), created_job());
+    let d = deps(&[&there_then_gone, &create_stream, &create]);
+    let (out, logs) = capture_logs(|| handle(state(), &d)).await;
+    out.unwrap();
+    assert_eq!(there_then_gone.num_calls(), 2);
+    assert_eq!([create.num_calls(), create_stream.num_calls()], [1, 1]);
+    logs.assert_some_line_has("check", "after CreateJob");
+}
+
+#[tokio::test]
+async fn a_stream_that_serves_another_file_is_a_conflict_before_create_job() {
+    let other = mock!(aws_sdk_iot::Client::describe_stream).then_output(|| {
+        described(
+            StreamFile::builder()
+                .file_id(0)
+                .s3_location(
+                    S3Location::builder()
+                        .bucket("b")
+                        .key("other.bin")
+                        .version("v9")
+                        .build(),
+                )
+                .build(),
+        )
+    });
+    let create = created_job();
+    let e = handle(state(), &deps(&[&other, &create]))
+        .await
+        .unwrap_err();
+    assert_eq!(e.error_type(), "Conflict", "{e}");
+    assert_eq!(create.num_calls(), 0);
+}
+
 const TARGETS: &[&str] = &[
     "arn:aws:iot:us-east-1:123456789012:thing/dev-7",
     "arn:aws:iot:us-east-1:123456789012:thinggroup/Lab",
@@ -486,7 +618,7 @@ async fn logs_carry_the_ids_and_no_signature() {
     let (s, logs) = capture_logs(|| handle(state(), &d)).await;
     let s = s.unwrap();
     logs.assert_every_line_names(&s);
-    logs.assert_every_line_has("stream_id", "AFR_OTA-app-v1_4-8e41d07f2c6a");
+    logs.assert_every_line_has("stream_id", "AFR_OTA-app-v1_4-8a9caeb409fd");
     logs.assert_some_line_has(
         "job_arn",
         "arn:aws:iot:us-east-1:123456789012:job/AFR_OTA-app-v1_4-5c0b7a1e93d2",
@@ -521,4 +653,36 @@ async fn a_failure_is_logged_with_the_ids_and_its_error_type() {
     logs.assert_every_line_names(&state());
     logs.assert_some_line_has("error_type", "ResourceNotFound");
     logs.assert_some_line_has("request_id", "req-1");
+}
+
+#[tokio::test]
+async fn what_the_device_parsers_would_reject_is_logged_and_in_the_output() {
+    // An RSA signature: the Jobs OTA parser reads only sig-sha256-ecdsa
+    // (job_parser.c L304-317), and the FreeRTOS agent only its PAL's key.
+    let mut s = state();
+    s.signed_file.as_mut().unwrap().signature_algorithm = "SHA256withRSA".into();
+    let create = created_job();
+    let d = deps(&[&create]);
+    let (out, logs) = capture_logs(|| handle(s, &d)).await;
+    let findings = out.unwrap().job.unwrap().device_findings;
+    assert_eq!(findings.len(), 2, "{findings:?}");
+    assert!(
+        findings[0].starts_with("freertos-ota-agent (signature-key-of-the-pal"),
+        "{findings:?}"
+    );
+    assert!(
+        findings[1]
+            .starts_with("aws-iot-jobs-parser (signature-sha256-ecdsa, job_parser.c L304-317)"),
+        "{findings:?}"
+    );
+    logs.assert_some_line_has("rule", "signature-sha256-ecdsa");
+
+    // The fixture's ECDSA document: nothing to say.
+    let create = created_job();
+    let job = handle(state(), &deps(&[&create]))
+        .await
+        .unwrap()
+        .job
+        .unwrap();
+    assert!(job.device_findings.is_empty(), "{:?}", job.device_findings);
 }

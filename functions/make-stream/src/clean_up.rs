@@ -1,10 +1,13 @@
 //! Clean Up: after a failed run, delete the stream this execution created,
-//! unless a job uses it or another execution made it.
+//! unless a job uses it or another execution made it; and if a job that uses
+//! it appears while it is being deleted (a duplicate run's create-job), put
+//! it back (ota_aws::stream says why both sides look after they act).
 
-use crate::make::stream_description;
 use crate::{CleanUpReport, CleanUpRequest, Deps};
+use ota_aws::stream::{self, StreamSpec};
 use ota_aws::{classify, found};
 use ota_core::{ids, OtaError, PipelineState};
+use serde_json::Value;
 use tracing::{info, warn, Instrument};
 
 fn report(deleted: Option<String>, note: &str) -> CleanUpReport {
@@ -14,59 +17,120 @@ fn report(deleted: Option<String>, note: &str) -> CleanUpReport {
     }
 }
 
-pub async fn clean_up_stream(req: CleanUpRequest, deps: &Deps) -> Result<CleanUpReport, OtaError> {
-    let state: PipelineState = match serde_json::from_value(req.state) {
-        Ok(s) => s,
-        // start-signing failed: nothing was created.
-        Err(_) => return Ok(report(None, "the run failed before anything was created")),
-    };
-    if !state.request.uses_mqtt() {
-        return Ok(report(None, "no stream: the request does not use MQTT"));
-    }
-    let src = &state.source;
-    let stream_id = ids::stream_id(&src.bucket, &src.key, &src.version_id);
-    let span = ota_lambda::step_span("clean_up", &state);
-    span.record("stream_id", stream_id.as_str());
-    remove_own_stream(&state, stream_id, deps)
-        .instrument(span)
-        .await
+/// What Clean Up needs to know about the failed run.
+struct Target {
+    spec: StreamSpec,
+    job_id: String,
 }
 
-async fn remove_own_stream(
-    state: &PipelineState,
-    stream_id: String,
-    deps: &Deps,
-) -> Result<CleanUpReport, OtaError> {
-    if job_uses_stream(state, &stream_id, deps).await? {
+/// The run's stream and job from the state the failed step left. A state
+/// that is not a full PipelineState (a newer or older shape, a partial one)
+/// is read field by field: "cannot parse" must never pass for "nothing was
+/// created". Only the upload event itself (what Start Signing's Catch
+/// passes on) means nothing was created; a state that is neither is an
+/// InternalError.
+fn target(state: &Value, role_arn: &str) -> Result<Option<Target>, OtaError> {
+    if let Ok(s) = serde_json::from_value::<PipelineState>(state.clone()) {
+        if !s.request.uses_mqtt() {
+            return Ok(None);
+        }
+        return Ok(Some(Target {
+            spec: stream::spec_for(&s, role_arn),
+            job_id: s.request.job_id.clone(),
+        }));
+    }
+    let text = |p: &str| state.pointer(p).and_then(Value::as_str);
+    if let (Some(bucket), Some(key), Some(version), Some(execution), Some(job_id)) = (
+        text("/source/bucket"),
+        text("/source/key"),
+        text("/source/versionId"),
+        text("/executionId"),
+        text("/request/jobId"),
+    ) {
+        warn!("the state is not a complete pipeline state; cleaning up by its ids");
+        let stream_id = text("/stream/streamId").map_or_else(
+            || ids::stream_id(bucket, key, version, job_id),
+            str::to_string,
+        );
+        return Ok(Some(Target {
+            spec: StreamSpec {
+                stream_id,
+                description: stream::description(bucket, key, version, execution),
+                bucket: bucket.into(),
+                key: key.into(),
+                version_id: version.into(),
+                role_arn: role_arn.into(),
+            },
+            job_id: job_id.into(),
+        }));
+    }
+    // Start Signing's Catch keeps the state's input: the EventBridge event
+    // itself (its `source` is the text "aws.s3", not an object).
+    if state.get("detail-type").is_some() && !state["source"].is_object() {
+        return Ok(None);
+    }
+    Err(OtaError::Internal(
+        "Clean Up cannot tell from the failed step's state which stream this run may have created (no source, request.jobId or executionId); nothing was deleted".into(),
+    ))
+}
+
+pub async fn clean_up_stream(req: CleanUpRequest, deps: &Deps) -> Result<CleanUpReport, OtaError> {
+    let Some(target) = target(&req.state, &deps.ota_role_arn)? else {
+        return Ok(report(
+            None,
+            "nothing to clean up: the run failed before making a stream, or uses no MQTT",
+        ));
+    };
+    let span = tracing::info_span!(
+        "step",
+        step = "clean_up",
+        stream_id = %target.spec.stream_id,
+        job_id = %target.job_id
+    );
+    remove_own_stream(&target, deps).instrument(span).await
+}
+
+async fn remove_own_stream(target: &Target, deps: &Deps) -> Result<CleanUpReport, OtaError> {
+    let spec = &target.spec;
+    if job_uses_stream(target, deps).await? {
         return Ok(report(None, "the job exists and uses the stream"));
     }
-    let described = deps
-        .iot
-        .describe_stream()
-        .stream_id(&stream_id)
-        .send()
-        .await;
-    let Some(described) = found(described, |e| e.is_resource_not_found_exception())
-        .map_err(|e| classify("DescribeStream", &e))?
-    else {
-        return Ok(report(None, "no stream was created"));
+    let existing = match stream::describe(&deps.iot, spec).await {
+        Ok(None) => return Ok(report(None, "no stream was created")),
+        Ok(Some(info)) => info,
+        Err(OtaError::Conflict(_)) => {
+            return Ok(report(None, "the stream with this id serves other files"))
+        }
+        Err(e) => return Err(e),
     };
-    let ours = described
-        .stream_info()
-        .and_then(|i| i.description())
-        .is_some_and(|d| d == stream_description(state));
-    if !ours {
+    if existing.description() != Some(spec.description.as_str()) {
         warn!("stream exists but another execution created it; leaving it");
         return Ok(report(None, "the stream belongs to another execution"));
     }
-    let deleted = deps.iot.delete_stream().stream_id(&stream_id).send().await;
-    match found(deleted, |e| e.is_resource_not_found_exception())
-        .map_err(|e| classify("DeleteStream", &e))?
-    {
+    let deleted = deps
+        .iot
+        .delete_stream()
+        .stream_id(&spec.stream_id)
+        .send()
+        .await;
+    let gone = found(deleted, |e| e.is_resource_not_found_exception())
+        .map_err(|e| classify("DeleteStream", &e))?;
+    // Look again: a duplicate run's create-job may have made the job between
+    // the first look and the delete. Its own check after CreateJob covers a
+    // delete that comes later than that check; this one covers the rest.
+    if job_uses_stream(target, deps).await? {
+        stream::ensure(&deps.iot, spec).await?;
+        warn!("a job that uses the stream appeared during clean-up: restored the stream");
+        return Ok(report(
+            None,
+            "deleted the stream, then restored it: a job created meanwhile uses it",
+        ));
+    }
+    match gone {
         Some(_) => {
             info!("deleted the stream this execution created");
             Ok(report(
-                Some(stream_id),
+                Some(spec.stream_id.clone()),
                 "deleted the stream this execution created",
             ))
         }
@@ -76,20 +140,16 @@ async fn remove_own_stream(
 
 /// A job whose document names the stream uses it: keep it. (A job with the
 /// same id that names another stream is a conflicting job, not ours.)
-async fn job_uses_stream(
-    state: &PipelineState,
-    stream_id: &str,
-    deps: &Deps,
-) -> Result<bool, OtaError> {
+async fn job_uses_stream(target: &Target, deps: &Deps) -> Result<bool, OtaError> {
     let doc = deps
         .iot
         .get_job_document()
-        .job_id(&state.request.job_id)
+        .job_id(&target.job_id)
         .send()
         .await;
     let doc = found(doc, |e| e.is_resource_not_found_exception())
         .map_err(|e| classify("GetJobDocument", &e))?;
     Ok(doc
         .and_then(|d| d.document)
-        .is_some_and(|d| d.contains(&format!("\"{stream_id}\""))))
+        .is_some_and(|d| d.contains(&format!("\"{}\"", target.spec.stream_id))))
 }

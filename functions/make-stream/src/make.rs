@@ -2,22 +2,11 @@
 //! uploaded version, and CreateStream over that exact version.
 
 use crate::Deps;
-use aws_sdk_iot::types::{S3Location as IotS3Location, StreamFile};
-use ota_aws::{classify, classify_not_found};
+use ota_aws::classify_not_found;
 use ota_core::signed_object::{SignedFormat, SignedObjectReader};
-use ota_core::state::{SignedFile, SigningStatus, StreamState};
-use ota_core::{ids, OtaError, PipelineState, Signing};
-use tracing::{info, Instrument};
-
-/// The description names the execution, so clean-up can tell a stream this
-/// run created from one another run (for the same version) made.
-pub(crate) fn stream_description(state: &PipelineState) -> String {
-    let d = format!(
-        "OTA stream for s3://{}/{} version {} (execution {})",
-        state.source.bucket, state.source.key, state.source.version_id, state.execution_id
-    );
-    d.chars().take(2028).collect()
-}
+use ota_core::state::{SignedFile, SigningStatus};
+use ota_core::{OtaError, PipelineState, Signing};
+use tracing::Instrument;
 
 pub async fn make(state: PipelineState, deps: &Deps) -> Result<PipelineState, OtaError> {
     let span = ota_lambda::step_span("make_stream", &state);
@@ -36,7 +25,8 @@ async fn make_in_span(mut state: PipelineState, deps: &Deps) -> Result<PipelineS
     source_still_there(deps, &state.source).await?;
 
     if state.request.uses_mqtt() {
-        let stream = create_stream(&state, deps).await?;
+        let spec = ota_aws::stream::spec_for(&state, &deps.ota_role_arn);
+        let stream = ota_aws::stream::ensure(&deps.iot, &spec).await?;
         tracing::Span::current().record("stream_id", stream.stream_id.as_str());
         state.stream = Some(stream);
     }
@@ -171,75 +161,4 @@ async fn read_signed_object(
         reader.feed(&chunk)?;
     }
     reader.finish()
-}
-
-fn stream_file(state: &PipelineState) -> StreamFile {
-    StreamFile::builder()
-        .file_id(0)
-        .s3_location(
-            IotS3Location::builder()
-                .bucket(&state.source.bucket)
-                .key(&state.source.key)
-                .version(&state.source.version_id)
-                .build(),
-        )
-        .build()
-}
-
-async fn create_stream(state: &PipelineState, deps: &Deps) -> Result<StreamState, OtaError> {
-    let src = &state.source;
-    let stream_id = ids::stream_id(&src.bucket, &src.key, &src.version_id);
-    let created = deps
-        .iot
-        .create_stream()
-        .stream_id(&stream_id)
-        .description(stream_description(state))
-        .files(stream_file(state))
-        .role_arn(&deps.ota_role_arn)
-        .send()
-        .await;
-    match created {
-        Ok(out) => {
-            info!(stream_id = %stream_id, "stream created");
-            Ok(StreamState {
-                stream_arn: out.stream_arn().unwrap_or_default().to_string(),
-                stream_version: out.stream_version().unwrap_or(1),
-                stream_id,
-            })
-        }
-        Err(e)
-            if e.as_service_error()
-                .is_some_and(|s| s.is_resource_already_exists_exception()) =>
-        {
-            // A duplicate event or a retried invocation: the same stream is
-            // success; anything else with this id is a conflict.
-            let existing = deps
-                .iot
-                .describe_stream()
-                .stream_id(&stream_id)
-                .send()
-                .await
-                .map_err(|e| classify("DescribeStream", &e))?;
-            let info = existing.stream_info().ok_or_else(|| {
-                OtaError::Internal("DescribeStream returned no stream info".into())
-            })?;
-            let want = stream_file(state);
-            let same_files = info.files().len() == 1
-                && info.files()[0].file_id() == want.file_id()
-                && info.files()[0].s3_location() == want.s3_location();
-            if !same_files {
-                return Err(OtaError::Conflict(format!(
-                    "stream {stream_id} exists and serves other files: {:?}",
-                    info.files()
-                )));
-            }
-            info!(stream_id = %stream_id, "stream already exists with the same file");
-            Ok(StreamState {
-                stream_arn: info.stream_arn().unwrap_or_default().to_string(),
-                stream_version: info.stream_version().unwrap_or(1),
-                stream_id,
-            })
-        }
-        Err(e) => Err(classify("CreateStream", &e)),
-    }
 }

@@ -30,8 +30,11 @@ fn state() -> PipelineState {
         .expect("events/make-stream.json is a PipelineState")
 }
 
+/// The job id in events/make-stream.json and events/clean-up.json.
+const JOB_ID: &str = "AFR_OTA-app-v1_4-5c0b7a1e93d2";
+
 fn stream_id() -> String {
-    ids::stream_id(BUCKET, KEY, VERSION)
+    ids::stream_id(BUCKET, KEY, VERSION, JOB_ID)
 }
 
 /// HeadObject on the exact uploaded version: it is still there.
@@ -111,7 +114,7 @@ fn create_answering(flaky: &str) -> Rule {
     });
     answer(flaky, "CreateStream", rule, JSON_TRANSIENT, || {
         CreateStreamOutput::builder()
-            .stream_id(ids::stream_id(BUCKET, KEY, VERSION))
+            .stream_id(stream_id())
             .stream_arn("arn:aws:iot:us-east-1:123456789012:stream/x")
             .stream_version(1)
             .build()
@@ -171,7 +174,7 @@ async fn an_identical_existing_stream_is_success_a_different_one_a_conflict() {
             DescribeStreamOutput::builder()
                 .stream_info(
                     StreamInfo::builder()
-                        .stream_id(ids::stream_id(BUCKET, KEY, VERSION))
+                        .stream_id(stream_id())
                         .stream_arn("arn:aws:iot:us-east-1:123456789012:stream/x")
                         .stream_version(3)
                         .files(f.clone())
@@ -289,7 +292,7 @@ fn described_with(description: String) -> Rule {
 
 fn described_answering(description: String, flaky: &str) -> Rule {
     let rule = mock!(aws_sdk_iot::Client::describe_stream)
-        .match_requests(|r| r.stream_id() == Some(ids::stream_id(BUCKET, KEY, VERSION).as_str()));
+        .match_requests(|r| r.stream_id() == Some(stream_id().as_str()));
     answer(flaky, "DescribeStream", rule, JSON_TRANSIENT, move || {
         DescribeStreamOutput::builder()
             .stream_info(
@@ -359,16 +362,24 @@ async fn every_call_gets_through_throttling_and_5xx_by_the_sdks_retries() {
             JSON_TRANSIENT,
             || DeleteStreamOutput::builder().build(),
         );
-        let d = deps_retrying(fast_retries(), &[], &[&job, &desc, &delete]);
+        // The look after the delete (a flaky rule answers once only).
+        let job_again = mock!(aws_sdk_iot::Client::get_job_document)
+            .then_output(|| GetJobDocumentOutput::builder().document("{}").build());
+        let d = deps_retrying(fast_retries(), &[], &[&job, &job_again, &desc, &delete]);
         let out = handle(clean_up_input(), &d).await;
         let out = out.unwrap_or_else(|e| panic!("{flaky}: {e}"));
         assert!(
             matches!(out, MakeStreamOutput::CleanedUp(ref r) if r.deleted_stream == Some(stream_id())),
             "{flaky}: {out:?}"
         );
-        let mut n = attempts(&[&job, &desc, &delete]);
-        n.sort();
-        assert_eq!(n, [1, 1, 3], "{flaky}: two retries, nothing else repeated");
+        let looks = job.num_calls() + job_again.num_calls();
+        let n = [looks, desc.num_calls(), delete.num_calls()];
+        let want = match flaky {
+            "GetJobDocument" => [4, 1, 1],
+            "DescribeStream" => [2, 3, 1],
+            _ => [2, 1, 3],
+        };
+        assert_eq!(n, want, "{flaky}: two retries, nothing else repeated (the job is looked for before and after the delete)");
     }
 }
 
@@ -412,6 +423,71 @@ async fn clean_up_leaves_another_executions_stream_and_a_used_one() {
     let d = deps(&[], &[&used, &delete]);
     handle(clean_up_input(), &d).await.unwrap();
     assert_eq!(delete.num_calls(), 0);
+}
+
+/// GetJobDocument answering "no job" first, then a document that names the
+/// stream: a duplicate run's create-job made the job in between.
+fn job_appears_after_first_look() -> Rule {
+    let id = stream_id();
+    mock!(aws_sdk_iot::Client::get_job_document)
+        .sequence()
+        .http_response(|| json_error(404, "ResourceNotFoundException", "no job"))
+        .output(move || {
+            GetJobDocumentOutput::builder()
+                .document(format!(r#"{{"afr_ota":{{"streamname":"{id}"}}}}"#))
+                .build()
+        })
+        .build()
+}
+
+#[tokio::test]
+async fn clean_up_restores_the_stream_when_a_job_using_it_appears_during_the_delete() {
+    // The interleaving create-job's own check after CreateJob cannot see: the
+    // other run's job and its check both came before this delete. Clean Up
+    // looks again after deleting and puts the same stream back.
+    let (job, desc) = (job_appears_after_first_look(), described_with(ours()));
+    let delete = mock!(aws_sdk_iot::Client::delete_stream)
+        .then_output(|| DeleteStreamOutput::builder().build());
+    let create = create_ok();
+    let d = deps(&[], &[&job, &desc, &delete, &create]);
+    let out = handle(clean_up_input(), &d).await.unwrap();
+    assert_eq!(
+        [job.num_calls(), delete.num_calls(), create.num_calls()],
+        [2, 1, 1],
+        "looked, deleted, looked again, recreated"
+    );
+    let MakeStreamOutput::CleanedUp(r) = out else {
+        panic!("{out:?}")
+    };
+    assert_eq!(r.deleted_stream, None, "{r:?}");
+    assert!(r.note.contains("restored"), "{r:?}");
+}
+
+#[tokio::test]
+async fn clean_up_reads_a_state_it_cannot_parse_by_its_ids() {
+    // A state that is not a complete PipelineState (here: no signing block)
+    // is not "nothing was created": the stream is still found and deleted.
+    let mut input: serde_json::Value = serde_json::from_str(&event("clean-up.json")).unwrap();
+    input["cleanUp"]["state"]
+        .as_object_mut()
+        .unwrap()
+        .remove("signing");
+    let input: MakeStreamInput = serde_json::from_value(input).unwrap();
+    let (job, desc) = (no_job(), described_with(ours()));
+    let delete = mock!(aws_sdk_iot::Client::delete_stream)
+        .then_output(|| DeleteStreamOutput::builder().build());
+    let d = deps(&[], &[&job, &desc, &delete]);
+    let out = handle(input, &d).await.unwrap();
+    assert!(matches!(out, MakeStreamOutput::CleanedUp(r) if r.deleted_stream == Some(stream_id())));
+
+    // With no ids at all, Clean Up says it cannot tell, and deletes nothing.
+    let input: MakeStreamInput = serde_json::from_value(
+        serde_json::json!({"cleanUp": {"state": {"source": {"bucket": BUCKET}}}}),
+    )
+    .unwrap();
+    let e = handle(input, &deps(&[], &[])).await.unwrap_err();
+    assert_eq!(e.error_type(), "InternalError", "{e}");
+    assert!(e.to_string().contains("cannot tell"), "{e}");
 }
 
 #[tokio::test]

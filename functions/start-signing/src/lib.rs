@@ -11,7 +11,7 @@ pub mod upload;
 
 use ota_core::event::{partition_of, StartSigningInput};
 use ota_core::request::{parse_defaults, resolve};
-use ota_core::state::SourceObject;
+use ota_core::state::{S3ObjectVersion, SourceObject};
 use ota_core::{OtaError, OtaRequest, PipelineState, Problems, RequestContext, RequestSpec};
 use time::OffsetDateTime;
 use tracing::Instrument;
@@ -85,7 +85,10 @@ pub async fn handle(input: StartSigningInput, deps: &Deps) -> Result<PipelineSta
         signing_job_id = tracing::field::Empty
     );
     async move {
-        let (request, merged) = read_request(deps, upload_time, &source).await?;
+        let (request, merged, manifest) = read_request(deps, upload_time, &source).await?;
+        if let Some(m) = &manifest {
+            tracing::info!(manifest_key = %m.key, manifest_version = %m.version_id, "read the manifest as it was at the upload");
+        }
         tracing::Span::current().record("job_id", request.job_id.as_str());
         let certfile = ota_aws::check_signing(&deps.signer, &request, &merged, &source).await?;
         let attempt = input.event.attempt;
@@ -94,6 +97,7 @@ pub async fn handle(input: StartSigningInput, deps: &Deps) -> Result<PipelineSta
             execution_id: input.execution_id,
             source,
             request,
+            manifest,
             signing,
             signed_file: None,
             stream: None,
@@ -105,21 +109,22 @@ pub async fn handle(input: StartSigningInput, deps: &Deps) -> Result<PipelineSta
     .await
 }
 
-/// The object's tags and the manifest they name, over the stack defaults:
-/// the validated request, and the merged spec (which says where each value
-/// came from, for messages).
+/// The object's tags and the manifest they name (as it was at the upload),
+/// over the stack defaults: the validated request, the merged spec (which
+/// says where each value came from, for messages) and the manifest version.
 async fn read_request(
     deps: &Deps,
     upload_time: OffsetDateTime,
     source: &SourceObject,
-) -> Result<(OtaRequest, RequestSpec), OtaError> {
+) -> Result<(OtaRequest, RequestSpec, Option<S3ObjectVersion>), OtaError> {
     let tags = upload::read_tags(&deps.s3, source).await?;
     let (tag_spec, mut problems) = ota_core::tags::parse_tags(&tags);
-    let manifest_spec = ota_aws::read_named_manifest(
+    let (manifest_spec, manifest) = ota_aws::read_named_manifest(
         &deps.s3,
         &source.bucket,
         tag_spec.manifest.as_deref(),
         &deps.settings.manifest_prefix,
+        Some(upload_time),
         &mut problems,
     )
     .await?;
@@ -132,5 +137,6 @@ async fn read_request(
         version_id: source.version_id.clone(),
         upload_time,
     };
-    resolve(tag_spec, manifest_spec, &deps.defaults, problems, &ctx)
+    let (request, merged) = resolve(tag_spec, manifest_spec, &deps.defaults, problems, &ctx)?;
+    Ok((request, merged, manifest))
 }

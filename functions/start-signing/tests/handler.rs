@@ -5,7 +5,9 @@ use aws_sdk_s3::config::retry::RetryConfig;
 use aws_sdk_s3::operation::get_object::GetObjectOutput;
 use aws_sdk_s3::operation::get_object_tagging::GetObjectTaggingOutput;
 use aws_sdk_s3::operation::head_object::HeadObjectOutput;
-use aws_sdk_s3::types::Tag;
+use aws_sdk_s3::operation::list_object_versions::ListObjectVersionsOutput;
+use aws_sdk_s3::primitives::DateTime;
+use aws_sdk_s3::types::{DeleteMarkerEntry, ObjectVersion, Tag};
 use aws_sdk_signer::operation::describe_signing_job::DescribeSigningJobOutput;
 use aws_sdk_signer::operation::get_signing_profile::GetSigningProfileOutput;
 use aws_sdk_signer::operation::start_signing_job::StartSigningJobOutput;
@@ -55,6 +57,8 @@ fn deps_retrying(
     signer_rules: &[&Rule],
     settings: Settings,
 ) -> Deps {
+    let versions = manifest_versions();
+    let s3_rules: Vec<&Rule> = s3_rules.iter().copied().chain([&versions]).collect();
     let still_signing = describe(SignerStatus::InProgress);
     let signer_rules: Vec<&Rule> = signer_rules
         .iter()
@@ -62,7 +66,7 @@ fn deps_retrying(
         .chain([&still_signing])
         .collect();
     Deps::new(
-        mock_client!(aws_sdk_s3, RuleMode::MatchAny, s3_rules, |c| c
+        mock_client!(aws_sdk_s3, RuleMode::MatchAny, &s3_rules, |c| c
             .retry_config(retry.clone())),
         mock_client!(aws_sdk_signer, RuleMode::MatchAny, &signer_rules, |c| c
             .retry_config(retry.clone())),
@@ -342,9 +346,14 @@ async fn manifest_is_read_and_tags_win() {
         ("ota:timeout", "15"),
     ]);
     let manifest = mock!(aws_sdk_s3::Client::get_object)
-        .match_requests(|r| r.bucket() == Some(BUCKET) && r.key() == Some("manifests/app.json"))
+        .match_requests(|r| {
+            r.bucket() == Some(BUCKET)
+                && r.key() == Some("manifests/app.json")
+                && r.version_id() == Some("mv-at-upload")
+        })
         .then_output(|| {
             GetObjectOutput::builder()
+                .version_id("mv-at-upload")
                 .body(ByteStream::from_static(
                     br#"{"timeoutConfig":{"inProgressTimeoutInMinutes":30},
                         "schedulingConfig":{"maintenanceWindows":[{"startTime":"cron(0 3 ? * SUN *)","durationInMinutes":60}]}}"#,
@@ -363,6 +372,55 @@ async fn manifest_is_read_and_tags_win() {
         state.request.schedule.unwrap().maintenance_windows[0].start_time,
         "cron(0 3 ? * SUN *)"
     );
+    let read = state.manifest.expect("the manifest version is recorded");
+    assert_eq!(
+        (read.key.as_str(), read.version_id.as_str()),
+        ("manifests/app.json", "mv-at-upload"),
+        "the version current at the upload, not the one written after it"
+    );
+}
+
+#[tokio::test]
+async fn a_manifest_written_after_the_upload_or_deleted_before_it_is_refused() {
+    let tags = tagging(&[
+        ("ota:targets", "thinggroup/Lab"),
+        ("ota:profile", "OtaProfile"),
+        ("ota:manifest", "manifests/late.json"),
+    ]);
+    let cases = [
+        (
+            ListObjectVersionsOutput::builder()
+                .versions(version("manifests/late.json", "v-late", upload_plus(1)))
+                .build(),
+            "did not exist yet when the firmware was uploaded (2026-11-22T10:00:00Z)",
+        ),
+        (
+            ListObjectVersionsOutput::builder()
+                .versions(version("manifests/late.json", "v-old", upload_plus(-60)))
+                .delete_markers(
+                    DeleteMarkerEntry::builder()
+                        .key("manifests/late.json")
+                        .version_id("dm")
+                        .last_modified(upload_plus(-30))
+                        .build(),
+                )
+                .build(),
+            "had been deleted when the firmware was uploaded",
+        ),
+    ];
+    for (listing, says) in cases {
+        let listed = mock!(aws_sdk_s3::Client::list_object_versions)
+            .match_requests(|r| r.prefix() == Some("manifests/late.json"))
+            .then_output(move || listing.clone());
+        let read = mock!(aws_sdk_s3::Client::get_object)
+            .then_output(|| GetObjectOutput::builder().build());
+        let (profile, start) = (profile_ok(), start_ok());
+        let d = deps(&[&tags, &listed, &read], &[&profile, &start], settings());
+        let e = handle(input(), &d).await.unwrap_err();
+        assert_eq!(e.error_type(), "InvalidRequest", "{e}");
+        assert!(e.to_string().contains(says), "{says}: {e}");
+        assert_eq!(read.num_calls() + start.num_calls(), 0, "{says}");
+    }
 }
 
 #[tokio::test]
@@ -618,11 +676,73 @@ fn manifest(body: &'static str) -> Rule {
     manifest_answering(body, "")
 }
 
+/// events/start-signing.json's upload time (2026-11-22T10:00:00Z) plus
+/// `seconds`.
+fn upload_plus(seconds: i64) -> DateTime {
+    DateTime::from_secs(1_795_341_600 + seconds)
+}
+
+fn version(key: &str, id: &str, at: DateTime) -> ObjectVersion {
+    ObjectVersion::builder()
+        .key(key)
+        .version_id(id)
+        .last_modified(at)
+        .build()
+}
+
+/// The versions S3 lists under manifests/app.json: the one current at the
+/// upload ("mv-at-upload", written in the upload's own second, which counts
+/// as before it), one written five seconds after the upload, an older one,
+/// and a key that only shares the prefix.
+fn listed_versions() -> ListObjectVersionsOutput {
+    ListObjectVersionsOutput::builder()
+        .versions(version(
+            "manifests/app.json",
+            "mv-after-upload",
+            upload_plus(5),
+        ))
+        .versions(version(
+            "manifests/app.json",
+            "mv-at-upload",
+            upload_plus(0),
+        ))
+        .versions(version(
+            "manifests/app.json",
+            "mv-older",
+            upload_plus(-3600),
+        ))
+        .versions(version("manifests/app.json.bak", "bak", upload_plus(-1)))
+        .is_truncated(false)
+        .build()
+}
+
+fn manifest_versions() -> Rule {
+    manifest_versions_answering("")
+}
+
+fn manifest_versions_answering(flaky: &str) -> Rule {
+    let rule = mock!(aws_sdk_s3::Client::list_object_versions).match_requests(|r| {
+        r.bucket() == Some(BUCKET) && r.prefix().is_some_and(|p| p.starts_with("manifests/"))
+    });
+    answer(
+        flaky,
+        "ListObjectVersions",
+        rule,
+        S3_TRANSIENT,
+        listed_versions,
+    )
+}
+
 fn manifest_answering(body: &'static str, flaky: &str) -> Rule {
-    let rule = mock!(aws_sdk_s3::Client::get_object)
-        .match_requests(|r| r.bucket() == Some(BUCKET) && r.key() == Some("manifests/app.json"));
+    // The version current at the upload, never the newest.
+    let rule = mock!(aws_sdk_s3::Client::get_object).match_requests(|r| {
+        r.bucket() == Some(BUCKET)
+            && r.key() == Some("manifests/app.json")
+            && r.version_id() == Some("mv-at-upload")
+    });
     answer(flaky, "GetObject", rule, S3_TRANSIENT, move || {
         GetObjectOutput::builder()
+            .version_id("mv-at-upload")
             .body(ByteStream::from_static(body.as_bytes()))
             .build()
     })
@@ -653,6 +773,7 @@ async fn every_call_gets_through_throttling_and_5xx_by_the_sdks_retries() {
     for flaky in [
         "HeadObject",
         "GetObjectTagging",
+        "ListObjectVersions",
         "GetObject",
         "GetSigningProfile",
         "StartSigningJob",
@@ -661,6 +782,7 @@ async fn every_call_gets_through_throttling_and_5xx_by_the_sdks_retries() {
         let s3 = [
             head_answering(flaky),
             tagging_answering(tags, flaky),
+            manifest_versions_answering(flaky),
             manifest_answering(
                 r#"{"timeoutConfig":{"inProgressTimeoutInMinutes":30}}"#,
                 flaky,
@@ -689,7 +811,7 @@ async fn every_call_gets_through_throttling_and_5xx_by_the_sdks_retries() {
         let attempts: usize = s3.iter().chain(&signer).map(Rule::num_calls).sum();
         assert_eq!(
             attempts,
-            6 + 2,
+            7 + 2,
             "{flaky}: two retries, nothing else repeated"
         );
         assert_eq!(state.source.version_id, VERSION, "{flaky}");

@@ -142,6 +142,12 @@ impl Local {
         }
     }
 
+    /// The stream of an upload whose job has the default id.
+    pub fn default_stream_id(&self, key: &str, version: &str) -> String {
+        let job_id = ota_core::ids::job_id(&self.bucket, key, version);
+        ota_core::ids::stream_id(&self.bucket, key, version, &job_id)
+    }
+
     /// The job IoT holds (DescribeJob).
     pub async fn describe_job(&self, job_id: &str) -> aws_sdk_iot::types::Job {
         self.iot

@@ -45,7 +45,7 @@ async fn job_exists(l: &Local, job_id: &str) -> bool {
 async fn assert_nothing_created(l: &Local, key: &str, version: &str) {
     assert_eq!(l.signing_jobs_for(key).await, 0, "{key}: nothing signed");
     assert!(
-        !stream_exists(l, &ids::stream_id(&l.bucket, key, version)).await,
+        !stream_exists(l, &l.default_stream_id(key, version)).await,
         "{key}: no stream"
     );
     assert!(
@@ -73,14 +73,14 @@ async fn mqtt_upload_becomes_one_signed_job_streaming_the_exact_version() {
         .await;
     assert_eq!(job_id, ids::job_id(&l.bucket, &key, &version));
 
-    let stream_id = ids::stream_id(&l.bucket, &key, &version);
+    let stream_id = l.default_stream_id(&key, &version);
     let sig = doc["afr_ota"]["files"][0]["sig-sha256-ecdsa"]
         .as_str()
         .expect("signature")
         .to_string();
     let expected = json!({"afr_ota": {"protocols": ["MQTT"], "streamname": stream_id, "files": [{
-        "filepath": null, "filesize": fw.len(), "fileid": 0, "certfile": CERTFILE,
-        "update_data_url": null, "auth_scheme": null, "sig-sha256-ecdsa": sig
+        "filepath": key.rsplit('/').next().unwrap(), "filesize": fw.len(), "fileid": 0,
+        "fileType": 0, "certfile": CERTFILE, "sig-sha256-ecdsa": sig
     }]}});
     assert_eq!(doc, expected);
     assert!(
@@ -485,7 +485,7 @@ async fn a_failed_create_job_removes_the_stream_this_run_created() {
         f.cause
     );
     assert!(
-        !stream_exists(&l, &ids::stream_id(&l.bucket, &key, &version)).await,
+        !stream_exists(&l, &l.default_stream_id(&key, &version)).await,
         "the stream was cleaned up"
     );
     assert!(!job_exists(&l, &ids::job_id(&l.bucket, &key, &version)).await);
@@ -579,7 +579,7 @@ async fn a_version_deleted_in_flight_completes_on_its_version_or_fails_clearly()
             }
             assert!(!job_exists(&l, &job).await, "no job after a failed run");
             assert!(
-                !stream_exists(&l, &ids::stream_id(&l.bucket, &key, &version)).await,
+                !stream_exists(&l, &l.default_stream_id(&key, &version)).await,
                 "no stream after a failed run"
             );
         }

@@ -239,15 +239,24 @@ fn worst_events(state: &Json) -> u64 {
 }
 
 /// How many times Await Signing runs before it answers SigningTimedOut, for
-/// a signer that stays InProgress: the waits before its n-th call add up to
-/// more than `max_wait` (Lambda time only makes the real count smaller).
+/// a signer that stays InProgress: the first Wait, then invocations that
+/// poll through the fast phase (each for at most its budget), then one look
+/// per invocation with the Waits between them adding up to more than
+/// `max_wait` (Lambda time outside the fast phase only makes the real count
+/// smaller).
 fn await_calls_until_timeout(max_wait: u64) -> u64 {
-    use ota_core::state::{next_signing_wait, FIRST_SIGNING_WAIT_SECONDS};
+    use ota_core::signing_wait::{next_signing_wait, FAST_PHASE, INVOCATION_BUDGET};
+    use ota_core::state::FIRST_SIGNING_WAIT_SECONDS;
     let mut waited = u64::from(FIRST_SIGNING_WAIT_SECONDS);
-    let mut calls = 1;
+    let mut calls = 0;
     while waited <= max_wait {
-        waited += u64::from(next_signing_wait(calls as u32));
         calls += 1;
+        if waited < FAST_PHASE.as_secs() {
+            waited += INVOCATION_BUDGET
+                .as_secs()
+                .min(FAST_PHASE.as_secs() - waited);
+        }
+        waited += u64::from(next_signing_wait(waited));
     }
     calls
 }
@@ -661,6 +670,7 @@ fn aws_calls(binary: &str) -> BTreeSet<String> {
             if rest[op.len()..].starts_with("()") {
                 calls.insert(match (client, op.as_str()) {
                     ("s3", "head_object") => "s3:GetObject".to_string(),
+                    ("s3", "list_object_versions") => "s3:ListBucketVersions".to_string(),
                     _ => format!("{client}:{}", pascal(&op)),
                 });
             }

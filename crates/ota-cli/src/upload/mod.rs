@@ -56,11 +56,14 @@ pub async fn run(g: &GlobalArgs, a: &UploadArgs) -> Result<Report, CliError> {
     let (tags, mut problems) = tags_from_flags(&a.request);
     let (tag_spec, p) = ota_core::tags::parse_tags(&tags);
     problems.extend(p);
-    let manifest_spec = ota_aws::read_named_manifest(
+    // The current version: the upload that follows is what the pipeline
+    // will read it as of.
+    let (manifest_spec, _) = ota_aws::read_named_manifest(
         &c.s3,
         &bucket,
         tag_spec.manifest.as_deref(),
         pipeline.manifest_prefix(),
+        None,
         &mut problems,
     )
     .await?;

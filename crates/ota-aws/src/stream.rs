@@ -1,0 +1,190 @@
+//! The IoT stream that serves one uploaded version to one job, made and
+//! checked the same way by make-stream (which creates it), create-job (which
+//! confirms it right before and right after CreateJob) and Clean Up (which
+//! deletes it, then puts it back if a job appeared meanwhile).
+//!
+//! Why both sides check after acting: two executions for one version (a
+//! duplicate event) share the stream. If one run's Clean Up deletes it while
+//! the other creates its job, each side acts first and looks second:
+//! create-job creates the job, then confirms the stream; Clean Up deletes the
+//! stream, then looks for the job. Whichever looks last sees the other's act
+//! and (re)creates the stream, so no job is left pointing at a stream that is
+//! gone. Recreating is safe because everything about the stream (id, file,
+//! version, role) follows from the run's state.
+
+use crate::sdk_error::{classify, found};
+use aws_sdk_iot::types::{S3Location, StreamFile};
+use ota_core::state::StreamState;
+use ota_core::OtaError;
+use tracing::{info, warn};
+
+/// Everything CreateStream needs, from the run's state.
+#[derive(Debug, Clone)]
+pub struct StreamSpec {
+    pub stream_id: String,
+    /// Names the execution, so Clean Up can tell its own stream from one
+    /// another run made ([`description`]).
+    pub description: String,
+    pub bucket: String,
+    pub key: String,
+    pub version_id: String,
+    /// The role IoT assumes to read the firmware.
+    pub role_arn: String,
+}
+
+/// CreateStream's description limit (API reference: `description`, max 2028).
+const MAX_DESCRIPTION_CHARS: usize = 2028;
+
+/// The description naming the object version and the execution that made
+/// (or restored) the stream.
+pub fn description(bucket: &str, key: &str, version_id: &str, execution_id: &str) -> String {
+    let d = format!(
+        "OTA stream for s3://{bucket}/{key} version {version_id} (execution {execution_id})"
+    );
+    d.chars().take(MAX_DESCRIPTION_CHARS).collect()
+}
+
+impl StreamSpec {
+    fn file(&self) -> StreamFile {
+        StreamFile::builder()
+            .file_id(0)
+            .s3_location(
+                S3Location::builder()
+                    .bucket(&self.bucket)
+                    .key(&self.key)
+                    .version(&self.version_id)
+                    .build(),
+            )
+            .build()
+    }
+
+    /// The stream IoT holds serves exactly this version as file 0.
+    fn serves(&self, info: &aws_sdk_iot::types::StreamInfo) -> bool {
+        let want = self.file();
+        info.files().len() == 1
+            && info.files()[0].file_id() == want.file_id()
+            && info.files()[0].s3_location() == want.s3_location()
+    }
+}
+
+/// Creates the stream, or takes the one that exists when it serves the same
+/// file (a duplicate event, a retried invocation); another file with this id
+/// is a Conflict.
+pub async fn ensure(iot: &aws_sdk_iot::Client, spec: &StreamSpec) -> Result<StreamState, OtaError> {
+    let created = iot
+        .create_stream()
+        .stream_id(&spec.stream_id)
+        .description(&spec.description)
+        .files(spec.file())
+        .role_arn(&spec.role_arn)
+        .send()
+        .await;
+    match created {
+        Ok(out) => {
+            info!(stream_id = %spec.stream_id, "stream created");
+            Ok(StreamState {
+                stream_arn: out.stream_arn().unwrap_or_default().to_string(),
+                stream_version: out.stream_version().unwrap_or(1),
+                stream_id: spec.stream_id.clone(),
+            })
+        }
+        Err(e)
+            if e.as_service_error()
+                .is_some_and(|s| s.is_resource_already_exists_exception()) =>
+        {
+            let info = describe(iot, spec).await?.ok_or_else(|| {
+                // Created by another run and deleted again between our two
+                // calls: worth one more try by the state machine's Retry.
+                OtaError::ServiceUnavailable(format!(
+                    "stream {} existed at CreateStream and was gone at DescribeStream",
+                    spec.stream_id
+                ))
+            })?;
+            info!(stream_id = %spec.stream_id, "stream already exists with the same file");
+            Ok(StreamState {
+                stream_arn: info.stream_arn().unwrap_or_default().to_string(),
+                stream_version: info.stream_version().unwrap_or(1),
+                stream_id: spec.stream_id.clone(),
+            })
+        }
+        Err(e) => Err(classify("CreateStream", &e)),
+    }
+}
+
+/// The stream as IoT holds it, `None` when it does not exist; a stream with
+/// this id that serves another file is a Conflict.
+pub async fn describe(
+    iot: &aws_sdk_iot::Client,
+    spec: &StreamSpec,
+) -> Result<Option<aws_sdk_iot::types::StreamInfo>, OtaError> {
+    let described = iot
+        .describe_stream()
+        .stream_id(&spec.stream_id)
+        .send()
+        .await;
+    let Some(described) = found(described, |e| e.is_resource_not_found_exception())
+        .map_err(|e| classify("DescribeStream", &e))?
+    else {
+        return Ok(None);
+    };
+    let info = described
+        .stream_info
+        .ok_or_else(|| OtaError::Internal("DescribeStream returned no stream info".into()))?;
+    if !spec.serves(&info) {
+        return Err(OtaError::Conflict(format!(
+            "stream {} exists and serves other files: {:?}",
+            spec.stream_id,
+            info.files()
+        )));
+    }
+    Ok(Some(info))
+}
+
+/// What [`confirm`] found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Confirmed {
+    /// The stream was there, serving this version.
+    Present,
+    /// It was gone (another run's Clean Up deleted it) and is back.
+    Restored,
+}
+
+/// The stream exists and serves this version; when it is gone, it is created
+/// again. `when` says which check this is, for the log line.
+pub async fn confirm(
+    iot: &aws_sdk_iot::Client,
+    spec: &StreamSpec,
+    when: &str,
+) -> Result<Confirmed, OtaError> {
+    if describe(iot, spec).await?.is_some() {
+        return Ok(Confirmed::Present);
+    }
+    warn!(stream_id = %spec.stream_id, check = when, "the stream was gone (another run's Clean Up?): creating it again");
+    ensure(iot, spec).await?;
+    Ok(Confirmed::Restored)
+}
+
+/// The stream a run's state calls for: the id make-stream recorded, or
+/// (before it did) the one derived from the version and the job id, and the
+/// description naming this execution.
+pub fn spec_for(state: &ota_core::PipelineState, role_arn: &str) -> StreamSpec {
+    let src = &state.source;
+    StreamSpec {
+        stream_id: state.stream.as_ref().map_or_else(
+            || {
+                ota_core::ids::stream_id(
+                    &src.bucket,
+                    &src.key,
+                    &src.version_id,
+                    &state.request.job_id,
+                )
+            },
+            |s| s.stream_id.clone(),
+        ),
+        description: description(&src.bucket, &src.key, &src.version_id, &state.execution_id),
+        bucket: src.bucket.clone(),
+        key: src.key.clone(),
+        version_id: src.version_id.clone(),
+        role_arn: role_arn.to_string(),
+    }
+}
