@@ -41,6 +41,16 @@ fn deps_retrying(retry: RetryConfig, rules: &[&Rule], now: fn() -> OffsetDateTim
     }
 }
 
+/// Where the signer wrote its output.
+fn signed_object() -> SignedObject {
+    SignedObject::builder()
+        .s3(S3SignedObject::builder()
+            .bucket_name("fw")
+            .key("signed/2a7d5c1e")
+            .build())
+        .build()
+}
+
 fn status(s: SignerStatus) -> Rule {
     status_answering(s, "")
 }
@@ -60,14 +70,7 @@ fn status_answering(s: SignerStatus, flaky: &str) -> Rule {
                 .status(s.clone())
                 .status_reason("Code signing failed: certificate expired");
             if s == SignerStatus::Succeeded {
-                b = b.signed_object(
-                    SignedObject::builder()
-                        .s3(S3SignedObject::builder()
-                            .bucket_name("fw")
-                            .key("signed/2a7d5c1e")
-                            .build())
-                        .build(),
-                );
+                b = b.signed_object(signed_object());
             }
             b.build()
         },
@@ -126,14 +129,7 @@ fn in_progress_times_then_succeeded(n: usize) -> Rule {
         .output(|| {
             DescribeSigningJobOutput::builder()
                 .status(SignerStatus::Succeeded)
-                .signed_object(
-                    SignedObject::builder()
-                        .s3(S3SignedObject::builder()
-                            .bucket_name("fw")
-                            .key("signed/2a7d5c1e")
-                            .build())
-                        .build(),
-                )
+                .signed_object(signed_object())
                 .build()
         })
         .build()
