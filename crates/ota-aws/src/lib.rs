@@ -1,6 +1,7 @@
 //! What the Lambda functions and the `ota` command both do against AWS, so
 //! each rule that needs an SDK call is written once:
 //!
+//! - [`device_log`]: device findings as warning lines;
 //! - [`manifest`]: read the manifest an upload names;
 //! - [`preflight`]: the signing profile and document checks made before
 //!   anything is signed (start-signing) or uploaded (`ota upload`);
@@ -13,6 +14,7 @@
 //! ota-core holds the pure rules these apply; ota-lambda holds what only a
 //! Lambda function needs (runner, errorType mapping, JSON logs).
 
+pub mod device_log;
 pub mod manifest;
 pub mod preflight;
 pub mod sdk_error;

@@ -41,7 +41,77 @@ pub async fn check_signing(
         }
     };
     document_fits(request, source, &certfile, &field)?;
+    check_devices(request, merged, source, &certfile)?;
     Ok(certfile)
+}
+
+/// The document as it will be, judged by the device rules
+/// (ota_core::devices): with `ota:devices` set, what those families would
+/// reject or misread refuses the request before anything is signed; with
+/// none set, what the `afr_ota` families would is logged as a warning.
+/// Before a profile signs, the signature is unknown and its rules wait for
+/// create-job.
+fn check_devices(
+    request: &OtaRequest,
+    merged: &RequestSpec,
+    source: &SourceObject,
+    certfile: &str,
+) -> Result<(), OtaError> {
+    // A stand-in of a typical ECDSA signature's size (72 bytes) for profile
+    // signing; the signature rules are left out then.
+    let stand_in = "A".repeat(96);
+    let (signature, algorithm, known) = match &request.signing {
+        Signing::PreSigned {
+            signature,
+            signature_algorithm,
+            ..
+        } => (signature.as_str(), signature_algorithm.as_str(), true),
+        Signing::Profile { .. } => (stand_in.as_str(), "SHA256withECDSA", false),
+    };
+    let stream_id = stream_of(request, source);
+    let facts = facts(source, certfile, &stream_id, signature, algorithm);
+    let (document, _) = ota_core::job_document::build(request, &facts)?;
+    let findings =
+        ota_core::devices::findings_for(&request.devices, &request.job_id, &document, known);
+    if !request.devices.is_empty() && !findings.is_empty() {
+        return Err(ota_core::devices::refusal(
+            &findings,
+            &merged.source_of("devices"),
+        ));
+    }
+    crate::device_log::warn_findings(&findings);
+    Ok(())
+}
+
+/// The stream the document will name.
+fn stream_of(request: &OtaRequest, source: &SourceObject) -> String {
+    ids::stream_id(
+        &source.bucket,
+        &source.key,
+        &source.version_id,
+        &request.job_id,
+    )
+}
+
+/// What the document will say about the file, before signing.
+fn facts<'a>(
+    source: &'a SourceObject,
+    certfile: &'a str,
+    stream_id: &'a str,
+    signature: &'a str,
+    signature_algorithm: &'a str,
+) -> ota_core::job_document::FileFacts<'a> {
+    ota_core::job_document::FileFacts {
+        bucket: &source.bucket,
+        key: &source.key,
+        version_id: &source.version_id,
+        region: &source.region,
+        size: source.size,
+        signature,
+        signature_algorithm,
+        certfile,
+        stream_id: Some(stream_id),
+    }
 }
 
 /// The job document must fit CreateJob's limit whatever signature the signer
@@ -54,23 +124,8 @@ fn document_fits(
     certfile: &str,
     field: &str,
 ) -> Result<(), OtaError> {
-    let stream_id = ids::stream_id(
-        &source.bucket,
-        &source.key,
-        &source.version_id,
-        &request.job_id,
-    );
-    let facts = ota_core::job_document::FileFacts {
-        bucket: &source.bucket,
-        key: &source.key,
-        version_id: &source.version_id,
-        region: &source.region,
-        size: source.size,
-        signature: "",
-        signature_algorithm: "",
-        certfile,
-        stream_id: Some(&stream_id),
-    };
+    let stream_id = stream_of(request, source);
+    let facts = facts(source, certfile, &stream_id, "", "");
     ota_core::job_document::check_fits_any_signature(request, &facts, field)
 }
 

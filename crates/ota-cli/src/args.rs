@@ -129,6 +129,11 @@ pub struct RequestFlags {
     /// ota:file-type: a number 0-255 the device may use.
     #[arg(long, value_name = "N")]
     pub file_type: Option<String>,
+    /// ota:devices: the device families the update is for
+    /// (freertos-ota-agent, aws-iot-jobs-parser, nrf-aws-fota); what they
+    /// would reject is refused before the upload.
+    #[arg(long, value_name = "FAMILY")]
+    pub devices: Vec<String>,
     /// ota:profile: the AWS Signer signing profile.
     #[arg(long, value_name = "NAME")]
     pub profile: Option<String>,

@@ -46,6 +46,7 @@ pub fn tags_from_flags(f: &RequestFlags) -> (Vec<(String, String)>, Problems) {
         ("ota:windows", &f.windows),
         ("ota:abort", &f.abort),
         ("ota:packages", &f.packages),
+        ("ota:devices", &f.devices),
     ] {
         if !values.is_empty() {
             tags.push((key.to_string(), values.join(" ")));

@@ -65,6 +65,7 @@ request_spec! {
     protocols: Vec<Protocol> => "ota:protocols", "protocols";
     file_path: String => "ota:file-path", "filePath";
     file_type: u32 => "ota:file-type", "fileType";
+    devices: Vec<crate::devices::DeviceFamily> => "ota:devices", "devices";
     profile: String => "ota:profile", "signingProfile";
     signature: String => "ota:signature", "customCodeSigning.signature";
     signature_algorithm: String => "ota:signature-algorithm", "customCodeSigning.signatureAlgorithm";

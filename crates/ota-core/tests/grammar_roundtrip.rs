@@ -1,6 +1,7 @@
 //! The tag grammar round-trips: any request the tags can express renders to
 //! tags S3 accepts, and parses back to the same values.
 
+use ota_core::devices::DeviceFamily;
 use ota_core::spec::RequestSpec;
 use ota_core::tags::{check_s3_tag_rules, parse_tags, render_tags};
 use ota_core::times::TimeSpec;
@@ -193,13 +194,18 @@ fn spec() -> impl Strategy<Value = RequestSpec> {
         )),
         prop::option::of("[a-zA-Z0-9_-]{1,64}"),
         prop::option::of("manifests/[a-z0-9/._-]{1,40}"),
+        prop::option::of(select(vec![
+            vec![DeviceFamily::FreertosOtaAgent],
+            vec![DeviceFamily::AwsIotJobsParser, DeviceFamily::NrfAwsFota],
+            DeviceFamily::ALL.to_vec(),
+        ])),
     );
     (a, b).prop_map(|(a, b)| {
         let mut s = RequestSpec {
             targets: a.0, target_selection: a.1, description: a.2, protocols: a.3, file_path: a.4, file_type: a.5,
             profile: a.6, signature: a.7, signature_algorithm: a.8, certfile: a.9, timeout_minutes: a.10,
             retry: b.0, start: b.1, end: b.2, end_behavior: b.3, windows: b.4, abort: b.5, rollout: b.6,
-            presigned_expiry_seconds: b.7, packages: b.8, job_id: b.9, manifest: b.10,
+            presigned_expiry_seconds: b.7, packages: b.8, job_id: b.9, manifest: b.10, devices: b.11,
             ..Default::default()
         };
         // S3 allows ten tags: drop fields past the tenth.
@@ -207,7 +213,7 @@ fn spec() -> impl Strategy<Value = RequestSpec> {
         macro_rules! limit { ($($f:ident),+) => { $( if s.$f.is_some() { kept += 1; if kept > 10 { s.$f = None; } } )+ }; }
         limit!(targets, target_selection, description, protocols, file_path, file_type, profile, signature,
                signature_algorithm, certfile, timeout_minutes, retry, start, end, end_behavior, windows, abort,
-               rollout, presigned_expiry_seconds, packages, job_id, manifest);
+               rollout, presigned_expiry_seconds, packages, job_id, manifest, devices);
         s
     })
 }

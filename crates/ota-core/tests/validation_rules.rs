@@ -84,6 +84,11 @@ const RULES: &[(&str, &[&str], &[&str])] = &[
     ("ota:file-path", &["/ota/app.bin"], &["\u{1}"]),
     ("ota:file-type", &["0", "255"], &["256", "-1", "x"]),
     (
+        "ota:devices",
+        &["freertos-ota-agent", "aws-iot-jobs-parser nrf-aws-fota"],
+        &["esp32", "freertos-ota-agent freertos-ota-agent", "FreeRTOS"],
+    ),
+    (
         "ota:profile",
         &["Ota_Profile1", "ab"],
         &["a", "ota-profile"],
@@ -258,6 +263,8 @@ const CORPUS: &[Case] = &[
     (&[("ota:protocols", "MQTT MQTT")], None, "ota:protocols", "each value at most once"),
     (&[("ota:file-type", "256")], None, "ota:file-type", "a whole number from 0 to 255"),
     (&[("ota:file-type", "x")], None, "ota:file-type", "a whole number from 0 to 255"),
+    (&[("ota:devices", "esp32")], None, "ota:devices", "freertos-ota-agent, aws-iot-jobs-parser, nrf-aws-fota"),
+    (&[], Some(r#"{"devices":["nrf"]}"#), "manifest.devices[0]", "expected freertos-ota-agent"),
     (&[("ota:profile", "ota-profile")], None, "ota:profile", "2 to 64 letters, digits or '_'"),
     (&[("ota:timeout", "10081")], None, "ota:timeout", "a whole number from 1 to 10080"),
     (&[("ota:timeout", "1.5")], None, "ota:timeout", "a whole number from 1 to 10080"),

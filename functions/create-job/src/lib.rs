@@ -52,7 +52,7 @@ async fn create(mut state: PipelineState, deps: &Deps) -> Result<PipelineState, 
         stream_id: state.stream.as_ref().map(|s| s.stream_id.as_str()),
     };
     let (document, text) = job_document::build(req, &facts)?;
-    let findings = device_findings(&req.job_id, &document);
+    let findings = device_findings(req, &document)?;
     // Before and after CreateJob: a duplicate run's Clean Up may delete the
     // shared stream at any point; see ota_aws::stream for why both looks.
     let stream = state
@@ -115,15 +115,21 @@ async fn create(mut state: PipelineState, deps: &Deps) -> Result<PipelineState, 
     Ok(state)
 }
 
-/// What the device libraries that read `afr_ota` would reject or misread in
-/// this document (ota_core::devices): a warning per finding, and the lines
-/// for the execution's output.
-fn device_findings(job_id: &str, document: &serde_json::Value) -> Vec<String> {
-    let findings = ota_core::devices::afr_ota_findings(job_id, document);
-    for f in &findings {
-        warn!(device_family = f.family.as_str(), rule = f.rule, source = f.source, message = %f.message, "a device library would not take this document as meant");
+/// What the device libraries would reject or misread in this document, the
+/// signature now known (ota_core::devices): for the families `ota:devices`
+/// names, InvalidRequest before CreateJob (Clean Up then removes the
+/// stream); with none named, a warning per finding of the `afr_ota`
+/// families, and the lines for the execution's output.
+fn device_findings(
+    req: &OtaRequest,
+    document: &serde_json::Value,
+) -> Result<Vec<String>, OtaError> {
+    let findings = ota_core::devices::findings_for(&req.devices, &req.job_id, document, true);
+    if !req.devices.is_empty() && !findings.is_empty() {
+        return Err(ota_core::devices::refusal(&findings, "ota:devices"));
     }
-    findings.iter().map(ToString::to_string).collect()
+    ota_aws::device_log::warn_findings(&findings);
+    Ok(findings.iter().map(ToString::to_string).collect())
 }
 
 /// The schedule as IoT will judge it now (see ota_core's reschedule): an

@@ -686,3 +686,17 @@ async fn what_the_device_parsers_would_reject_is_logged_and_in_the_output() {
         .unwrap();
     assert!(job.device_findings.is_empty(), "{:?}", job.device_findings);
 }
+
+#[tokio::test]
+async fn devices_named_refuse_the_signers_answer_before_create_job() {
+    // Signed with a profile: only now is the algorithm known.
+    let mut s = state();
+    s.signed_file.as_mut().unwrap().signature_algorithm = "SHA256withRSA".into();
+    s.request.devices = vec![ota_core::devices::DeviceFamily::AwsIotJobsParser];
+    let create = created_job();
+    let e = handle(s, &deps(&[&create])).await.unwrap_err();
+    assert_eq!(e.error_type(), "InvalidRequest", "{e}");
+    assert_eq!(e.problems()[0].field, "ota:devices");
+    assert!(e.to_string().contains("signature-sha256-ecdsa"), "{e}");
+    assert_eq!(create.num_calls(), 0, "no job; Clean Up removes the stream");
+}

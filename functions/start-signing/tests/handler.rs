@@ -932,3 +932,53 @@ async fn a_failure_is_logged_with_the_ids_and_its_error_type() {
     }
     logs.assert_some_line_has("error_type", "InvalidRequest");
 }
+
+#[tokio::test]
+async fn devices_named_refuse_what_they_would_reject_before_signing() {
+    // RSA for the AWS IoT Jobs OTA parser, which reads only
+    // sig-sha256-ecdsa (job_parser.c L304-317).
+    let rsa: &[(&str, &str)] = &[
+        ("ota:targets", "thing/dev-7"),
+        ("ota:signature", PRE_SIGNED[1].1),
+        ("ota:signature-algorithm", "SHA256withRSA"),
+        ("ota:certfile", "/certs/ota.pem"),
+        ("ota:devices", "aws-iot-jobs-parser"),
+    ];
+    let tags = tagging(rsa);
+    let d = deps(&[&tags], &[], settings());
+    let e = handle(input(), &d).await.unwrap_err();
+    assert_eq!(e.error_type(), "InvalidRequest", "{e}");
+    assert_eq!(e.problems()[0].field, "ota:devices");
+    assert!(
+        e.to_string()
+            .contains("aws-iot-jobs-parser (signature-sha256-ecdsa, job_parser.c L304-317)"),
+        "{e}"
+    );
+
+    // With no ota:devices, the same upload goes ahead and the finding is a
+    // warning in the log.
+    let tags = tagging(&rsa[..4]);
+    let d = deps(&[&tags], &[], settings());
+    let (state, logs) = capture_logs(|| handle(input(), &d)).await;
+    assert_eq!(state.unwrap().signing.status, SigningStatus::NotRequired);
+    logs.assert_some_line_has("rule", "signature-sha256-ecdsa");
+
+    // A profile-signed upload for the FreeRTOS agent: its signature is not
+    // known yet, but HTTP alone is (the agent's default build takes MQTT
+    // only: ota_interface.c L85-86).
+    let tags = tagging(&[
+        ("ota:targets", "thinggroup/Lab"),
+        ("ota:profile", "OtaProfile"),
+        ("ota:protocols", "HTTP"),
+        ("ota:devices", "freertos-ota-agent"),
+    ]);
+    let (profile, start) = (profile_ok(), start_ok());
+    let d = deps(&[&tags], &[&profile, &start], settings());
+    let e = handle(input(), &d).await.unwrap_err();
+    assert!(e.to_string().contains("mqtt-in-default-build"), "{e}");
+    assert!(
+        !e.to_string().contains("signature"),
+        "signature rules wait: {e}"
+    );
+    assert_eq!(start.num_calls(), 0, "nothing signed");
+}

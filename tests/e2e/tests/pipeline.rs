@@ -310,6 +310,42 @@ async fn bad_tags_fail_with_invalid_request_naming_every_tag_and_create_nothing(
 
 #[tokio::test]
 #[ignore = "needs the deployed local stack: scripts/test.sh runs it with --ignored"]
+async fn an_rsa_upload_for_the_jobs_parser_is_refused_and_creates_nothing() {
+    // The AWS IoT Jobs OTA parser reads only sig-sha256-ecdsa
+    // (job_parser.c L304-317): with ota:devices naming it, an RSA
+    // pre-signed upload is refused before anything exists.
+    let l = Local::connect().await;
+    let key = l.unique_key("rsa-jobs-parser");
+    let version = l
+        .upload(
+            &key,
+            &firmware(2_000, 6),
+            &[
+                ("ota:targets", "thing/dev-1"),
+                (
+                    "ota:signature",
+                    "MEUCIQDkRJ1lbcw7xq2yPqDmo3jUxm8bTI9zNr8yFQjH3lG9Og==",
+                ),
+                ("ota:signature-algorithm", "SHA256withRSA"),
+                ("ota:certfile", "/certs/vendor.pem"),
+                ("ota:devices", "aws-iot-jobs-parser"),
+            ],
+        )
+        .await;
+    let done = l.wait_for(&key, &version, 1).await;
+    let f = &done[0];
+    assert_eq!(f.status, ExecutionStatus::Failed);
+    assert_eq!(f.error, "InvalidRequest", "{}", f.cause);
+    assert!(
+        f.cause.contains("ota:devices") && f.cause.contains("signature-sha256-ecdsa"),
+        "{}",
+        f.cause
+    );
+    assert_nothing_created(&l, &key, &version).await;
+}
+
+#[tokio::test]
+#[ignore = "needs the deployed local stack: scripts/test.sh runs it with --ignored"]
 async fn a_folder_marker_is_skipped_and_an_empty_object_is_refused_creating_nothing() {
     let l = Local::connect().await;
     let targets = [("ota:targets", "thinggroup/Lab")];

@@ -27,10 +27,12 @@ mod freertos;
 mod jobs_parser;
 mod nrf;
 
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 /// A device library the job document must satisfy.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum DeviceFamily {
     FreertosOtaAgent,
     AwsIotJobsParser,
@@ -69,6 +71,18 @@ impl DeviceFamily {
     pub fn reads_afr_ota(self) -> bool {
         !matches!(self, DeviceFamily::NrfAwsFota)
     }
+}
+
+impl std::fmt::Display for DeviceFamily {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Rules about the signature: before signing with a profile the signature
+/// and its algorithm are not known yet, so only create-job can judge them.
+pub fn is_signature_rule(rule: &str) -> bool {
+    rule.starts_with("signature")
 }
 
 /// Why a device would not do what the document means.
@@ -149,15 +163,45 @@ pub fn check_both_views(family: DeviceFamily, job_id: &str, document: &Value) ->
     out
 }
 
-/// What the families that read `afr_ota` documents (the FreeRTOS agent and
-/// the Jobs parser) find, on both views: create-job logs these and records
-/// them on the execution's output.
-pub fn afr_ota_findings(job_id: &str, document: &Value) -> Vec<Finding> {
-    DeviceFamily::ALL
+/// The findings that decide for a request: those of the families it names
+/// (`ota:devices`), or with none named those of the families that read
+/// `afr_ota` (then only warnings). Before signing with a profile
+/// (`signature_known` false) the signature rules are left out: create-job
+/// judges them on the signer's answer.
+pub fn findings_for(
+    devices: &[DeviceFamily],
+    job_id: &str,
+    document: &Value,
+    signature_known: bool,
+) -> Vec<Finding> {
+    let families: Vec<DeviceFamily> = if devices.is_empty() {
+        DeviceFamily::ALL
+            .into_iter()
+            .filter(|f| f.reads_afr_ota())
+            .collect()
+    } else {
+        devices.to_vec()
+    };
+    families
         .into_iter()
-        .filter(|f| f.reads_afr_ota())
         .flat_map(|f| check_both_views(f, job_id, document))
+        .filter(|f| signature_known || !is_signature_rule(f.rule))
         .collect()
+}
+
+/// The InvalidRequest for findings of the families a request names, one
+/// problem per finding under `field` (where `devices` came from).
+pub fn refusal(findings: &[Finding], field: &str) -> crate::OtaError {
+    let mut p = crate::Problems::default();
+    for f in findings {
+        p.push(
+            field.to_string(),
+            format!(
+                "{f}; leave this family out of {field} if none of its devices take this update"
+            ),
+        );
+    }
+    crate::OtaError::InvalidRequest(p)
 }
 
 /// A finding for `family`.

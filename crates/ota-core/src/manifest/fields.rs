@@ -11,7 +11,8 @@ use crate::spec::{manifest_path, RequestSpec};
 use crate::times::TimeSpec;
 use crate::values::*;
 
-/// targets, targetSelection, description, protocols, filePath, fileType.
+/// targets, targetSelection, description, protocols, filePath, fileType,
+/// devices.
 pub(super) fn delivery(c: &mut Collector, s: &mut RequestSpec, m: &mut Manifest) {
     if let Some(v) = m.targets.take() {
         s.targets = c.all("targets", v, |x| parse_target(&x));
@@ -30,6 +31,9 @@ pub(super) fn delivery(c: &mut Collector, s: &mut RequestSpec, m: &mut Manifest)
     }
     if let Some(v) = m.file_type {
         s.file_type = c.take("file_type", FILE_TYPE.check(v));
+    }
+    if let Some(v) = m.devices.take() {
+        s.devices = c.all("devices", v, |x| crate::devices::DeviceFamily::parse(&x));
     }
 }
 

@@ -13,6 +13,7 @@ pub(super) struct Manifest {
     pub(super) protocols: Option<Vec<String>>,
     pub(super) file_path: Option<String>,
     pub(super) file_type: Option<i64>,
+    pub(super) devices: Option<Vec<String>>,
     pub(super) signing_profile: Option<String>,
     pub(super) custom_code_signing: Option<CustomCodeSigning>,
     pub(super) timeout_config: Option<TimeoutConfig>,

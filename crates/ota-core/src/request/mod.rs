@@ -101,6 +101,10 @@ pub struct OtaRequest {
     pub protocols: Vec<Protocol>,
     pub file_path: Option<String>,
     pub file_type: Option<u32>,
+    /// The device families the update is for (`ota:devices`): the document
+    /// must pass their rules (crate::devices), or the request is refused.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub devices: Vec<crate::devices::DeviceFamily>,
     pub signing: Signing,
     pub timeout_minutes: Option<u32>,
     pub retry: Vec<RetryCriterion>,
@@ -149,6 +153,7 @@ pub fn validate(spec: &RequestSpec, ctx: &RequestContext) -> Result<OtaRequest, 
         protocols,
         file_path: spec.file_path.clone(),
         file_type: spec.file_type,
+        devices: spec.devices.clone().unwrap_or_default(),
         signing,
         timeout_minutes: spec.timeout_minutes,
         retry: spec.retry.clone().unwrap_or_default(),

@@ -9,6 +9,7 @@ pub const EXAMPLES: &[(&str, &str)] = &[
     ("ota:protocols", "MQTT HTTP"),
     ("ota:file-path", "/ota/app.bin"),
     ("ota:file-type", "0"),
+    ("ota:devices", "freertos-ota-agent aws-iot-jobs-parser"),
     ("ota:profile", "OtaProfile"),
     (
         "ota:signature",

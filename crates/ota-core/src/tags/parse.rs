@@ -152,6 +152,10 @@ fn parse_delivery(s: &mut RequestSpec, field: &'static str, v: &str, p: &mut Pro
         }
         "file_path" => s.file_path = one(field, v, parse_device_path, p),
         "file_type" => s.file_type = one(field, v, |x| FILE_TYPE.parse(x), p),
+        "devices" => {
+            s.devices = list(field, v, crate::devices::DeviceFamily::parse, p)
+                .filter(|t| no_duplicates(field, t, p))
+        }
         _ => return false,
     }
     true

@@ -59,6 +59,9 @@ fn render_delivery(s: &RequestSpec, out: &mut Tags) {
     if let Some(v) = &s.file_type {
         put(out, "file_type", v.to_string());
     }
+    if let Some(v) = &s.devices {
+        put(out, "devices", join(v));
+    }
 }
 
 /// The signing profile, or the signature, its algorithm and the certfile.
