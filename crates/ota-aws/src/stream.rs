@@ -140,28 +140,19 @@ pub async fn describe(
     Ok(Some(info))
 }
 
-/// What [`confirm`] found.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Confirmed {
-    /// The stream was there, serving this version.
-    Present,
-    /// It was gone (another run's Clean Up deleted it) and is back.
-    Restored,
-}
-
 /// The stream exists and serves this version; when it is gone, it is created
 /// again. `when` says which check this is, for the log line.
 pub async fn confirm(
     iot: &aws_sdk_iot::Client,
     spec: &StreamSpec,
     when: &str,
-) -> Result<Confirmed, OtaError> {
+) -> Result<(), OtaError> {
     if describe(iot, spec).await?.is_some() {
-        return Ok(Confirmed::Present);
+        return Ok(());
     }
     warn!(stream_id = %spec.stream_id, check = when, "the stream was gone (another run's Clean Up?): creating it again");
     ensure(iot, spec).await?;
-    Ok(Confirmed::Restored)
+    Ok(())
 }
 
 /// The stream a run's state calls for: the id make-stream recorded, or
@@ -169,22 +160,35 @@ pub async fn confirm(
 /// description naming this execution.
 pub fn spec_for(state: &ota_core::PipelineState, role_arn: &str) -> StreamSpec {
     let src = &state.source;
-    StreamSpec {
-        stream_id: state.stream.as_ref().map_or_else(
-            || {
-                ota_core::ids::stream_id(
-                    &src.bucket,
-                    &src.key,
-                    &src.version_id,
-                    &state.request.job_id,
-                )
-            },
-            |s| s.stream_id.clone(),
-        ),
-        description: description(&src.bucket, &src.key, &src.version_id, &state.execution_id),
-        bucket: src.bucket.clone(),
-        key: src.key.clone(),
-        version_id: src.version_id.clone(),
-        role_arn: role_arn.to_string(),
+    StreamSpec::of_run(
+        (&src.bucket, &src.key, &src.version_id),
+        &state.execution_id,
+        &state.request.job_id,
+        state.stream.as_ref().map(|s| s.stream_id.as_str()),
+        role_arn,
+    )
+}
+
+impl StreamSpec {
+    /// The stream of one run of (bucket, key, version): `recorded` when the
+    /// run's state has its id, else the id derived with the job id.
+    pub fn of_run(
+        (bucket, key, version_id): (&str, &str, &str),
+        execution_id: &str,
+        job_id: &str,
+        recorded: Option<&str>,
+        role_arn: &str,
+    ) -> StreamSpec {
+        StreamSpec {
+            stream_id: recorded.map_or_else(
+                || ota_core::ids::stream_id(bucket, key, version_id, job_id),
+                str::to_string,
+            ),
+            description: description(bucket, key, version_id, execution_id),
+            bucket: bucket.into(),
+            key: key.into(),
+            version_id: version_id.into(),
+            role_arn: role_arn.into(),
+        }
     }
 }

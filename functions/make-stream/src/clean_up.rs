@@ -6,7 +6,7 @@
 use crate::{CleanUpReport, CleanUpRequest, Deps};
 use ota_aws::stream::{self, StreamSpec};
 use ota_aws::{classify, found};
-use ota_core::{ids, OtaError, PipelineState};
+use ota_core::{OtaError, PipelineState};
 use serde_json::Value;
 use tracing::{info, warn, Instrument};
 
@@ -48,19 +48,14 @@ fn target(state: &Value, role_arn: &str) -> Result<Option<Target>, OtaError> {
         text("/request/jobId"),
     ) {
         warn!("the state is not a complete pipeline state; cleaning up by its ids");
-        let stream_id = text("/stream/streamId").map_or_else(
-            || ids::stream_id(bucket, key, version, job_id),
-            str::to_string,
-        );
         return Ok(Some(Target {
-            spec: StreamSpec {
-                stream_id,
-                description: stream::description(bucket, key, version, execution),
-                bucket: bucket.into(),
-                key: key.into(),
-                version_id: version.into(),
-                role_arn: role_arn.into(),
-            },
+            spec: StreamSpec::of_run(
+                (bucket, key, version),
+                execution,
+                job_id,
+                text("/stream/streamId"),
+                role_arn,
+            ),
             job_id: job_id.into(),
         }));
     }

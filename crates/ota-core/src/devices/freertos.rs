@@ -5,7 +5,7 @@
 //! first file is used (`OTA_MAX_FILES 1U`, ota_private.h L65). Rules follow
 //! the library's default configuration, which devices may change.
 
-use super::{core_json_number_text, core_json_text, finding, DeviceFamily, Finding};
+use super::{core_json_text, finding, DeviceFamily, Finding};
 use serde_json::Value;
 
 const F: DeviceFamily = DeviceFamily::FreertosOtaAgent;
@@ -29,7 +29,7 @@ pub const MAX_SIGNATURE_BYTES: usize = 384;
 /// UInt32 as the agent reads it: strtoul over the raw text, all of it
 /// consumed (ota.c L1737-1746); null, true, 1.5 are DocParseErrInvalidNumChar.
 fn uint32(v: &Value) -> Option<u64> {
-    let t = core_json_number_text(v);
+    let t = core_json_text(v);
     let n: u64 = t.parse().ok()?;
     (n <= u64::from(u32::MAX)).then_some(n)
 }
@@ -74,10 +74,6 @@ pub fn check(job_id: &str, doc: &Value) -> Vec<Finding> {
             // "\"HTTP\""; the default build enables MQTT only
             // (ota_config_defaults.h L292-293), and a job without a usable
             // protocol is aborted (ota.c L965-988).
-            if !raw.contains("\"MQTT\"") {
-                out.push(finding(F, "mqtt-in-default-build", "ota_interface.c L85-86, ota_config_defaults.h L292-293",
-                    "no \"MQTT\" in protocols: the agent's default build (configENABLED_DATA_PROTOCOLS = MQTT) aborts the job; only devices built with HTTP enabled take it"));
-            }
             if raw.contains("\"MQTT\"") {
                 match ota.get("streamname") {
                     Some(s) if s.is_string() => {
@@ -92,6 +88,9 @@ pub fn check(job_id: &str, doc: &Value) -> Vec<Finding> {
                     None => out.push(finding(F, "streamname-for-mqtt", "ota_mqtt.c L1061",
                         "MQTT without afr_ota.streamname: the agent has no stream to request")),
                 }
+            } else {
+                out.push(finding(F, "mqtt-in-default-build", "ota_interface.c L85-86, ota_config_defaults.h L292-293",
+                    "no \"MQTT\" in protocols: the agent's default build (configENABLED_DATA_PROTOCOLS = MQTT) aborts the job; only devices built with HTTP enabled take it"));
             }
         }
     }

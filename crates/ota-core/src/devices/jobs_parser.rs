@@ -3,7 +3,7 @@
 //! alike, then v2.0.0 and v2.0.1 = f092329). It reads `execution.jobDocument`
 //! only. Line numbers are v2.0.1's unless a version is named.
 
-use super::{core_json_number_text, core_json_text, finding, DeviceFamily, Finding};
+use super::{core_json_text, finding, DeviceFamily, Finding};
 use serde_json::Value;
 
 const J: DeviceFamily = DeviceFamily::AwsIotJobsParser;
@@ -15,7 +15,7 @@ pub const MAX_FILES: usize = 10;
 
 /// uintFromString (job_parser.c L480-529): digits only, over the raw text.
 fn digits(v: &Value) -> bool {
-    let t = core_json_number_text(v);
+    let t = core_json_text(v);
     !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit())
 }
 

@@ -219,19 +219,14 @@ pub(crate) fn finding(
     }
 }
 
-/// A string member as coreJSON hands it over: a JSON string, or the raw
-/// text of any other value (`null` -> "null").
+/// A member as coreJSON hands it over: a JSON string without its quotes, or
+/// the raw text of any other value (`null` -> "null"); the libraries read
+/// numbers digit by digit from this text too.
 pub(crate) fn core_json_text(v: &Value) -> String {
     match v {
         Value::String(s) => s.clone(),
         other => other.to_string(),
     }
-}
-
-/// coreJSON's view of a number field: its raw text (quotes stripped from a
-/// string), which the libraries then read digit by digit.
-pub(crate) fn core_json_number_text(v: &Value) -> String {
-    core_json_text(v)
 }
 
 #[cfg(test)]
