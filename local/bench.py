@@ -367,7 +367,8 @@ def function_env(name: str, api: RuntimeApi) -> dict:
         # The functions' own settings, as template.yaml sets them.
         "UPLOAD_PREFIX": out.get("UploadPrefix", "firmware/"), "SIGNED_PREFIX": "signed/",
         "MANIFEST_PREFIX": "manifests/", "DEFAULT_SIGNING_PROFILE": localaws.PROFILE,
-        "DEFAULT_PROTOCOLS": "MQTT", "MAX_SIGNING_WAIT_SECONDS": "900",
+        "DEFAULT_PROTOCOLS": "MQTT", "DEFAULT_DOCUMENT_FORMAT": "afr_ota", "DEFAULT_DEVICES": "",
+        "MAX_SIGNING_WAIT_SECONDS": "900",
         "OTA_ROLE_ARN": out.get("OtaRoleArn", "arn:aws:iam::000000000000:role/ota-bench"),
     }
     if (localaws.ENDPOINT_FILE).exists():

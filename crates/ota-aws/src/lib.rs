@@ -24,5 +24,5 @@ pub mod stream;
 pub mod test_support;
 
 pub use manifest::read_named_manifest;
-pub use preflight::check_signing;
+pub use preflight::{check_signing, Preflight};
 pub use sdk_error::{classify, classify_not_found, collect_all, found, is_not_found, HttpStatus};

@@ -1,13 +1,14 @@
 //! What must hold before anything is signed, streamed or created, beyond the
 //! request's own rules: the signing profile is usable for this file (exists,
 //! Active, names the certificate path on the device, its platform takes a
-//! file this large) and the job document will fit CreateJob's limit with any
-//! signature the signer may return. start-signing runs this before it signs;
-//! the `ota` command before it uploads.
+//! file this large), then the job document (ota_core::document_check: it
+//! fits CreateJob's limit with any signature the signer may return, and the
+//! device rules). start-signing runs this before it signs; the `ota`
+//! command before it uploads.
 
 use crate::sdk_error::{classify, found};
 use ota_core::state::SourceObject;
-use ota_core::{ids, OtaError, OtaRequest, Problems, RequestSpec, Signing};
+use ota_core::{OtaError, OtaRequest, Problems, RequestSpec, Signing};
 
 /// The largest firmware the AmazonFreeRTOS-* signing platforms accept.
 pub const FREERTOS_MAX_FIRMWARE_BYTES: u64 = 16 * 1024 * 1024;
@@ -23,110 +24,41 @@ const PLATFORM_MAX_BYTES: &[(&str, u64)] = &[
     ),
 ];
 
-/// Checks the signing side of `request` for `source` and that its document
-/// fits. Returns the certificate path on the device (the profile's certname,
-/// or `ota:certfile` for pre-signed firmware).
+/// What the checks found: the certificate path on the device, and what the
+/// device families reading the document's format would find, as warnings
+/// (the caller logs or prints them; with `ota:devices` they refuse instead).
+#[derive(Debug, Clone)]
+pub struct Preflight {
+    /// The profile's certname, or `ota:certfile` for pre-signed firmware
+    /// (empty for aws_fota, which has no certificate in its document).
+    pub certfile: String,
+    pub device_warnings: Vec<ota_core::devices::Finding>,
+}
+
+/// Checks the signing side of `request` for `source`, then its document
+/// (ota_core::document_check).
 pub async fn check_signing(
     signer: &aws_sdk_signer::Client,
     request: &OtaRequest,
     merged: &RequestSpec,
     source: &SourceObject,
-) -> Result<String, OtaError> {
+) -> Result<Preflight, OtaError> {
     let (certfile, field) = match &request.signing {
         Signing::PreSigned { certfile, .. } => (certfile.clone(), merged.source_of("certfile")),
+        // aws_fota: no certificate on the device's side of the document.
+        Signing::Unsigned => (String::new(), merged.source_of("format")),
         Signing::Profile { profile_name } => {
             let field = merged.source_of("profile");
             let certfile = check_profile(signer, profile_name, &field, source.size).await?;
             (certfile, field)
         }
     };
-    document_fits(request, source, &certfile, &field)?;
-    check_devices(request, merged, source, &certfile)?;
-    Ok(certfile)
-}
-
-/// The document as it will be, judged by the device rules
-/// (ota_core::devices): with `ota:devices` set, what those families would
-/// reject or misread refuses the request before anything is signed; with
-/// none set, what the `afr_ota` families would is logged as a warning.
-/// Before a profile signs, the signature is unknown and its rules wait for
-/// create-job.
-fn check_devices(
-    request: &OtaRequest,
-    merged: &RequestSpec,
-    source: &SourceObject,
-    certfile: &str,
-) -> Result<(), OtaError> {
-    // A stand-in of a typical ECDSA signature's size (72 bytes) for profile
-    // signing; the signature rules are left out then.
-    let stand_in = "A".repeat(96);
-    let (signature, algorithm, known) = match &request.signing {
-        Signing::PreSigned {
-            signature,
-            signature_algorithm,
-            ..
-        } => (signature.as_str(), signature_algorithm.as_str(), true),
-        Signing::Profile { .. } => (stand_in.as_str(), "SHA256withECDSA", false),
-    };
-    let stream_id = stream_of(request, source);
-    let facts = facts(source, certfile, &stream_id, signature, algorithm);
-    let (document, _) = ota_core::job_document::build(request, &facts)?;
-    let findings =
-        ota_core::devices::findings_for(&request.devices, &request.job_id, &document, known);
-    if !request.devices.is_empty() && !findings.is_empty() {
-        return Err(ota_core::devices::refusal(
-            &findings,
-            &merged.source_of("devices"),
-        ));
-    }
-    crate::device_log::warn_findings(&findings);
-    Ok(())
-}
-
-/// The stream the document will name.
-fn stream_of(request: &OtaRequest, source: &SourceObject) -> String {
-    ids::stream_id(
-        &source.bucket,
-        &source.key,
-        &source.version_id,
-        &request.job_id,
-    )
-}
-
-/// What the document will say about the file, before signing.
-fn facts<'a>(
-    source: &'a SourceObject,
-    certfile: &'a str,
-    stream_id: &'a str,
-    signature: &'a str,
-    signature_algorithm: &'a str,
-) -> ota_core::job_document::FileFacts<'a> {
-    ota_core::job_document::FileFacts {
-        bucket: &source.bucket,
-        key: &source.key,
-        version_id: &source.version_id,
-        region: &source.region,
-        size: source.size,
-        signature,
-        signature_algorithm,
+    let device_warnings =
+        ota_core::document_check::check_document(request, merged, source, &certfile, &field)?;
+    Ok(Preflight {
         certfile,
-        stream_id: Some(stream_id),
-    }
-}
-
-/// The job document must fit CreateJob's limit whatever signature the signer
-/// returns: checked before signing, so an update that could never become a
-/// job signs and streams nothing. `field` is where the certificate path came
-/// from (the profile's certname or ota:certfile), the usual cause.
-fn document_fits(
-    request: &OtaRequest,
-    source: &SourceObject,
-    certfile: &str,
-    field: &str,
-) -> Result<(), OtaError> {
-    let stream_id = stream_of(request, source);
-    let facts = facts(source, certfile, &stream_id, "", "");
-    ota_core::job_document::check_fits_any_signature(request, &facts, field)
+        device_warnings,
+    })
 }
 
 /// Checks the profile before signing: it exists, is Active, names the

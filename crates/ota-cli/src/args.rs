@@ -134,6 +134,13 @@ pub struct RequestFlags {
     /// would reject is refused before the upload.
     #[arg(long, value_name = "FAMILY")]
     pub devices: Vec<String>,
+    /// ota:format: the job document's shape, afr_ota (FreeRTOS, the
+    /// default) or aws_fota (Nordic nRF: HTTP only, not signed).
+    #[arg(long, value_name = "FORMAT")]
+    pub format: Option<String>,
+    /// ota:firmware-version: fwversion in an aws_fota document.
+    #[arg(long, value_name = "VERSION")]
+    pub firmware_version: Option<String>,
     /// ota:profile: the AWS Signer signing profile.
     #[arg(long, value_name = "NAME")]
     pub profile: Option<String>,
@@ -204,6 +211,12 @@ pub struct StackDefaults {
     /// Stack parameter DefaultProtocols.
     #[arg(long, env = "OTA_DEFAULT_PROTOCOLS", value_name = "PROTOCOLS")]
     pub default_protocols: Option<String>,
+    /// Stack parameter DefaultDocumentFormat.
+    #[arg(long, env = "OTA_DEFAULT_DOCUMENT_FORMAT", value_name = "FORMAT")]
+    pub default_document_format: Option<String>,
+    /// Stack parameter DefaultDevices.
+    #[arg(long, env = "OTA_DEFAULT_DEVICES", value_name = "FAMILIES")]
+    pub default_devices: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -275,4 +288,8 @@ pub struct ListArgs {
 pub struct TagsArgs {
     #[command(flatten)]
     pub request: RequestFlags,
+    /// Where a manifest for more than 10 tags' worth of flags goes (the
+    /// stack's ManifestPrefix).
+    #[arg(long, default_value = "manifests/", value_name = "PREFIX")]
+    pub manifest_prefix: String,
 }

@@ -10,6 +10,7 @@ pub mod args;
 pub mod aws;
 pub mod error;
 pub mod list;
+pub mod placement;
 pub mod request;
 pub mod status;
 pub mod upload;
@@ -25,6 +26,16 @@ pub async fn run(cli: Cli) -> ExitCode {
     let out = cli.global.output;
     let result: Result<(Value, String), CliError> = match &cli.command {
         Command::Validate(a) => validate::validate(&cli.global, a).await.map(|v| {
+            // In JSON they are part of the document; for a person, on stderr
+            // beside the preview.
+            if out == Output::Human {
+                for w in v["deviceWarnings"].as_array().into_iter().flatten() {
+                    eprintln!("ota: warning: {}", w.as_str().unwrap_or_default());
+                }
+                if let Some(key) = v["manifest"]["key"].as_str() {
+                    eprintln!("ota: more than {} tags: ota upload would write the settings to the manifest {key} (see --output json)", ota_core::tags::MAX_TAGS);
+                }
+            }
             let text = pretty(&v["createJobRequest"]);
             (v, text)
         }),
@@ -41,6 +52,13 @@ pub async fn run(cli: Cli) -> ExitCode {
                 "\nfor S3 (--tagging / x-amz-tagging):\n{}\n",
                 v["tagging"].as_str().unwrap_or_default()
             ));
+            if let Some(key) = v["manifest"]["key"].as_str() {
+                text.push_str(&format!(
+                    "\nmore than {} tags: write this manifest to {key} in the firmware bucket first (ota upload does this itself):\n{}",
+                    ota_core::tags::MAX_TAGS,
+                    pretty(&v["manifest"]["body"])
+                ));
+            }
             (v, text)
         }),
         Command::Upload(a) => upload::run(&cli.global, a)
@@ -89,6 +107,15 @@ pub async fn run(cli: Cli) -> ExitCode {
             }
             ExitCode::from(e.exit_code())
         }
+    }
+}
+
+/// What the device families reading the document's format would find (no
+/// `ota:devices` set, so not a refusal), one `ota: warning:` line each on
+/// stderr.
+pub fn print_device_warnings(findings: &[ota_core::devices::Finding]) {
+    for f in findings {
+        eprintln!("ota: warning: {f}");
     }
 }
 

@@ -25,6 +25,8 @@ pub fn tags_from_flags(f: &RequestFlags) -> (Vec<(String, String)>, Problems) {
     one("ota:description", &f.description);
     one("ota:file-path", &f.file_path);
     one("ota:file-type", &f.file_type);
+    one("ota:format", &f.format);
+    one("ota:firmware-version", &f.firmware_version);
     one("ota:profile", &f.profile);
     one("ota:signature", &f.signature);
     one("ota:signature-algorithm", &f.signature_algorithm);
@@ -86,6 +88,11 @@ pub fn merge_defaults(flags: &StackDefaults, pipeline: Option<&StackDefaults>) -
             &flags.default_protocols,
             pipeline.map(|p| &p.default_protocols),
         ),
+        default_document_format: or(
+            &flags.default_document_format,
+            pipeline.map(|p| &p.default_document_format),
+        ),
+        default_devices: or(&flags.default_devices, pipeline.map(|p| &p.default_devices)),
     }
 }
 
@@ -100,6 +107,9 @@ pub struct Target<'a> {
     pub region: &'a str,
     pub size: u64,
 }
+
+/// The profile's certname, before the pipeline reads the profile.
+pub const CERTNAME_PLACEHOLDER: &str = "<the profile's certname>";
 
 /// The account is not needed to validate; ARNs in the preview show this.
 pub const ACCOUNT_PLACEHOLDER: &str = "ACCOUNT_ID";
@@ -147,12 +157,18 @@ pub fn resolve(
     target: &Target<'_>,
     problems: Problems,
 ) -> Result<(OtaRequest, RequestSpec), CliError> {
-    let defaults = parse_defaults(
-        defaults.default_signing_profile.as_deref().unwrap_or(""),
-        defaults.default_targets.as_deref().unwrap_or(""),
+    let text = |v: &Option<String>| v.clone().unwrap_or_default();
+    let defaults = parse_defaults(&ota_core::request::StackDefaults {
+        signing_profile: text(&defaults.default_signing_profile),
+        targets: text(&defaults.default_targets),
         // The stack parameter's own default.
-        defaults.default_protocols.as_deref().unwrap_or("MQTT"),
-    );
+        protocols: defaults
+            .default_protocols
+            .clone()
+            .unwrap_or_else(|| "MQTT".into()),
+        document_format: text(&defaults.default_document_format),
+        devices: text(&defaults.default_devices),
+    });
     Ok(ota_core::request::resolve(
         tag_spec,
         manifest_spec,
@@ -169,7 +185,7 @@ pub fn preview(req: &OtaRequest, target: &Target<'_>) -> Result<Value, CliError>
         Signing::Profile { .. } => (
             "<signature from AWS Signer>",
             "SHA256withECDSA",
-            "<the profile's certname>",
+            CERTNAME_PLACEHOLDER,
         ),
         Signing::PreSigned {
             signature,
@@ -180,6 +196,7 @@ pub fn preview(req: &OtaRequest, target: &Target<'_>) -> Result<Value, CliError>
             signature_algorithm.as_str(),
             certfile.as_str(),
         ),
+        Signing::Unsigned => ("", "", ""),
     };
     let facts = FileFacts {
         bucket: target.bucket,

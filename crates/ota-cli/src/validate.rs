@@ -3,6 +3,7 @@
 use crate::args::{GlobalArgs, TagsArgs, ValidateArgs};
 use crate::aws::{Clients, Pipeline};
 use crate::error::CliError;
+use crate::placement::{place, Placement};
 use crate::request::{
     merge_defaults, preview, resolve, tags_from_flags, Target, VERSION_PLACEHOLDER,
 };
@@ -29,9 +30,19 @@ pub async fn validate(g: &GlobalArgs, a: &ValidateArgs) -> Result<Value, CliErro
     let (bucket, key) = bucket_and_key(a, pipeline)?;
     let size = file_size(a)?;
     let (tags, mut problems) = tags_from_flags(&a.request);
-    let (tag_spec, p) = ota_core::tags::parse_tags(&tags);
+    let prefix = pipeline.map_or(DEFAULT_MANIFEST_PREFIX, |p| p.manifest_prefix());
+    let (placed, p) = place(tags, prefix);
     problems.extend(p);
-    let manifest_spec = manifest_spec(a, &online, &bucket, &tag_spec, &mut problems).await?;
+    let (tag_spec, p) = ota_core::tags::parse_tags(&placed.tags);
+    problems.extend(p);
+    let manifest_spec = match &placed.manifest {
+        Some(m) => {
+            let (spec, p) = ota_core::manifest::parse_manifest(m.text.as_bytes(), &m.key);
+            problems.extend(p);
+            spec
+        }
+        None => manifest_spec(a, &online, &bucket, &tag_spec, &mut problems).await?,
+    };
     let region = region(g, &online);
     let target = Target {
         bucket: &bucket,
@@ -42,9 +53,14 @@ pub async fn validate(g: &GlobalArgs, a: &ValidateArgs) -> Result<Value, CliErro
     };
     let defaults = merge_defaults(&a.defaults, pipeline.map(|p| &p.defaults));
     let (req, merged) = resolve(tag_spec, manifest_spec, &defaults, &target, problems)?;
-    if let Some((c, _)) = &online {
-        ota_aws::check_signing(&c.signer, &req, &merged, &target.source()).await?;
-    }
+    let warnings = match &online {
+        Some((c, _)) => {
+            ota_aws::check_signing(&c.signer, &req, &merged, &target.source())
+                .await?
+                .device_warnings
+        }
+        None => offline_document_check(&req, &merged, &target)?,
+    };
     let mut request = preview(&req, &target)?;
     if merged.job_id.is_none() {
         // The default id hashes the version id, known only after the upload.
@@ -55,8 +71,37 @@ pub async fn validate(g: &GlobalArgs, a: &ValidateArgs) -> Result<Value, CliErro
     }
     Ok(json!({
         "createJobRequest": request,
-        "tagging": ota_core::tags::tagging_string(&tags),
+        "tagging": ota_core::tags::tagging_string(&placed.tags),
+        "manifest": written(&placed),
+        "deviceWarnings": warnings.iter().map(ToString::to_string).collect::<Vec<_>>(),
     }))
+}
+
+/// The document checks start-signing makes, without the pipeline: the
+/// profile's certname is unknown offline, so a stand-in of the length the
+/// preview shows takes its place.
+fn offline_document_check(
+    req: &ota_core::OtaRequest,
+    merged: &RequestSpec,
+    target: &Target<'_>,
+) -> Result<Vec<ota_core::devices::Finding>, CliError> {
+    let (certfile, field) = match &req.signing {
+        ota_core::Signing::PreSigned { certfile, .. } => {
+            (certfile.as_str(), merged.source_of("certfile"))
+        }
+        ota_core::Signing::Unsigned => ("", merged.source_of("format")),
+        ota_core::Signing::Profile { .. } => (
+            crate::request::CERTNAME_PLACEHOLDER,
+            merged.source_of("profile"),
+        ),
+    };
+    Ok(ota_core::document_check::check_document(
+        req,
+        merged,
+        &target.source(),
+        certfile,
+        &field,
+    )?)
 }
 
 /// The bucket and key the upload would go to: given, or the pipeline's.
@@ -143,16 +188,34 @@ fn region(g: &GlobalArgs, online: &Online) -> String {
 }
 
 pub fn tags(a: &TagsArgs) -> Result<Value, CliError> {
-    let (tags, problems) = tags_from_flags(&a.request);
+    let (tags, mut p) = tags_from_flags(&a.request);
+    let (placed, problems) = place(tags, &a.manifest_prefix);
+    p.extend(problems);
     // The tag rules and each value's grammar; whether the whole request is
     // complete (targets, a profile) is `ota validate`'s job.
-    let (_, mut p) = ota_core::tags::parse_tags(&tags);
+    let (_, problems) = ota_core::tags::parse_tags(&placed.tags);
     p.extend(problems);
     if !p.is_empty() {
         return Err(CliError::Invalid(p));
     }
     Ok(json!({
-        "tags": tags.iter().map(|(k, v)| json!({"Key": k, "Value": v})).collect::<Vec<_>>(),
-        "tagging": ota_core::tags::tagging_string(&tags),
+        "tags": placed.tags.iter().map(|(k, v)| json!({"Key": k, "Value": v})).collect::<Vec<_>>(),
+        "tagging": ota_core::tags::tagging_string(&placed.tags),
+        "manifest": written(&placed),
     }))
 }
+
+/// The manifest the command writes for the flags, if they need one: its key
+/// and content (`null` otherwise).
+fn written(placed: &Placement) -> Value {
+    match &placed.manifest {
+        Some(m) => json!({
+            "key": m.key,
+            "body": serde_json::from_str::<Value>(&m.text).unwrap_or(Value::Null),
+        }),
+        None => Value::Null,
+    }
+}
+
+/// The stack parameter ManifestPrefix's own default.
+const DEFAULT_MANIFEST_PREFIX: &str = "manifests/";

@@ -12,6 +12,8 @@ fn ota(args: &[&str]) -> Output {
         .env_remove("OTA_DEFAULT_SIGNING_PROFILE")
         .env_remove("OTA_DEFAULT_TARGETS")
         .env_remove("OTA_DEFAULT_PROTOCOLS")
+        .env_remove("OTA_DEFAULT_DOCUMENT_FORMAT")
+        .env_remove("OTA_DEFAULT_DEVICES")
         .env("AWS_REGION", "eu-west-1")
         .output()
         .expect("run ota")
@@ -219,5 +221,141 @@ fn upload_of_a_missing_file_fails_before_any_aws_call() {
         stderr(&o).starts_with("ota: /nonexistent/app.bin: "),
         "{}",
         stderr(&o)
+    );
+}
+
+/// Flags for 11 tags: ten `ota:` settings and one of the user's.
+const ELEVEN_TAGS: &[&str] = &[
+    "--targets",
+    "thinggroup/Lab",
+    "--selection",
+    "CONTINUOUS",
+    "--description",
+    "Release 1.4",
+    "--protocols",
+    "MQTT HTTP",
+    "--file-path",
+    "/ota/app.bin",
+    "--profile",
+    "OtaProfile",
+    "--timeout",
+    "30",
+    "--retry",
+    "FAILED:2",
+    "--start",
+    "+2h",
+    "--window",
+    "MON-FRI@02:00/120",
+    "--tag",
+    "team=fw",
+];
+
+#[test]
+fn more_than_ten_tags_become_a_manifest_that_tags_and_validate_show() {
+    let mut args = vec!["tags", "--output", "json"];
+    args.extend_from_slice(ELEVEN_TAGS);
+    let o = ota(&args);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let r = stdout_json(&o);
+    let key = r["manifest"]["key"].as_str().expect("a manifest key");
+    assert!(key.starts_with("manifests/ota-"), "{key}");
+    assert_eq!(r["tags"].as_array().map(Vec::len), Some(2), "{r}");
+    assert_eq!(r["tags"][0]["Key"], "ota:manifest");
+    assert_eq!(r["tags"][0]["Value"], key);
+    assert_eq!(r["tags"][1]["Key"], "team");
+    let body = &r["manifest"]["body"];
+    assert_eq!(body["timeoutConfig"]["inProgressTimeoutInMinutes"], 30);
+    assert_eq!(
+        body["schedulingConfig"]["maintenanceWindows"][0]["startTime"],
+        "cron(0 2 ? * MON-FRI *)"
+    );
+    // Human: the tags, then the manifest to write first.
+    let mut human = vec!["tags"];
+    human.extend_from_slice(ELEVEN_TAGS);
+    let text = String::from_utf8_lossy(&ota(&human).stdout).into_owned();
+    assert!(
+        text.contains(&format!(
+            "write this manifest to {key} in the firmware bucket first"
+        )),
+        "{text}"
+    );
+
+    // validate decides on the same settings, read from that manifest.
+    let mut args = vec!["validate", "--output", "json"];
+    args.extend_from_slice(ELEVEN_TAGS);
+    let o = ota(&args);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let r = stdout_json(&o);
+    assert_eq!(r["manifest"]["key"], key);
+    assert_eq!(
+        r["createJobRequest"]["timeoutConfig"]["inProgressTimeoutInMinutes"],
+        30
+    );
+    assert_eq!(r["createJobRequest"]["targetSelection"], "CONTINUOUS");
+}
+
+#[test]
+fn validate_prints_what_the_device_families_would_find_offline() {
+    // HTTP alone: the FreeRTOS agent's default build takes MQTT only
+    // (ota_interface.c L85-86), a warning without --devices...
+    let args = [
+        "validate",
+        "--targets",
+        "thing/dev-1",
+        "--profile",
+        "OtaProfile",
+        "--protocols",
+        "HTTP",
+    ];
+    let o = ota(&args);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("ota: warning: freertos-ota-agent (mqtt-in-default-build"),
+        "{}",
+        stderr(&o)
+    );
+    let mut json = args.to_vec();
+    json.extend(["--output", "json"]);
+    let r = stdout_json(&ota(&json));
+    assert!(
+        r["deviceWarnings"][0]
+            .as_str()
+            .is_some_and(|w| w.contains("mqtt-in-default-build")),
+        "{r}"
+    );
+    // ...and a refusal naming the rule with it.
+    let mut named = args.to_vec();
+    named.extend(["--devices", "freertos-ota-agent"]);
+    let o = ota(&named);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("ota:devices: freertos-ota-agent (mqtt-in-default-build"),
+        "{}",
+        stderr(&o)
+    );
+    // An aws_fota upload is previewed as Nordic's document, unsigned.
+    let r = stdout_json(&ota(&[
+        "validate",
+        "--output",
+        "json",
+        "--targets",
+        "thing/nrf-1",
+        "--format",
+        "aws_fota",
+        "--firmware-version",
+        "v1.4.0",
+    ]));
+    let doc = &r["createJobRequest"]["document"];
+    assert_eq!(doc["fwversion"], "v1.4.0");
+    assert!(doc["location"]["url"]
+        .as_str()
+        .unwrap()
+        .starts_with("${aws:iot:s3-presigned-url-v2:"));
+    assert!(
+        r["deviceWarnings"][0]
+            .as_str()
+            .unwrap()
+            .starts_with("nrf-aws-fota ("),
+        "{r}"
     );
 }

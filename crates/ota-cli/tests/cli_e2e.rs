@@ -27,6 +27,8 @@ fn ota(l: &Local, args: &[&str]) -> Output {
         .env_remove("OTA_DEFAULT_SIGNING_PROFILE")
         .env_remove("OTA_DEFAULT_TARGETS")
         .env_remove("OTA_DEFAULT_PROTOCOLS")
+        .env_remove("OTA_DEFAULT_DOCUMENT_FORMAT")
+        .env_remove("OTA_DEFAULT_DEVICES")
         .output()
         .expect("run ota")
 }
@@ -516,4 +518,80 @@ async fn a_manifest_in_the_bucket_is_checked_before_the_upload_and_used() {
         (a.threshold_percentage(), a.min_number_of_executed_things()),
         (12.5, 10)
     );
+}
+
+#[tokio::test]
+#[ignore = "needs the local emulator with the stack deployed: scripts/test.sh"]
+async fn flags_for_more_than_ten_tags_go_into_a_manifest_the_pipeline_reads() {
+    let l = Local::connect().await;
+    let (key, o) = upload(
+        &l,
+        "cli-eleven",
+        6_000,
+        9,
+        &[
+            "--targets",
+            "thinggroup/Lab",
+            "--selection",
+            "SNAPSHOT",
+            "--description",
+            "Release 1.4",
+            "--protocols",
+            "MQTT",
+            "--file-path",
+            "/ota/eleven.bin",
+            "--file-type",
+            "2",
+            "--timeout",
+            "25",
+            "--retry",
+            "FAILED:1",
+            "--start",
+            "+3h",
+            "--window",
+            "SAT@01:00/60",
+            "--tag",
+            "team=firmware",
+            "--output",
+            "json",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", err(&o));
+    assert!(
+        err(&o).contains("their settings are in the manifest s3://"),
+        "{}",
+        err(&o)
+    );
+    let r = json_out(&o);
+    assert_eq!(r["executionStatus"], "SUCCEEDED", "{r}");
+    let job_id = r["jobId"].as_str().expect("jobId");
+    // The object carries two tags: ota:manifest and the user's own.
+    let tagging =
+        l.s3.get_object_tagging()
+            .bucket(&l.bucket)
+            .key(&key)
+            .send()
+            .await
+            .expect("GetObjectTagging");
+    let keys: Vec<&str> = tagging.tag_set().iter().map(|t| t.key()).collect();
+    assert_eq!(keys.len(), 2, "{keys:?}");
+    assert!(
+        keys.contains(&"ota:manifest") && keys.contains(&"team"),
+        "{keys:?}"
+    );
+    // And the job has every setting the flags gave.
+    let job = l.describe_job(job_id).await;
+    assert_eq!(
+        job.timeout_config()
+            .and_then(|t| t.in_progress_timeout_in_minutes()),
+        Some(25)
+    );
+    let windows = job
+        .scheduling_config()
+        .map(|s| s.maintenance_windows().to_vec())
+        .unwrap_or_default();
+    assert_eq!(windows[0].start_time(), "cron(0 1 ? * SAT *)");
+    let doc = l.job_document(job_id).await;
+    assert_eq!(doc["afr_ota"]["files"][0]["filepath"], "/ota/eleven.bin");
+    assert_eq!(doc["afr_ota"]["files"][0]["fileType"], 2);
 }

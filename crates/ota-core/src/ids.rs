@@ -9,6 +9,12 @@ use sha2::{Digest, Sha256};
 pub const ID_PREFIX: &str = "AFR_OTA-";
 /// IoT's limit on a job id.
 pub const MAX_JOB_ID_LEN: usize = 64;
+/// The longest stream id the FreeRTOS OTA agent can use: it builds its
+/// stream topics in buffers sized for `STREAM_NAME_MAX_LEN 44U`
+/// (aws/ota-for-aws-iot-embedded-sdk source/ota_mqtt.c L129; a longer name
+/// trips the assert at L1061), so every stream the pipeline makes fits it,
+/// whatever the key (crate::devices::freertos, `streamname-length`).
+pub const MAX_STREAM_ID_LEN: usize = 44;
 const HASH_HEX_LEN: usize = 12;
 
 fn digest(parts: &[&str]) -> String {
@@ -21,14 +27,15 @@ fn digest(parts: &[&str]) -> String {
     h.finalize().iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// The file name without directories and extension, in job-id characters.
-fn stem(key: &str) -> String {
+/// The file name without directories and extension, in job-id characters,
+/// cut so that `AFR_OTA-<stem>-<hash>` fits `max_id` characters.
+fn stem(key: &str, max_id: usize) -> String {
     let name = key.rsplit('/').next().unwrap_or(key);
     let name = match name.rfind('.') {
         Some(i) if i > 0 => &name[..i],
         _ => name,
     };
-    let max = MAX_JOB_ID_LEN - ID_PREFIX.len() - 1 - HASH_HEX_LEN;
+    let max = max_id - ID_PREFIX.len() - 1 - HASH_HEX_LEN;
     let s: String = name
         .chars()
         .map(|c| {
@@ -50,18 +57,27 @@ fn stem(key: &str) -> String {
 /// `AFR_OTA-<stem>-<hash>`: at most 64 characters of `[a-zA-Z0-9_-]`.
 pub fn job_id(bucket: &str, key: &str, version_id: &str) -> String {
     let h = digest(&["job", bucket, key, version_id]);
-    format!("{ID_PREFIX}{}-{}", stem(key), &h[..HASH_HEX_LEN])
+    format!(
+        "{ID_PREFIX}{}-{}",
+        stem(key, MAX_JOB_ID_LEN),
+        &h[..HASH_HEX_LEN]
+    )
 }
 
 /// The IoT stream id for the object version and the job that will use it
-/// (same form as the job id). Per job, not per version: two runs for one
+/// (the job id's form, at most [`MAX_STREAM_ID_LEN`] characters so the
+/// FreeRTOS agent can open it). Per job, not per version: two runs for one
 /// version that resolve different job ids (the tags or the manifest changed
 /// between them) get a stream each, so one run's Clean Up can never take
 /// the other's stream; runs with the same job id share one stream, and
 /// ota_aws::stream keeps it alive for their job.
 pub fn stream_id(bucket: &str, key: &str, version_id: &str, job_id: &str) -> String {
     let h = digest(&["stream", bucket, key, version_id, job_id]);
-    format!("{ID_PREFIX}{}-{}", stem(key), &h[..HASH_HEX_LEN])
+    format!(
+        "{ID_PREFIX}{}-{}",
+        stem(key, MAX_STREAM_ID_LEN),
+        &h[..HASH_HEX_LEN]
+    )
 }
 
 /// The signer's clientRequestToken: the same object version signed with the
@@ -142,6 +158,7 @@ mod tests {
             let s = stream_id(&bucket, &key, &version, &j);
             prop_assert!(valid_iot_id(&j), "{}", j);
             prop_assert!(valid_iot_id(&s), "{}", s);
+            prop_assert!(s.len() <= MAX_STREAM_ID_LEN, "{}", s);
             prop_assert!(j.starts_with(ID_PREFIX));
         }
     }

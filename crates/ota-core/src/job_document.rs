@@ -1,12 +1,15 @@
-//! The job document: the `afr_ota` shape CreateOTAUpdate writes, with what
-//! the AWS device parsers need made explicit (see [`build`]): the FreeRTOS
-//! OTA agent and the AWS IoT Jobs OTA parser take it unchanged
-//! (crate::devices checks it against their rules). Nordic's aws_fota reads
-//! another shape (`location`) and rejects this one.
+//! The job document, in the request's format (`ota:format`):
+//! - `afr_ota`, the shape CreateOTAUpdate writes, with what the AWS device
+//!   parsers need made explicit (see [`build`]): the FreeRTOS OTA agent and
+//!   the AWS IoT Jobs OTA parser take it unchanged;
+//! - `aws_fota`, Nordic's nRF Connect SDK AWS FOTA document (`location.url`,
+//!   see [`build_aws_fota`]).
+//!
+//! crate::devices checks both against the device libraries' rules.
 
 use crate::error::{invalid, OtaError};
 use crate::request::OtaRequest;
-use crate::values::signature_key;
+use crate::values::{signature_key, DocumentFormat};
 use serde_json::{json, Map, Value};
 
 /// CreateJob's limit on the document.
@@ -127,9 +130,50 @@ pub fn file_path<'a>(req: &'a OtaRequest, key: &'a str) -> &'a str {
     })
 }
 
-/// Builds the document, as a JSON value and its compact text (what CreateJob
-/// receives). Fails for an unknown signature algorithm or a document over
-/// 32 KB.
+/// Builds the document in the request's format, as a JSON value and its
+/// compact text (what CreateJob receives). Fails for an unknown signature
+/// algorithm (`afr_ota`) or a document over 32 KB.
+pub fn build(req: &OtaRequest, f: &FileFacts<'_>) -> Result<(Value, String), OtaError> {
+    let doc = match req.format {
+        DocumentFormat::AfrOta => build_afr_ota(req, f)?,
+        DocumentFormat::AwsFota => build_aws_fota(req, f),
+    };
+    let text = doc.to_string();
+    if text.len() > MAX_DOCUMENT_BYTES {
+        return Err(invalid(
+            "ota:file-path",
+            format!(
+                "the job document would be {} bytes; CreateJob accepts at most {MAX_DOCUMENT_BYTES}: its file path is {} bytes, the certificate path {}, the object key {}",
+                text.len(),
+                file_path(req, f.key).len(),
+                f.certfile.len(),
+                f.key.len()
+            ),
+        ));
+    }
+    Ok((doc, text))
+}
+
+/// Nordic's document (nRF Connect SDK "AWS FOTA" library documentation):
+/// `{"operation":"app_fw_update","fwversion":...,"size":...,"location":
+/// {"url":...}}`. NCS 2.x's `aws_fota_json.c` reads only `location`: `url`
+/// (here IoT's presigned-URL placeholder for the exact object version,
+/// which IoT replaces when the device fetches the document), else `host` +
+/// `path`. `operation`, `fwversion` (only with `ota:firmware-version`) and
+/// `size` are for the application. No signature: MCUboot verifies the image.
+pub fn build_aws_fota(req: &OtaRequest, f: &FileFacts<'_>) -> Value {
+    let mut doc = Map::new();
+    doc.insert("operation".into(), json!("app_fw_update"));
+    if let Some(v) = &req.firmware_version {
+        doc.insert("fwversion".into(), json!(v));
+    }
+    doc.insert("size".into(), json!(f.size));
+    let url = presigned_url_placeholder(f.region, f.bucket, f.key, f.version_id);
+    doc.insert("location".into(), json!({ "url": url }));
+    Value::Object(doc)
+}
+
+/// The `afr_ota` document. Fails for an unknown signature algorithm.
 ///
 /// What the devices need, from their parsers (crate::devices holds the
 /// rules, each citing its source): `filepath` and `certfile` always strings;
@@ -140,7 +184,7 @@ pub fn file_path<'a>(req: &'a OtaRequest, key: &'a str) -> &'a str {
 /// otaJobDocModelParamStructure, and read by the Jobs parser only on its
 /// HTTP branch); compact text, because the agent copies the raw `protocols`
 /// array text into a 20-byte buffer.
-pub fn build(req: &OtaRequest, f: &FileFacts<'_>) -> Result<(Value, String), OtaError> {
+fn build_afr_ota(req: &OtaRequest, f: &FileFacts<'_>) -> Result<Value, OtaError> {
     let sig_key = signature_key(f.signature_algorithm)
         .map_err(|e| OtaError::SignedObjectInvalid(format!("signatureAlgorithm {e}")))?;
     let protocols: Vec<&str> = req.protocols.iter().map(|p| p.as_str()).collect();
@@ -172,21 +216,7 @@ pub fn build(req: &OtaRequest, f: &FileFacts<'_>) -> Result<(Value, String), Ota
         ota.insert("streamname".into(), json!(stream));
     }
     ota.insert("files".into(), json!([Value::Object(file)]));
-    let doc = json!({ "afr_ota": Value::Object(ota) });
-    let text = doc.to_string();
-    if text.len() > MAX_DOCUMENT_BYTES {
-        return Err(invalid(
-            "ota:file-path",
-            format!(
-                "the job document would be {} bytes; CreateJob accepts at most {MAX_DOCUMENT_BYTES}: its file path is {} bytes, the certificate path {}, the object key {}",
-                text.len(),
-                file_path(req, f.key).len(),
-                f.certfile.len(),
-                f.key.len()
-            ),
-        ));
-    }
-    Ok((doc, text))
+    Ok(json!({ "afr_ota": Value::Object(ota) }))
 }
 
 #[cfg(test)]
@@ -205,7 +235,11 @@ mod tests {
         tags.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
         let (spec, p) = parse_tags(&tags);
         assert!(p.is_empty(), "{p}");
-        let ctx = RequestContext {
+        validate(&spec, &context()).unwrap()
+    }
+
+    fn context() -> RequestContext {
+        RequestContext {
             partition: "aws".into(),
             region: "us-east-1".into(),
             account: "123456789012".into(),
@@ -213,8 +247,7 @@ mod tests {
             key: "firmware/app.bin".into(),
             version_id: "v1".into(),
             upload_time: datetime!(2026-11-22 10:00 UTC),
-        };
-        validate(&spec, &ctx).unwrap()
+        }
     }
 
     fn facts(stream: Option<&'static str>) -> FileFacts<'static> {
@@ -361,5 +394,39 @@ mod tests {
         let e = build(&r, &facts(Some("s"))).unwrap_err();
         assert_eq!(e.error_type(), "InvalidRequest");
         assert!(e.to_string().contains("at most 32768"));
+    }
+
+    #[test]
+    fn aws_fota_is_nordics_shape_with_the_versioned_placeholder_and_no_signature() {
+        let r = request_with_targets(&[
+            ("ota:format", "aws_fota"),
+            ("ota:firmware-version", "v1.4.0"),
+        ]);
+        let (doc, text) = build(&r, &facts(None)).unwrap();
+        let expected: Value = serde_json::from_str(
+            r#"{"operation":"app_fw_update","fwversion":"v1.4.0","size":366816,"location":{
+              "url":"${aws:iot:s3-presigned-url-v2:https://s3.us-east-1.amazonaws.com/fw/firmware/app%20v1.bin%3FversionId%3D3HL4kq%2FtJ%2B}"}}"#,
+        )
+        .unwrap();
+        assert_eq!(doc, expected);
+        assert!(
+            !text.contains("null") && !text.contains("afr_ota"),
+            "{text}"
+        );
+        // Without a version there is no fwversion (never a null).
+        let (doc, _) = build(
+            &request_with_targets(&[("ota:format", "aws_fota")]),
+            &facts(None),
+        )
+        .unwrap();
+        assert!(doc.get("fwversion").is_none(), "{doc}");
+    }
+
+    fn request_with_targets(extra: &[(&str, &str)]) -> OtaRequest {
+        let mut tags = vec![("ota:targets".to_string(), "thinggroup/Nrf".to_string())];
+        tags.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+        let (spec, p) = parse_tags(&tags);
+        assert!(p.is_empty(), "{p}");
+        validate(&spec, &context()).unwrap()
     }
 }

@@ -5,6 +5,7 @@
 
 pub mod create_job;
 pub mod devices;
+pub mod document_check;
 pub mod error;
 pub mod event;
 pub mod ids;

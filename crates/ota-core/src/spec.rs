@@ -66,6 +66,8 @@ request_spec! {
     file_path: String => "ota:file-path", "filePath";
     file_type: u32 => "ota:file-type", "fileType";
     devices: Vec<crate::devices::DeviceFamily> => "ota:devices", "devices";
+    format: DocumentFormat => "ota:format", "documentFormat";
+    firmware_version: String => "ota:firmware-version", "firmwareVersion";
     profile: String => "ota:profile", "signingProfile";
     signature: String => "ota:signature", "customCodeSigning.signature";
     signature_algorithm: String => "ota:signature-algorithm", "customCodeSigning.signatureAlgorithm";
@@ -123,6 +125,14 @@ pub fn fields_named_by(problems: &crate::error::Problems) -> BTreeSet<&'static s
 }
 
 impl RequestSpec {
+    /// Whether `field`'s value is the stack's default (a parameter), not the
+    /// upload's own (tags or manifest).
+    pub fn from_stack(&self, field: &str) -> bool {
+        self.sources
+            .get(field)
+            .is_some_and(|s| s.starts_with("stack"))
+    }
+
     /// Whether a source gave `field` but its value did not parse.
     pub fn is_unparsed(&self, field: &str) -> bool {
         self.unparsed.contains(field)

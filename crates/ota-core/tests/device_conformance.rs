@@ -347,3 +347,93 @@ fn generated_documents_with_other_algorithms_are_what_the_jobs_parser_rejects() 
         assert_eq!(agent, ["signature-key-of-the-pal"], "{algorithm}");
     }
 }
+
+fn generated_aws_fota(extra: &[(&str, &str)]) -> (String, Value) {
+    let mut tags = vec![
+        ("ota:targets".to_string(), "thinggroup/Nrf".to_string()),
+        ("ota:format".to_string(), "aws_fota".to_string()),
+    ];
+    tags.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+    let (spec, p) = parse_tags(&tags);
+    assert!(p.is_empty(), "{p}");
+    let ctx = RequestContext {
+        partition: "aws".into(),
+        region: "eu-west-1".into(),
+        account: "123456789012".into(),
+        bucket: "fw".into(),
+        key: "firmware/nrf-app-v1.4.bin".into(),
+        version_id: "3HL4kqtJlcpXroDTDmJ.rmSpXd3dIbrHY".into(),
+        upload_time: time::macros::datetime!(2026-11-22 10:00 UTC),
+    };
+    let req = validate(&spec, &ctx).unwrap();
+    assert_eq!(req.signing, ota_core::Signing::Unsigned);
+    let facts = FileFacts {
+        bucket: &ctx.bucket,
+        key: &ctx.key,
+        version_id: &ctx.version_id,
+        region: &ctx.region,
+        size: 181_124,
+        signature: "",
+        signature_algorithm: "",
+        certfile: "",
+        stream_id: None,
+    };
+    let (doc, text) = build(&req, &facts).unwrap();
+    assert_eq!(serde_json::from_str::<Value>(&text).unwrap(), doc);
+    (req.job_id, doc)
+}
+
+#[test]
+fn every_generated_aws_fota_document_is_nordics_shape_and_only_its_buffer_sizes_are_found() {
+    for extra in [
+        &[][..],
+        &[("ota:firmware-version", "v1.4.0")],
+        &[
+            ("ota:job-id", "nrf-release-1_4"),
+            ("ota:presigned-expiry", "600"),
+        ],
+    ] {
+        let (job, doc) = generated_aws_fota(extra);
+        assert!(!doc.to_string().contains("null"), "{doc}");
+        // The document has location.url, so the library would download; what
+        // is found is the default buffers against a presigned URL with a
+        // session token: the path always, the 1350-byte message at the
+        // estimate's edge (README: raise CONFIG_AWS_FOTA_FILE_PATH_MAX_LEN
+        // and CONFIG_AWS_FOTA_PAYLOAD_SIZE).
+        let nordic: Vec<_> = check_both_views(Nordic, &job, &doc)
+            .into_iter()
+            .map(|f| f.rule)
+            .collect();
+        assert_eq!(nordic.first(), Some(&"url-path-length"), "{extra:?}: {doc}");
+        assert!(
+            nordic[1..].iter().all(|r| *r == "message-size"),
+            "{extra:?}: {nordic:?}"
+        );
+        // The afr_ota families do not take it: the agent hands it to the
+        // application's custom-job callback, the Jobs parser finds no afr_ota.
+        let agent: Vec<_> = check_both_views(Agent, &job, &doc)
+            .into_iter()
+            .map(|f| f.rule)
+            .collect();
+        assert_eq!(agent, ["afr-ota-required"]);
+        assert!(!check_both_views(Jobs, &job, &doc).is_empty());
+        // With no ota:devices, the families checked are those of the format.
+        let format = ota_core::values::DocumentFormat::AwsFota;
+        let findings = ota_core::devices::findings_for(&[], format, &job, &doc, true);
+        assert!(findings.iter().all(|f| f.family == Nordic), "{findings:?}");
+    }
+}
+
+#[test]
+fn a_long_key_still_gives_a_stream_name_the_agent_can_open() {
+    // ota_mqtt.c L129: STREAM_NAME_MAX_LEN 44. Found by the e2e device view
+    // (tests/e2e/tests/devices.rs) with a 40-character file name.
+    let key = format!("firmware/{}.bin", "very-long-release-name-".repeat(4));
+    let job = ota_core::ids::job_id("fw", &key, "v1");
+    let stream = ota_core::ids::stream_id("fw", &key, "v1", &job);
+    assert!(stream.len() <= 44, "{stream}");
+    let doc = json!({"afr_ota": {"protocols": ["MQTT"], "streamname": stream, "files": [{
+        "filepath": "app.bin", "filesize": 1000, "fileid": 0, "fileType": 0,
+        "certfile": "c.crt", "sig-sha256-ecdsa": SIG}]}});
+    assert!(rules(Agent, &job, &doc).is_empty(), "{doc}");
+}

@@ -2,6 +2,7 @@
 //! tags S3 accepts, and parses back to the same values.
 
 use ota_core::devices::DeviceFamily;
+use ota_core::manifest::{parse_manifest, render_manifest};
 use ota_core::spec::RequestSpec;
 use ota_core::tags::{check_s3_tag_rules, parse_tags, render_tags};
 use ota_core::times::TimeSpec;
@@ -200,18 +201,23 @@ fn spec() -> impl Strategy<Value = RequestSpec> {
             DeviceFamily::ALL.to_vec(),
         ])),
     );
-    (a, b).prop_map(|(a, b)| {
+    let c = (
+        prop::option::of(select(DocumentFormat::ALL.to_vec())),
+        prop::option::of("[a-zA-Z0-9]([a-zA-Z0-9 +=._:/@-]{0,30}[a-zA-Z0-9])?"),
+    );
+    (a, b, c).prop_map(|(a, b, c)| {
         let mut s = RequestSpec {
             targets: a.0, target_selection: a.1, description: a.2, protocols: a.3, file_path: a.4, file_type: a.5,
             profile: a.6, signature: a.7, signature_algorithm: a.8, certfile: a.9, timeout_minutes: a.10,
             retry: b.0, start: b.1, end: b.2, end_behavior: b.3, windows: b.4, abort: b.5, rollout: b.6,
             presigned_expiry_seconds: b.7, packages: b.8, job_id: b.9, manifest: b.10, devices: b.11,
+            format: c.0, firmware_version: c.1,
             ..Default::default()
         };
         // S3 allows ten tags: drop fields past the tenth.
         let mut kept = 0;
         macro_rules! limit { ($($f:ident),+) => { $( if s.$f.is_some() { kept += 1; if kept > 10 { s.$f = None; } } )+ }; }
-        limit!(targets, target_selection, description, protocols, file_path, file_type, profile, signature,
+        limit!(targets, format, firmware_version, target_selection, description, protocols, file_path, file_type, profile, signature,
                signature_algorithm, certfile, timeout_minutes, retry, start, end, end_behavior, windows, abort,
                rollout, presigned_expiry_seconds, packages, job_id, manifest, devices);
         s
@@ -231,6 +237,24 @@ proptest! {
         let (back, problems) = parse_tags(&tags);
         prop_assert!(problems.is_empty(), "{} from {:?}", problems, tags);
         prop_assert!(back.same_values(&s), "{:?}\n!=\n{:?}\nvia {:?}", back, s, tags);
+    }
+
+    #[test]
+    fn render_manifest_then_parse_means_the_same(s in spec()) {
+        let text = render_manifest(&s).to_string();
+        let (back, problems) = parse_manifest(text.as_bytes(), "manifests/written.json");
+        prop_assert!(problems.is_empty(), "{} from {}", problems, text);
+        // A manifest has no ota:manifest, and its windows are the cron
+        // expressions the tag forms stand for.
+        let expected = RequestSpec {
+            manifest: None,
+            windows: s.windows.as_ref().map(|ws| ws.iter().map(|w| MaintenanceWindow {
+                start: WindowStart::Cron(w.cron()),
+                duration_minutes: w.duration_minutes,
+            }).collect()),
+            ..s.clone()
+        };
+        prop_assert!(back.same_values(&expected), "{:?}\n!=\n{:?}\nvia {}", back, expected, text);
     }
 
     #[test]

@@ -88,6 +88,13 @@ const RULES: &[(&str, &[&str], &[&str])] = &[
         &["freertos-ota-agent", "aws-iot-jobs-parser nrf-aws-fota"],
         &["esp32", "freertos-ota-agent freertos-ota-agent", "FreeRTOS"],
     ),
+    // aws_fota is accepted as a value; with the base's profile it is a
+    // cross-field problem (cross_field_rules_name_the_right_tag).
+    (
+        "ota:format",
+        &["afr_ota"],
+        &["AWS_FOTA", "nordic", "afr-ota"],
+    ),
     (
         "ota:profile",
         &["Ota_Profile1", "ab"],
@@ -233,6 +240,8 @@ fn cross_field_rules_name_the_right_tag() {
         ["ota:signature-algorithm"]
     );
     assert_eq!(fields(&[("ota:colour", "blue")]), ["ota:colour"]);
+    // aws_fota is not signed: the base's profile is the one problem.
+    assert_eq!(fields(&[("ota:format", "aws_fota")]), ["ota:profile"]);
     assert!(
         fields(&[("team", "fleet")]).is_empty(),
         "the user's own tags are ignored"
@@ -264,6 +273,13 @@ const CORPUS: &[Case] = &[
     (&[("ota:file-type", "256")], None, "ota:file-type", "a whole number from 0 to 255"),
     (&[("ota:file-type", "x")], None, "ota:file-type", "a whole number from 0 to 255"),
     (&[("ota:devices", "esp32")], None, "ota:devices", "freertos-ota-agent, aws-iot-jobs-parser, nrf-aws-fota"),
+    (&[("ota:format", "nordic")], None, "ota:format", "one of afr_ota, aws_fota"),
+    (&[], Some(r#"{"documentFormat":"fota"}"#), "manifest.documentFormat", "one of afr_ota, aws_fota"),
+    (&[], Some(r#"{"firmwareVersion":"v1\u0007"}"#), "manifest.firmwareVersion", "1 to 256 characters with no control"),
+    (&[("ota:firmware-version", "v1.4")], None, "ota:firmware-version", "applies only to ota:format=aws_fota"),
+    (&[("ota:format", "aws_fota")], None, "ota:profile", "nRF devices verify the image with MCUboot"),
+    (&[("ota:format", "aws_fota"), ("ota:protocols", "MQTT HTTP")], None, "ota:protocols", "downloads over HTTP only"),
+    (&[("ota:format", "aws_fota"), ("ota:file-path", "/a")], None, "ota:file-path", "applies only to the afr_ota format"),
     (&[], Some(r#"{"devices":["nrf"]}"#), "manifest.devices[0]", "expected freertos-ota-agent"),
     (&[("ota:profile", "ota-profile")], None, "ota:profile", "2 to 64 letters, digits or '_'"),
     (&[("ota:timeout", "10081")], None, "ota:timeout", "a whole number from 1 to 10080"),

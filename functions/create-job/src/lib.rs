@@ -118,15 +118,17 @@ async fn create(mut state: PipelineState, deps: &Deps) -> Result<PipelineState, 
 /// What the device libraries would reject or misread in this document, the
 /// signature now known (ota_core::devices): for the families `ota:devices`
 /// names, InvalidRequest before CreateJob (Clean Up then removes the
-/// stream); with none named, a warning per finding of the `afr_ota`
-/// families, and the lines for the execution's output.
+/// stream); with none named, a warning per finding of the families that
+/// read the document's format, and the lines for the execution's output.
 fn device_findings(
     req: &OtaRequest,
     document: &serde_json::Value,
 ) -> Result<Vec<String>, OtaError> {
-    let findings = ota_core::devices::findings_for(&req.devices, &req.job_id, document, true);
+    let findings =
+        ota_core::devices::findings_for(&req.devices, req.format, &req.job_id, document, true);
     if !req.devices.is_empty() && !findings.is_empty() {
-        return Err(ota_core::devices::refusal(&findings, "ota:devices"));
+        let field = req.devices_source.as_deref().unwrap_or("ota:devices");
+        return Err(ota_core::devices::refusal(&findings, field));
     }
     ota_aws::device_log::warn_findings(&findings);
     Ok(findings.iter().map(ToString::to_string).collect())

@@ -700,3 +700,38 @@ async fn devices_named_refuse_the_signers_answer_before_create_job() {
     assert!(e.to_string().contains("signature-sha256-ecdsa"), "{e}");
     assert_eq!(create.num_calls(), 0, "no job; Clean Up removes the stream");
 }
+
+#[tokio::test]
+async fn an_aws_fota_update_becomes_a_job_with_nordics_document_and_a_presigned_url() {
+    let mut s = state();
+    s.request.format = ota_core::values::DocumentFormat::AwsFota;
+    s.request.firmware_version = Some("v1.4.0".into());
+    s.request.signing = ota_core::Signing::Unsigned;
+    s.request.protocols = vec![ota_core::values::Protocol::Http];
+    s.request.presigned_expiry_seconds = Some(3600);
+    s.stream = None;
+    let signed = s.signed_file.as_mut().unwrap();
+    signed.signature = String::new();
+    signed.signature_algorithm = String::new();
+    let (create, seen) = capturing_create(|| CreateJobOutput::builder().build());
+    // No stream rule: an aws_fota job names none, so nothing is described.
+    let d = deps(&[&create]);
+    let out = handle(s, &d).await.unwrap();
+    let r = seen.lock().unwrap().take().unwrap();
+    let doc: Value = serde_json::from_str(r.document().unwrap()).unwrap();
+    assert_eq!(
+        doc,
+        json!({"operation": "app_fw_update", "fwversion": "v1.4.0", "size": 366816, "location": {
+            "url": "${aws:iot:s3-presigned-url-v2:https://s3.us-east-1.amazonaws.com/ota-pipeline-firmwarebucket-1a2b3c4d5e6f/firmware/app-v1.4.bin%3FversionId%3D3HL4kqtJlcpXroDTDmJ.rmSpXd3dIbrHY}"}})
+    );
+    let p = r.presigned_url_config().unwrap();
+    assert_eq!((p.role_arn(), p.expires_in_sec()), (Some(ROLE), Some(3600)));
+    // Nordic's default buffers against a presigned URL: recorded, not
+    // refused (no ota:devices).
+    let findings = out.job.unwrap().device_findings;
+    assert!(
+        findings.iter().all(|f| f.starts_with("nrf-aws-fota ("))
+            && findings.iter().any(|f| f.contains("url-path-length")),
+        "{findings:?}"
+    );
+}

@@ -16,11 +16,13 @@ pub async fn make(state: PipelineState, deps: &Deps) -> Result<PipelineState, Ot
 async fn make_in_span(mut state: PipelineState, deps: &Deps) -> Result<PipelineState, OtaError> {
     let signed_file = signed_file(&state, deps).await?;
     // Checked here, before the stream exists, so an unusable signature never
-    // leaves anything behind.
-    ota_core::values::signature_key(&signed_file.signature_algorithm)
-        .map_err(|e| OtaError::SignedObjectInvalid(format!("signatureAlgorithm {e}")))?;
-    ota_core::values::parse_signature(&signed_file.signature)
-        .map_err(|e| OtaError::SignedObjectInvalid(format!("signature {e}")))?;
+    // leaves anything behind. An aws_fota update carries none.
+    if state.request.signing != Signing::Unsigned {
+        ota_core::values::signature_key(&signed_file.signature_algorithm)
+            .map_err(|e| OtaError::SignedObjectInvalid(format!("signatureAlgorithm {e}")))?;
+        ota_core::values::parse_signature(&signed_file.signature)
+            .map_err(|e| OtaError::SignedObjectInvalid(format!("signature {e}")))?;
+    }
     state.signed_file = Some(signed_file);
     source_still_there(deps, &state.source).await?;
 
@@ -33,8 +35,9 @@ async fn make_in_span(mut state: PipelineState, deps: &Deps) -> Result<PipelineS
     Ok(state)
 }
 
-/// Size, signature and algorithm: the user's for pre-signed firmware, else
-/// from the signer's output, which must sign exactly the uploaded version.
+/// Size, signature and algorithm: the user's for pre-signed firmware, none
+/// (the upload's size only) for aws_fota, else from the signer's output,
+/// which must sign exactly the uploaded version.
 async fn signed_file(state: &PipelineState, deps: &Deps) -> Result<SignedFile, OtaError> {
     let src = &state.source;
     match (&state.signing.status, &state.request.signing) {
@@ -49,6 +52,11 @@ async fn signed_file(state: &PipelineState, deps: &Deps) -> Result<SignedFile, O
             size: src.size,
             signature: signature.clone(),
             signature_algorithm: signature_algorithm.clone(),
+        }),
+        (SigningStatus::NotRequired, Signing::Unsigned) => Ok(SignedFile {
+            size: src.size,
+            signature: String::new(),
+            signature_algorithm: String::new(),
         }),
         (SigningStatus::Succeeded, Signing::Profile { .. }) => {
             let loc = state.signing.signed_object.clone().ok_or_else(|| {

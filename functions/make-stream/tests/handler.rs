@@ -552,3 +552,35 @@ async fn a_failed_clean_up_is_logged_with_the_ids() {
     }
     logs.assert_every_line_has("execution_id", EXECUTION);
 }
+
+/// events/make-stream.json as an aws_fota update: not signed, HTTP only.
+fn aws_fota_state() -> PipelineState {
+    let mut s = state();
+    s.request.format = ota_core::values::DocumentFormat::AwsFota;
+    s.request.signing = ota_core::Signing::Unsigned;
+    s.request.protocols = vec![ota_core::values::Protocol::Http];
+    s.request.presigned_expiry_seconds = Some(3600);
+    s.signing.status = ota_core::state::SigningStatus::NotRequired;
+    s.signing.job_id = None;
+    s.signing.signed_object = None;
+    s.signing.certfile = String::new();
+    s
+}
+
+#[tokio::test]
+async fn an_aws_fota_update_reads_no_signature_and_makes_no_stream() {
+    let (obj, create) = (signed_object(DETACHED), create_ok());
+    let head = firmware_present();
+    let d = deps(&[&head, &obj], &[&create]);
+    let s = made(
+        handle(MakeStreamInput::Make(Box::new(aws_fota_state())), &d)
+            .await
+            .unwrap(),
+    );
+    let f = s.signed_file.unwrap();
+    assert_eq!((f.size, f.signature.as_str()), (366816, ""));
+    assert!(s.stream.is_none());
+    assert_eq!(obj.num_calls() + create.num_calls(), 0);
+    // The pinned version is still checked: a URL must not point at nothing.
+    assert_eq!(head.num_calls(), 1);
+}

@@ -10,7 +10,7 @@ pub mod sign;
 pub mod upload;
 
 use ota_core::event::{partition_of, StartSigningInput};
-use ota_core::request::{parse_defaults, resolve};
+use ota_core::request::{parse_defaults, resolve, StackDefaults};
 use ota_core::state::{S3ObjectVersion, SourceObject};
 use ota_core::{OtaError, OtaRequest, PipelineState, Problems, RequestContext, RequestSpec};
 use time::OffsetDateTime;
@@ -22,9 +22,8 @@ pub struct Settings {
     pub upload_prefix: String,
     pub signed_prefix: String,
     pub manifest_prefix: String,
-    pub default_profile: String,
-    pub default_targets: String,
-    pub default_protocols: String,
+    /// The Default* stack parameters.
+    pub defaults: StackDefaults,
 }
 
 impl Settings {
@@ -33,9 +32,13 @@ impl Settings {
             upload_prefix: ota_lambda::env_var("UPLOAD_PREFIX")?,
             signed_prefix: ota_lambda::env_var("SIGNED_PREFIX")?,
             manifest_prefix: ota_lambda::env_var("MANIFEST_PREFIX")?,
-            default_profile: ota_lambda::env_or_empty("DEFAULT_SIGNING_PROFILE"),
-            default_targets: ota_lambda::env_or_empty("DEFAULT_TARGETS"),
-            default_protocols: ota_lambda::env_or_empty("DEFAULT_PROTOCOLS"),
+            defaults: StackDefaults {
+                signing_profile: ota_lambda::env_or_empty("DEFAULT_SIGNING_PROFILE"),
+                targets: ota_lambda::env_or_empty("DEFAULT_TARGETS"),
+                protocols: ota_lambda::env_or_empty("DEFAULT_PROTOCOLS"),
+                document_format: ota_lambda::env_or_empty("DEFAULT_DOCUMENT_FORMAT"),
+                devices: ota_lambda::env_or_empty("DEFAULT_DEVICES"),
+            },
         })
     }
 }
@@ -54,11 +57,7 @@ pub struct Deps {
 
 impl Deps {
     pub fn new(s3: aws_sdk_s3::Client, signer: aws_sdk_signer::Client, settings: Settings) -> Self {
-        let defaults = parse_defaults(
-            &settings.default_profile,
-            &settings.default_targets,
-            &settings.default_protocols,
-        );
+        let defaults = parse_defaults(&settings.defaults);
         Self {
             s3,
             signer,
@@ -90,9 +89,10 @@ pub async fn handle(input: StartSigningInput, deps: &Deps) -> Result<PipelineSta
             tracing::info!(manifest_key = %m.key, manifest_version = %m.version_id, "read the manifest as it was at the upload");
         }
         tracing::Span::current().record("job_id", request.job_id.as_str());
-        let certfile = ota_aws::check_signing(&deps.signer, &request, &merged, &source).await?;
+        let checked = ota_aws::check_signing(&deps.signer, &request, &merged, &source).await?;
+        ota_aws::device_log::warn_findings(&checked.device_warnings);
         let attempt = input.event.attempt;
-        let signing = sign::start(deps, &request, &source, certfile, attempt).await?;
+        let signing = sign::start(deps, &request, &source, checked.certfile, attempt).await?;
         Ok(PipelineState {
             execution_id: input.execution_id,
             source,

@@ -13,7 +13,8 @@ use time::format_description::well_known::Rfc3339;
 use tracing::{info, warn};
 
 /// The signing part of the state: a started signing job (already finished
-/// when the signer was quick), or none for pre-signed firmware.
+/// when the signer was quick), or none for pre-signed firmware and
+/// `aws_fota` updates.
 pub async fn start(
     deps: &Deps,
     request: &OtaRequest,
@@ -34,6 +35,12 @@ pub async fn start(
     let profile_name = match &request.signing {
         Signing::PreSigned { .. } => {
             info!("pre-signed firmware: no signing job");
+            return Ok(state);
+        }
+        Signing::Unsigned => {
+            info!(
+                "aws_fota: not signed by the pipeline (MCUboot verifies the image on the device)"
+            );
             return Ok(state);
         }
         Signing::Profile { profile_name } => profile_name,

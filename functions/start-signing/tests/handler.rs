@@ -39,9 +39,10 @@ fn settings() -> Settings {
         upload_prefix: "firmware/".into(),
         signed_prefix: "signed/".into(),
         manifest_prefix: "manifests/".into(),
-        default_profile: String::new(),
-        default_targets: String::new(),
-        default_protocols: "MQTT".into(),
+        defaults: ota_core::request::StackDefaults {
+            protocols: "MQTT".into(),
+            ..Default::default()
+        },
     }
 }
 
@@ -303,8 +304,8 @@ async fn stack_defaults_fill_in_and_tags_override() {
     let tags = tagging(&[("ota:protocols", "HTTP")]);
     let (profile, start) = (profile_ok(), start_ok());
     let mut s = settings();
-    s.default_profile = "OtaProfile".into();
-    s.default_targets = "thinggroup/Fleet".into();
+    s.defaults.signing_profile = "OtaProfile".into();
+    s.defaults.targets = "thinggroup/Fleet".into();
     let d = deps(&[&tags], &[&profile, &start], s);
     let state = handle(input(), &d).await.unwrap();
     assert_eq!(
@@ -981,4 +982,52 @@ async fn devices_named_refuse_what_they_would_reject_before_signing() {
         "signature rules wait: {e}"
     );
     assert_eq!(start.num_calls(), 0, "nothing signed");
+}
+
+#[tokio::test]
+async fn an_aws_fota_upload_is_not_signed_and_ignores_the_stacks_profile() {
+    let tags = tagging(&[
+        ("ota:targets", "thinggroup/Nrf"),
+        ("ota:format", "aws_fota"),
+        ("ota:firmware-version", "v1.4.0"),
+    ]);
+    let (profile, start) = (profile_ok(), start_ok());
+    let mut s = settings();
+    s.defaults.signing_profile = "OtaProfile".into();
+    let d = deps(&[&tags], &[&profile, &start], s);
+    let (state, logs) = capture_logs(|| handle(input(), &d)).await;
+    let state = state.unwrap();
+    assert_eq!(state.request.signing, Signing::Unsigned);
+    assert_eq!(state.signing.status, SigningStatus::NotRequired);
+    assert_eq!(state.signing.certfile, "");
+    assert_eq!(state.request.protocols, [ota_core::values::Protocol::Http]);
+    assert_eq!(profile.num_calls() + start.num_calls(), 0, "no signer call");
+    // Nordic's default path buffer is shorter than a presigned URL: a
+    // warning, since no ota:devices was named.
+    logs.assert_some_line_has("rule", "url-path-length");
+
+    // Named, the same finding refuses before anything happens.
+    let tags = tagging(&[
+        ("ota:targets", "thinggroup/Nrf"),
+        ("ota:format", "aws_fota"),
+        ("ota:devices", "nrf-aws-fota"),
+    ]);
+    let d = deps(&[&tags], &[], settings());
+    let e = handle(input(), &d).await.unwrap_err();
+    assert_eq!(e.error_type(), "InvalidRequest");
+    assert!(
+        e.to_string().contains("CONFIG_AWS_FOTA_FILE_PATH_MAX_LEN"),
+        "{e}"
+    );
+
+    // A profile in the tags is refused with the reason.
+    let tags = tagging(&[
+        ("ota:targets", "thinggroup/Nrf"),
+        ("ota:format", "aws_fota"),
+        ("ota:profile", "OtaProfile"),
+    ]);
+    let d = deps(&[&tags], &[], settings());
+    let e = handle(input(), &d).await.unwrap_err();
+    assert_eq!(e.problems()[0].field, "ota:profile");
+    assert!(e.to_string().contains("MCUboot"), "{e}");
 }

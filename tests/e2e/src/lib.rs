@@ -8,7 +8,9 @@
 use serde_json::Value;
 use std::path::PathBuf;
 
+mod device;
 mod executions;
+pub use device::DeviceJob;
 pub use executions::Finished;
 
 /// Where scripts/test.sh and local/localaws.py leave what the tests need.
@@ -38,6 +40,8 @@ pub struct Local {
     pub iot: aws_sdk_iot::Client,
     pub sfn: aws_sdk_sfn::Client,
     pub signer: aws_sdk_signer::Client,
+    /// The IoT Jobs device data plane, as a device calls it over HTTPS.
+    pub jobs: aws_sdk_iotjobsdataplane::Client,
 }
 
 /// An upload that became a job.
@@ -93,6 +97,7 @@ impl Local {
             iot: aws_sdk_iot::Client::new(&config),
             sfn: aws_sdk_sfn::Client::new(&config),
             signer: aws_sdk_signer::Client::new(&config),
+            jobs: aws_sdk_iotjobsdataplane::Client::new(&config),
         }
     }
 

@@ -40,9 +40,7 @@ impl Runs {
             upload_prefix: PREFIX.into(),
             signed_prefix: "e2e-interleave-signed/".into(),
             manifest_prefix: "e2e-interleave-manifests/".into(),
-            default_profile: String::new(),
-            default_targets: String::new(),
-            default_protocols: String::new(),
+            defaults: Default::default(),
         };
         Runs {
             start: start_signing::Deps::new(l.s3.clone(), l.signer.clone(), settings),

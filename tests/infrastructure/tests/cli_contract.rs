@@ -64,17 +64,38 @@ fn class_chars(class: &str) -> Vec<char> {
     out
 }
 
-/// Every character the bracket expressions of a parameter's AllowedPattern
-/// admit (the prefixes' patterns are built from such classes and '/').
+/// Every character a parameter's AllowedPattern admits: those of its
+/// bracket expressions (the prefixes' patterns are built from such classes
+/// and '/'), and the literal characters outside them, once the regex syntax
+/// (anchors, groups, alternation, quantifiers) is taken away (DefaultDevices
+/// is an alternation of family names).
 fn pattern_chars(t: &Yaml, parameter: &str) -> Vec<char> {
     let pattern = t["Parameters"][parameter]["AllowedPattern"]
         .as_str()
         .unwrap_or_else(|| panic!("{parameter} has an AllowedPattern"));
-    pattern
-        .split('[')
-        .skip(1)
-        .flat_map(|rest| class_chars(rest.split(']').next().unwrap_or_default()))
-        .collect()
+    let mut chars = Vec::new();
+    let mut outside = String::new();
+    for (i, piece) in pattern.split('[').enumerate() {
+        let rest = if i == 0 {
+            piece
+        } else {
+            let (class, rest) = piece.split_once(']').unwrap_or((piece, ""));
+            chars.extend(class_chars(class));
+            rest
+        };
+        outside.push_str(rest);
+    }
+    let mut in_quantifier = false;
+    for c in outside.chars() {
+        match c {
+            '{' => in_quantifier = true,
+            '}' => in_quantifier = false,
+            _ if in_quantifier => {}
+            '^' | '$' | '(' | ')' | '|' | '*' | '?' | '+' => {}
+            other => chars.push(other),
+        }
+    }
+    chars
 }
 
 #[test]

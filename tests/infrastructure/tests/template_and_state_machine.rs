@@ -364,6 +364,8 @@ fn functions_are_built_from_the_workspace_with_the_environment_they_read() {
                 "DEFAULT_SIGNING_PROFILE",
                 "DEFAULT_TARGETS",
                 "DEFAULT_PROTOCOLS",
+                "DEFAULT_DOCUMENT_FORMAT",
+                "DEFAULT_DEVICES",
             ],
         ),
         ("await-signing", &["MAX_SIGNING_WAIT_SECONDS"]),
@@ -494,11 +496,23 @@ fn every_event_file_deserializes_into_its_functions_input() {
     let read = |n: &str| std::fs::read_to_string(root(&format!("events/{n}"))).unwrap();
     let _: ota_core::event::StartSigningInput =
         serde_json::from_str(&read("start-signing.json")).unwrap();
-    for n in ["await-signing.json", "make-stream.json", "create-job.json"] {
+    for n in [
+        "await-signing.json",
+        "make-stream.json",
+        "create-job.json",
+        "create-job-aws-fota.json",
+    ] {
         let s: ota_core::PipelineState =
             serde_json::from_str(&read(n)).unwrap_or_else(|e| panic!("{n}: {e}"));
         assert!(!s.request.targets.is_empty());
     }
+    // The Nordic one is what start-signing and make-stream hand create-job
+    // for ota:format=aws_fota: unsigned, HTTP only, no stream.
+    let nrf: ota_core::PipelineState =
+        serde_json::from_str(&read("create-job-aws-fota.json")).unwrap();
+    assert_eq!(nrf.request.format, ota_core::values::DocumentFormat::AwsFota);
+    assert_eq!(nrf.request.signing, ota_core::Signing::Unsigned);
+    assert!(nrf.stream.is_none());
     let c: make_stream::MakeStreamInput = serde_json::from_str(&read("clean-up.json")).unwrap();
     assert!(matches!(c, make_stream::MakeStreamInput::CleanUp { .. }));
     let m: make_stream::MakeStreamInput = serde_json::from_str(&read("make-stream.json")).unwrap();
@@ -513,6 +527,7 @@ fn every_event_file_deserializes_into_its_functions_input() {
         [
             "await-signing.json",
             "clean-up.json",
+            "create-job-aws-fota.json",
             "create-job.json",
             "make-stream.json",
             "start-signing.json"

@@ -18,6 +18,8 @@ pub const PIPELINE_TAGS: &[(&str, &str)] = &[
     (TAG_DEFAULT_SIGNING_PROFILE, "DefaultSigningProfile"),
     (TAG_DEFAULT_TARGETS, "DefaultTargets"),
     (TAG_DEFAULT_PROTOCOLS, "DefaultProtocols"),
+    (TAG_DEFAULT_DOCUMENT_FORMAT, "DefaultDocumentFormat"),
+    (TAG_DEFAULT_DEVICES, "DefaultDevices"),
 ];
 pub const TAG_FIRMWARE_BUCKET: &str = "ota:firmware-bucket";
 pub const TAG_UPLOAD_PREFIX: &str = "ota:upload-prefix";
@@ -27,6 +29,8 @@ pub const TAG_MAX_SIGNING_WAIT_SECONDS: &str = "ota:max-signing-wait-seconds";
 pub const TAG_DEFAULT_SIGNING_PROFILE: &str = "ota:default-signing-profile";
 pub const TAG_DEFAULT_TARGETS: &str = "ota:default-targets";
 pub const TAG_DEFAULT_PROTOCOLS: &str = "ota:default-protocols";
+pub const TAG_DEFAULT_DOCUMENT_FORMAT: &str = "ota:default-document-format";
+pub const TAG_DEFAULT_DEVICES: &str = "ota:default-devices";
 
 impl Clients {
     /// The pipeline's state machine: `--state-machine`, or the only state
@@ -95,6 +99,8 @@ impl Clients {
                 default_signing_profile: tag(TAG_DEFAULT_SIGNING_PROFILE),
                 default_targets: tag(TAG_DEFAULT_TARGETS),
                 default_protocols: tag(TAG_DEFAULT_PROTOCOLS),
+                default_document_format: tag(TAG_DEFAULT_DOCUMENT_FORMAT),
+                default_devices: tag(TAG_DEFAULT_DEVICES),
             },
             state_machine,
         })

@@ -6,7 +6,7 @@ mod follow;
 mod put;
 
 pub use follow::follow;
-pub use put::{put, MULTIPART_THRESHOLD, PART_SIZE};
+pub use put::{put, put_manifest, MULTIPART_THRESHOLD, PART_SIZE};
 
 use crate::args::{GlobalArgs, UploadArgs};
 use crate::aws::Clients;
@@ -54,19 +54,32 @@ pub async fn run(g: &GlobalArgs, a: &UploadArgs) -> Result<Report, CliError> {
     // anything is uploaded: the tags, the manifest they name, the stack
     // defaults, the signing profile and whether the job document can fit.
     let (tags, mut problems) = tags_from_flags(&a.request);
-    let (tag_spec, p) = ota_core::tags::parse_tags(&tags);
+    let (placed, p) = crate::placement::place(tags, pipeline.manifest_prefix());
     problems.extend(p);
-    // The current version: the upload that follows is what the pipeline
-    // will read it as of.
-    let (manifest_spec, _) = ota_aws::read_named_manifest(
-        &c.s3,
-        &bucket,
-        tag_spec.manifest.as_deref(),
-        pipeline.manifest_prefix(),
-        None,
-        &mut problems,
-    )
-    .await?;
+    let (tag_spec, p) = ota_core::tags::parse_tags(&placed.tags);
+    problems.extend(p);
+    let manifest_spec = match &placed.manifest {
+        // Written by this command, read as start-signing will read it.
+        Some(m) => {
+            let (spec, p) = ota_core::manifest::parse_manifest(m.text.as_bytes(), &m.key);
+            problems.extend(p);
+            spec
+        }
+        // The current version: the upload that follows is what the
+        // pipeline will read it as of.
+        None => {
+            ota_aws::read_named_manifest(
+                &c.s3,
+                &bucket,
+                tag_spec.manifest.as_deref(),
+                pipeline.manifest_prefix(),
+                None,
+                &mut problems,
+            )
+            .await?
+            .0
+        }
+    };
     let target = Target {
         bucket: &bucket,
         key: &key,
@@ -76,9 +89,20 @@ pub async fn run(g: &GlobalArgs, a: &UploadArgs) -> Result<Report, CliError> {
     };
     let defaults = merge_defaults(&a.defaults, Some(&pipeline.defaults));
     let (request, merged) = resolve(tag_spec, manifest_spec, &defaults, &target, problems)?;
-    ota_aws::check_signing(&c.signer, &request, &merged, &target.source()).await?;
+    let checked = ota_aws::check_signing(&c.signer, &request, &merged, &target.source()).await?;
+    // On stderr, before the upload: the pipeline logs the same warnings and
+    // records them on the execution's output.
+    crate::print_device_warnings(&checked.device_warnings);
 
-    let tagging = ota_core::tags::tagging_string(&tags);
+    if let Some(m) = &placed.manifest {
+        put_manifest(&c, &bucket, m).await?;
+        eprintln!(
+            "ota: the flags need more than {} tags (S3's limit per object): their settings are in the manifest s3://{bucket}/{}, which the upload names with ota:manifest",
+            ota_core::tags::MAX_TAGS,
+            m.key
+        );
+    }
+    let tagging = ota_core::tags::tagging_string(&placed.tags);
     let up = put(&c, &bucket, &key, &mut file, size, &tagging).await?;
     if a.no_wait {
         return Ok(Report::uploaded(&up));

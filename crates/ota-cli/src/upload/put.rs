@@ -86,6 +86,25 @@ pub async fn put(
     })
 }
 
+/// Writes a manifest the command made for the flags (crate::placement),
+/// before the firmware: start-signing reads the manifest version current at
+/// the firmware's upload, so it must exist first.
+pub async fn put_manifest(
+    c: &Clients,
+    bucket: &str,
+    manifest: &crate::placement::WrittenManifest,
+) -> Result<(), CliError> {
+    c.s3.put_object()
+        .bucket(bucket)
+        .key(&manifest.key)
+        .content_type("application/json")
+        .body(ByteStream::from(manifest.text.clone().into_bytes()))
+        .send()
+        .await
+        .map_err(aws("PutObject (manifest)"))?;
+    Ok(())
+}
+
 /// One PutObject with the tags; the version id S3 cut.
 async fn put_whole(
     c: &Clients,

@@ -67,9 +67,14 @@ impl DeviceFamily {
             })
     }
 
-    /// The families that read `afr_ota` documents (Nordic reads another shape).
-    pub fn reads_afr_ota(self) -> bool {
-        !matches!(self, DeviceFamily::NrfAwsFota)
+    /// Whether this family reads documents of `format`: the FreeRTOS agent
+    /// and the Jobs parser read `afr_ota`, Nordic's library `aws_fota`.
+    pub fn reads(self, format: crate::values::DocumentFormat) -> bool {
+        use crate::values::DocumentFormat::*;
+        match self {
+            DeviceFamily::NrfAwsFota => format == AwsFota,
+            _ => format == AfrOta,
+        }
     }
 }
 
@@ -164,12 +169,13 @@ pub fn check_both_views(family: DeviceFamily, job_id: &str, document: &Value) ->
 }
 
 /// The findings that decide for a request: those of the families it names
-/// (`ota:devices`), or with none named those of the families that read
-/// `afr_ota` (then only warnings). Before signing with a profile
+/// (`ota:devices`), or with none named those of the families that read the
+/// document's `format` (then only warnings). Before signing with a profile
 /// (`signature_known` false) the signature rules are left out: create-job
 /// judges them on the signer's answer.
 pub fn findings_for(
     devices: &[DeviceFamily],
+    format: crate::values::DocumentFormat,
     job_id: &str,
     document: &Value,
     signature_known: bool,
@@ -177,7 +183,7 @@ pub fn findings_for(
     let families: Vec<DeviceFamily> = if devices.is_empty() {
         DeviceFamily::ALL
             .into_iter()
-            .filter(|f| f.reads_afr_ota())
+            .filter(|f| f.reads(format))
             .collect()
     } else {
         devices.to_vec()

@@ -12,7 +12,7 @@ use crate::times::TimeSpec;
 use crate::values::*;
 
 /// targets, targetSelection, description, protocols, filePath, fileType,
-/// devices.
+/// devices, documentFormat, firmwareVersion.
 pub(super) fn delivery(c: &mut Collector, s: &mut RequestSpec, m: &mut Manifest) {
     if let Some(v) = m.targets.take() {
         s.targets = c.all("targets", v, |x| parse_target(&x));
@@ -34,6 +34,12 @@ pub(super) fn delivery(c: &mut Collector, s: &mut RequestSpec, m: &mut Manifest)
     }
     if let Some(v) = m.devices.take() {
         s.devices = c.all("devices", v, |x| crate::devices::DeviceFamily::parse(&x));
+    }
+    if let Some(v) = m.document_format.take() {
+        s.format = c.take("format", DocumentFormat::parse(&v));
+    }
+    if let Some(v) = m.firmware_version.take() {
+        s.firmware_version = c.take("firmware_version", parse_firmware_version(&v));
     }
 }
 

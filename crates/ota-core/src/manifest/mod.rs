@@ -3,10 +3,15 @@
 //! offer, raw cron included. Field names follow CreateJob's.
 //!
 //! `shape` is the JSON shape serde reads (unknown fields are refused there);
-//! `fields` checks each group of values with the parsers the tags use.
+//! `fields` checks each group of values with the parsers the tags use;
+//! `render` writes a request as a manifest (what `ota upload` does when the
+//! flags need more than S3's 10 tags).
 
 mod fields;
+mod render;
 mod shape;
+
+pub use render::{render_manifest, written_manifest_key};
 
 use crate::error::Problems;
 use crate::spec::{manifest_path, RequestSpec};

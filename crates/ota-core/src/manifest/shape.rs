@@ -14,6 +14,8 @@ pub(super) struct Manifest {
     pub(super) file_path: Option<String>,
     pub(super) file_type: Option<i64>,
     pub(super) devices: Option<Vec<String>>,
+    pub(super) document_format: Option<String>,
+    pub(super) firmware_version: Option<String>,
     pub(super) signing_profile: Option<String>,
     pub(super) custom_code_signing: Option<CustomCodeSigning>,
     pub(super) timeout_config: Option<TimeoutConfig>,

@@ -2,11 +2,13 @@
 //! rule AWS enforces, resolved into the exact values CreateJob receives.
 //!
 //! `validate` is a sequence of named steps, one file each, every one adding
-//! its problems to the same list: `targets` (target and package ARNs),
-//! `signing` (profile or pre-signed), `protocols` (MQTT/HTTP and the
+//! its problems to the same list: `format` (afr_ota or Nordic's aws_fota,
+//! and the fields each takes), `targets` (target and package ARNs),
+//! `signing` (profile, pre-signed, or none for aws_fota), `protocols` (MQTT/HTTP and the
 //! presigned URL lifetime), `schedule` (start, end, windows) and `naming`
 //! (job id and description).
 
+mod format;
 mod naming;
 mod protocols;
 pub mod reschedule;
@@ -17,7 +19,7 @@ mod targets;
 use crate::error::{OtaError, Problems};
 use crate::spec::RequestSpec;
 use crate::values::{
-    AbortCriterion, EndBehavior, Protocol, RetryCriterion, Rollout, TargetSelection,
+    AbortCriterion, DocumentFormat, EndBehavior, Protocol, RetryCriterion, Rollout, TargetSelection,
 };
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
@@ -51,6 +53,9 @@ pub enum Signing {
         signature_algorithm: String,
         certfile: String,
     },
+    /// Not signed by the pipeline: `aws_fota` updates, which MCUboot
+    /// verifies on the nRF device.
+    Unsigned,
 }
 
 /// schedulingConfig, resolved to absolute UTC minutes.
@@ -98,6 +103,12 @@ pub struct OtaRequest {
     pub targets: Vec<String>,
     pub target_selection: TargetSelection,
     pub description: String,
+    /// The job document's shape (`ota:format`).
+    #[serde(default)]
+    pub format: DocumentFormat,
+    /// `fwversion` of an `aws_fota` document (`ota:firmware-version`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub firmware_version: Option<String>,
     pub protocols: Vec<Protocol>,
     pub file_path: Option<String>,
     pub file_type: Option<u32>,
@@ -105,6 +116,10 @@ pub struct OtaRequest {
     /// must pass their rules (crate::devices), or the request is refused.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub devices: Vec<crate::devices::DeviceFamily>,
+    /// Where `devices` came from (`ota:devices`, `manifest.devices`, stack
+    /// parameter DefaultDevices), for the refusal create-job may give.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub devices_source: Option<String>,
     pub signing: Signing,
     pub timeout_minutes: Option<u32>,
     pub retry: Vec<RetryCriterion>,
@@ -135,9 +150,15 @@ pub const MIN_LEAD_MINUTES: i64 = 30;
 /// manifest field or stack parameter its value came from.
 pub fn validate(spec: &RequestSpec, ctx: &RequestContext) -> Result<OtaRequest, OtaError> {
     let mut p = Problems::default();
+    let format = format::format(spec, &mut p);
     let targets = targets::target_arns(spec, ctx, &mut p);
-    let protocols = protocols::protocols(spec);
-    let signing = signing::signing(spec, &mut p);
+    let (protocols, signing) = match format {
+        DocumentFormat::AfrOta => (protocols::protocols(spec), signing::signing(spec, &mut p)),
+        DocumentFormat::AwsFota => (
+            format::aws_fota_protocols(spec, &mut p),
+            signing::unsigned(spec, &mut p),
+        ),
+    };
     let presigned_expiry_seconds = protocols::presigned_expiry(spec, &protocols, &mut p);
     let schedule = schedule::schedule(spec, ctx.upload_time, &mut p);
     let package_versions = targets::package_arns(spec, ctx, &mut p);
@@ -150,10 +171,13 @@ pub fn validate(spec: &RequestSpec, ctx: &RequestContext) -> Result<OtaRequest, 
         targets,
         target_selection: spec.target_selection.unwrap_or(TargetSelection::Snapshot),
         description,
+        format,
+        firmware_version: spec.firmware_version.clone(),
         protocols,
         file_path: spec.file_path.clone(),
         file_type: spec.file_type,
         devices: spec.devices.clone().unwrap_or_default(),
+        devices_source: spec.devices.as_ref().map(|_| spec.source_of("devices")),
         signing,
         timeout_minutes: spec.timeout_minutes,
         retry: spec.retry.clone().unwrap_or_default(),
@@ -194,47 +218,60 @@ pub fn resolve(
     }
 }
 
-/// The stack's defaults (parameters passed to start-signing as environment
-/// variables), parsed with the same grammar as the tags.
-pub fn parse_defaults(
-    default_profile: &str,
-    default_targets: &str,
-    default_protocols: &str,
-) -> (RequestSpec, Problems) {
-    let mut tags = Vec::new();
-    if !default_profile.trim().is_empty() {
-        tags.push((
-            "ota:profile".to_string(),
-            default_profile.trim().to_string(),
-        ));
+/// The stack's defaults: the template's Default* parameters, as
+/// start-signing gets them (environment variables) and the `ota` command
+/// reads them (the state machine's tags). Empty means not set.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct StackDefaults {
+    pub signing_profile: String,
+    pub targets: String,
+    pub protocols: String,
+    pub document_format: String,
+    pub devices: String,
+}
+
+impl StackDefaults {
+    /// Each default: (its tag, its value, the stack parameter).
+    fn entries(&self) -> [(&'static str, &str, &'static str); 5] {
+        [
+            (
+                "ota:profile",
+                &self.signing_profile,
+                "DefaultSigningProfile",
+            ),
+            ("ota:targets", &self.targets, "DefaultTargets"),
+            ("ota:protocols", &self.protocols, "DefaultProtocols"),
+            ("ota:format", &self.document_format, "DefaultDocumentFormat"),
+            ("ota:devices", &self.devices, "DefaultDevices"),
+        ]
     }
-    if !default_targets.trim().is_empty() {
-        tags.push((
-            "ota:targets".to_string(),
-            default_targets.trim().to_string(),
-        ));
-    }
-    if !default_protocols.trim().is_empty() {
-        tags.push((
-            "ota:protocols".to_string(),
-            default_protocols.trim().to_string(),
-        ));
-    }
+}
+
+/// The stack's defaults parsed with the same grammar as the tags; every
+/// value and problem names its stack parameter.
+pub fn parse_defaults(defaults: &StackDefaults) -> (RequestSpec, Problems) {
+    let entries = defaults.entries();
+    let tags: Vec<(String, String)> = entries
+        .iter()
+        .filter(|(_, v, _)| !v.trim().is_empty())
+        .map(|(k, v, _)| (k.to_string(), v.trim().to_string()))
+        .collect();
     let (spec, mut problems) = crate::tags::parse_tags(&tags);
-    let name = |f: &str| match f {
-        "profile" => "stack parameter DefaultSigningProfile",
-        "targets" => "stack parameter DefaultTargets",
-        _ => "stack parameter DefaultProtocols",
+    let parameter_of_tag = |tag: &str| {
+        entries
+            .iter()
+            .find(|(k, _, _)| *k == tag)
+            .map(|(_, _, param)| format!("stack parameter {param}"))
     };
     for pr in problems.0.iter_mut() {
-        pr.field = match pr.field.as_str() {
-            "ota:profile" => name("profile").into(),
-            "ota:targets" => name("targets").into(),
-            "ota:protocols" => name("protocols").into(),
-            other => other.to_string(),
-        };
+        if let Some(name) = parameter_of_tag(&pr.field) {
+            pr.field = name;
+        }
     }
-    (spec.with_source(|f| name(f).to_string()), problems)
+    let spec = spec.with_source(|f| {
+        parameter_of_tag(crate::spec::tag_key(f)).unwrap_or_else(|| "stack parameter".into())
+    });
+    (spec, problems)
 }
 
 #[cfg(test)]
@@ -242,6 +279,15 @@ mod tests {
     use super::*;
     use crate::tags::parse_tags;
     use time::macros::datetime;
+
+    fn stack(profile: &str, targets: &str, protocols: &str) -> StackDefaults {
+        StackDefaults {
+            signing_profile: profile.into(),
+            targets: targets.into(),
+            protocols: protocols.into(),
+            ..Default::default()
+        }
+    }
 
     fn ctx() -> RequestContext {
         RequestContext {
@@ -351,7 +397,7 @@ mod tests {
 
     #[test]
     fn a_signature_overrides_a_default_profile() {
-        let (defaults, dp) = parse_defaults("DefaultProfile", "thinggroup/All", "MQTT");
+        let (defaults, dp) = parse_defaults(&stack("DefaultProfile", "thinggroup/All", "MQTT"));
         assert!(dp.is_empty());
         let tags = spec(&[
             ("ota:signature", "MEUCIQ=="),
@@ -368,14 +414,20 @@ mod tests {
 
     #[test]
     fn bad_defaults_name_the_stack_parameter() {
-        let (_, p) = parse_defaults("x", "Lab", "FTP");
+        let (_, p) = parse_defaults(&StackDefaults {
+            document_format: "nordic".into(),
+            devices: "esp32".into(),
+            ..stack("x", "Lab", "FTP")
+        });
         let fields: Vec<_> = p.iter().map(|p| p.field.clone()).collect();
         assert_eq!(
             fields,
             [
                 "stack parameter DefaultSigningProfile",
                 "stack parameter DefaultTargets",
-                "stack parameter DefaultProtocols"
+                "stack parameter DefaultProtocols",
+                "stack parameter DefaultDocumentFormat",
+                "stack parameter DefaultDevices"
             ]
         );
     }
@@ -478,7 +530,7 @@ mod tests {
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect();
         let (tag_spec, p) = parse_tags(&tags);
-        let defaults = parse_defaults("DefaultProfile", "thinggroup/Default", "MQTT");
+        let defaults = parse_defaults(&stack("DefaultProfile", "thinggroup/Default", "MQTT"));
         match resolve(tag_spec, RequestSpec::default(), &defaults, p, &ctx()) {
             Ok(_) => Vec::new(),
             Err(e) => e.problems().iter().map(|p| p.to_string()).collect(),
@@ -522,5 +574,131 @@ mod tests {
         assert!(p
             .iter()
             .all(|m| m.contains("applies only to pre-signed firmware")));
+    }
+
+    #[test]
+    fn aws_fota_is_http_only_and_unsigned_and_ignores_the_afr_ota_defaults() {
+        let tags = spec(&[
+            ("ota:targets", "thinggroup/Nrf"),
+            ("ota:format", "aws_fota"),
+            ("ota:firmware-version", "v1.4.0"),
+        ]);
+        let (defaults, dp) = parse_defaults(&stack("DefaultProfile", "", "MQTT"));
+        assert!(dp.is_empty());
+        let r = validate(&tags.or(defaults), &ctx()).unwrap();
+        assert_eq!(r.format, DocumentFormat::AwsFota);
+        assert_eq!(r.signing, Signing::Unsigned);
+        assert_eq!(r.protocols, [Protocol::Http]);
+        assert_eq!(r.presigned_expiry_seconds, Some(3600));
+        assert_eq!(r.firmware_version.as_deref(), Some("v1.4.0"));
+        // HTTP given explicitly is the same.
+        let r = validate(
+            &spec(&[
+                ("ota:targets", "thing/n1"),
+                ("ota:format", "aws_fota"),
+                ("ota:protocols", "HTTP"),
+            ]),
+            &ctx(),
+        )
+        .unwrap();
+        assert_eq!(r.protocols, [Protocol::Http]);
+    }
+
+    #[test]
+    fn aws_fota_refuses_signing_mqtt_and_afr_ota_fields_each_with_its_reason() {
+        let p = problems(&[
+            ("ota:targets", "thing/n1"),
+            ("ota:format", "aws_fota"),
+            ("ota:profile", "OtaProfile"),
+            ("ota:protocols", "MQTT"),
+            ("ota:file-path", "/ota/app.bin"),
+            ("ota:file-type", "1"),
+        ]);
+        assert_eq!(p.len(), 4, "{p:?}");
+        assert!(
+            p.iter().any(
+                |m| m.starts_with("ota:profile: an aws_fota update is not signed")
+                    && m.contains("MCUboot")
+            ),
+            "{p:?}"
+        );
+        assert!(
+            p.iter()
+                .any(|m| m.starts_with("ota:protocols:") && m.contains("HTTP only")),
+            "{p:?}"
+        );
+        assert!(
+            p.iter()
+                .any(|m| m.starts_with("ota:file-path: applies only to the afr_ota format")),
+            "{p:?}"
+        );
+        assert!(
+            p.iter()
+                .any(|m| m.starts_with("ota:file-type: applies only to the afr_ota format")),
+            "{p:?}"
+        );
+        let p = problems(&[
+            ("ota:targets", "thing/n1"),
+            ("ota:format", "aws_fota"),
+            ("ota:signature", "MEUCIQ=="),
+            ("ota:signature-algorithm", "SHA256withECDSA"),
+            ("ota:certfile", "/c.pem"),
+        ]);
+        assert_eq!(p.len(), 3, "{p:?}");
+        assert!(
+            p.iter().all(|m| m.contains("not signed by the pipeline")),
+            "{p:?}"
+        );
+    }
+
+    #[test]
+    fn a_firmware_version_needs_aws_fota() {
+        let p = problems(&with(&[("ota:firmware-version", "v1.4.0")]));
+        assert_eq!(p.len(), 1, "{p:?}");
+        assert!(
+            p[0].starts_with("ota:firmware-version: applies only to ota:format=aws_fota"),
+            "{p:?}"
+        );
+        // A malformed format: nothing more is said about what it would take.
+        let p = resolved_problems(&[("ota:format", "nordic"), ("ota:firmware-version", "v1")]);
+        assert_eq!(p.len(), 1, "{p:?}");
+        assert!(
+            p[0].starts_with("ota:format: 'nordic' is not one of afr_ota, aws_fota"),
+            "{p:?}"
+        );
+    }
+
+    #[test]
+    fn the_stacks_default_format_applies_and_an_upload_can_override_it() {
+        let defaults = parse_defaults(&StackDefaults {
+            document_format: "aws_fota".into(),
+            ..stack("DefaultProfile", "thinggroup/Nrf", "MQTT")
+        });
+        let ctx = ctx();
+        let (r, merged) = resolve(
+            RequestSpec::default(),
+            RequestSpec::default(),
+            &defaults,
+            Problems::default(),
+            &ctx,
+        )
+        .unwrap();
+        assert_eq!(r.format, DocumentFormat::AwsFota);
+        assert_eq!(r.signing, Signing::Unsigned);
+        assert_eq!(
+            merged.source_of("format"),
+            "stack parameter DefaultDocumentFormat"
+        );
+        let (r, _) = resolve(
+            spec(&[("ota:format", "afr_ota")]),
+            RequestSpec::default(),
+            &defaults,
+            Problems::default(),
+            &ctx,
+        )
+        .unwrap();
+        assert_eq!(r.format, DocumentFormat::AfrOta);
+        assert_eq!(r.protocols, [Protocol::Mqtt]);
+        assert!(matches!(r.signing, Signing::Profile { .. }));
     }
 }

@@ -70,6 +70,31 @@ fn pre_signed(spec: &RequestSpec, sig: &str, p: &mut Problems) -> Signing {
     }
 }
 
+/// No signing (`aws_fota`): a profile, signature, algorithm or certfile from
+/// the upload is a problem saying why; the stack's DefaultSigningProfile is
+/// for `afr_ota` updates and does not apply.
+pub(super) fn unsigned(spec: &RequestSpec, p: &mut Problems) -> Signing {
+    let given = [
+        ("profile", spec.profile.is_some()),
+        ("signature", spec.signature.is_some()),
+        ("signature_algorithm", spec.signature_algorithm.is_some()),
+        ("certfile", spec.certfile.is_some()),
+    ];
+    for (field, set) in given {
+        if set && !spec.from_stack(field) {
+            p.push(
+                spec.source_of(field),
+                format!(
+                    "{} (ota:format=aws_fota from {}); leave it out",
+                    super::format::AWS_FOTA_IS_NOT_SIGNED,
+                    spec.source_of("format")
+                ),
+            );
+        }
+    }
+    Signing::Unsigned
+}
+
 /// A signing profile: the algorithm and certfile come from the profile, so
 /// giving them is a problem.
 fn with_profile(spec: &RequestSpec, profile: &str, p: &mut Problems) -> Signing {

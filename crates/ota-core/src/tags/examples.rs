@@ -10,6 +10,8 @@ pub const EXAMPLES: &[(&str, &str)] = &[
     ("ota:file-path", "/ota/app.bin"),
     ("ota:file-type", "0"),
     ("ota:devices", "freertos-ota-agent aws-iot-jobs-parser"),
+    ("ota:format", "aws_fota"),
+    ("ota:firmware-version", "v1.4.0"),
     ("ota:profile", "OtaProfile"),
     (
         "ota:signature",

@@ -156,6 +156,8 @@ fn parse_delivery(s: &mut RequestSpec, field: &'static str, v: &str, p: &mut Pro
             s.devices = list(field, v, crate::devices::DeviceFamily::parse, p)
                 .filter(|t| no_duplicates(field, t, p))
         }
+        "format" => s.format = one(field, v, DocumentFormat::parse, p),
+        "firmware_version" => s.firmware_version = one(field, v, parse_firmware_version, p),
         _ => return false,
     }
     true

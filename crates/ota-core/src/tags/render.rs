@@ -62,6 +62,12 @@ fn render_delivery(s: &RequestSpec, out: &mut Tags) {
     if let Some(v) = &s.devices {
         put(out, "devices", join(v));
     }
+    if let Some(v) = &s.format {
+        put(out, "format", v.to_string());
+    }
+    if let Some(v) = &s.firmware_version {
+        put(out, "firmware_version", v.clone());
+    }
 }
 
 /// The signing profile, or the signature, its algorithm and the certfile.

@@ -37,6 +37,20 @@ keyword_enum!(
     TargetSelection { Snapshot = "SNAPSHOT", Continuous = "CONTINUOUS" }
 );
 keyword_enum!(
+    /// The job document's shape: `afr_ota` (CreateOTAUpdate's, read by the
+    /// FreeRTOS OTA agent and the AWS IoT Jobs OTA parser) or `aws_fota`
+    /// (Nordic's nRF Connect SDK AWS FOTA library, `location.url`).
+    DocumentFormat { AfrOta = "afr_ota", AwsFota = "aws_fota" }
+);
+
+impl Default for DocumentFormat {
+    /// CreateOTAUpdate's shape, as uploads had before the format existed.
+    fn default() -> Self {
+        DocumentFormat::AfrOta
+    }
+}
+
+keyword_enum!(
     /// How the device fetches the file.
     Protocol { Mqtt = "MQTT", Http = "HTTP" }
 );

@@ -38,7 +38,8 @@ pub use bounds::{
     PRESIGNED_EXPIRY_SECONDS, RATE_INCREASE_THINGS, RETRIES, TIMEOUT_MINUTES, WINDOW_MINUTES,
 };
 pub use keywords::{
-    AbortFailureType, EndBehavior, Protocol, RetryFailureType, TargetSelection, Weekday,
+    AbortFailureType, DocumentFormat, EndBehavior, Protocol, RetryFailureType, TargetSelection,
+    Weekday,
 };
 pub use names::{parse_job_id, parse_profile_name};
 pub use packages::{package_tag_form, parse_package, PackageRef};
@@ -48,7 +49,10 @@ pub use signatures::{
     parse_signature, parse_signature_algorithm, signature_key, MAX_SIGNATURE_BYTES,
 };
 pub use targets::{parse_target, Target};
-pub use text::{is_refused_in_description, parse_description, parse_device_path, percent_encode};
+pub use text::{
+    is_refused_in_description, parse_description, parse_device_path, parse_firmware_version,
+    percent_encode,
+};
 pub use windows::{
     parse_cron, parse_window, render_window, DayRange, MaintenanceWindow, WindowStart,
     WINDOW_GRAMMAR,

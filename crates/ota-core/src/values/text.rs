@@ -11,6 +11,21 @@ pub fn parse_device_path(s: &str) -> Result<String, String> {
     }
 }
 
+/// The firmware version an `aws_fota` document carries for the application
+/// (`fwversion`): 1 to 256 characters (an S3 tag value's limit) with no
+/// Unicode category C character, as descriptions. No Nordic library reads
+/// it (crate::devices::nrf), so nothing narrower applies; the whole message
+/// is still held to the device's payload size by the device rules.
+pub fn parse_firmware_version(s: &str) -> Result<String, String> {
+    if s.is_empty() || s.chars().count() > 256 || s.chars().any(is_refused_in_description) {
+        Err(format!(
+            "'{s}' is not a firmware version: 1 to 256 characters with no control, format, private-use or unassigned character, e.g. v1.4.0"
+        ))
+    } else {
+        Ok(s.to_string())
+    }
+}
+
 /// Percent-encodes every byte but ASCII letters, digits and `keep`.
 pub fn percent_encode(s: &str, keep: &[u8]) -> String {
     let mut o = String::with_capacity(s.len());

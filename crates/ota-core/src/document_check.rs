@@ -1,0 +1,86 @@
+//! The job document as it will be, judged before anything is signed,
+//! streamed or created: it must fit CreateJob's limit with any signature the
+//! signer may return, and the device rules (crate::devices) decide on it.
+//! start-signing runs this (through ota-aws's preflight, after the signing
+//! profile is read); `ota validate` runs it offline too.
+
+use crate::devices::{self, Finding};
+use crate::job_document::{self, FileFacts};
+use crate::state::SourceObject;
+use crate::{ids, OtaError, OtaRequest, RequestSpec, Signing};
+
+/// Checks the document of `request` for `source`, whose certificate path on
+/// the device is `certfile` (from `certfile_field`: the profile or
+/// `ota:certfile`). Fails when it cannot fit CreateJob's limit, or when
+/// families the request names (`ota:devices`) would reject it; otherwise
+/// returns what the families reading its format would find (warnings: the
+/// caller logs or prints them). Before a profile signs, the signature is
+/// unknown and its rules wait for create-job.
+pub fn check_document(
+    request: &OtaRequest,
+    merged: &RequestSpec,
+    source: &SourceObject,
+    certfile: &str,
+    certfile_field: &str,
+) -> Result<Vec<Finding>, OtaError> {
+    let stream_id = stream_of(request, source);
+    let fits = facts(source, certfile, &stream_id, "", "");
+    job_document::check_fits_any_signature(request, &fits, certfile_field)?;
+
+    // A stand-in of a typical ECDSA signature's size (72 bytes) for profile
+    // signing; the signature rules are left out then.
+    let stand_in = "A".repeat(96);
+    let (signature, algorithm, known) = match &request.signing {
+        Signing::PreSigned {
+            signature,
+            signature_algorithm,
+            ..
+        } => (signature.as_str(), signature_algorithm.as_str(), true),
+        Signing::Profile { .. } => (stand_in.as_str(), "SHA256withECDSA", false),
+        Signing::Unsigned => ("", "", true),
+    };
+    let facts = facts(source, certfile, &stream_id, signature, algorithm);
+    let (document, _) = job_document::build(request, &facts)?;
+    let findings = devices::findings_for(
+        &request.devices,
+        request.format,
+        &request.job_id,
+        &document,
+        known,
+    );
+    if !request.devices.is_empty() && !findings.is_empty() {
+        return Err(devices::refusal(&findings, &merged.source_of("devices")));
+    }
+    Ok(findings)
+}
+
+/// The stream the document will name.
+fn stream_of(request: &OtaRequest, source: &SourceObject) -> String {
+    ids::stream_id(
+        &source.bucket,
+        &source.key,
+        &source.version_id,
+        &request.job_id,
+    )
+}
+
+/// What the document will say about the file, before signing.
+fn facts<'a>(
+    source: &'a SourceObject,
+    certfile: &'a str,
+    stream_id: &'a str,
+    signature: &'a str,
+    signature_algorithm: &'a str,
+) -> FileFacts<'a> {
+    FileFacts {
+        bucket: &source.bucket,
+        key: &source.key,
+        version_id: &source.version_id,
+        region: &source.region,
+        size: source.size,
+        signature,
+        signature_algorithm,
+        certfile,
+        stream_id: Some(stream_id),
+    }
+}
