@@ -104,6 +104,67 @@ pub enum Command {
     /// Print the tags (and S3's URL-encoded tagging string) for the flags, for
     /// uploading with other tools.
     Tags(TagsArgs),
+    /// A reference device: take the thing's next job as a device library
+    /// would, download it over HTTP, verify it and report the outcome.
+    #[command(after_help = DEVICE_EXAMPLES)]
+    Device(DeviceArgs),
+}
+
+const DEVICE_EXAMPLES: &str = "Examples:
+  ota device --thing canary-1 --family aws-iot-jobs-parser --signer-cert ecdsa-signer.crt --once
+  ota device --thing nrf-canary --family nrf-aws-fota --out ./flash --once --wait-for-job 600
+
+Transport: the IoT Jobs device API over HTTPS, signed with SigV4 from the
+usual credential chain (MQTT, mutual TLS and MQTT file streams are not built
+yet: a job that offers only an MQTT stream is left pending).
+As aws-iot-jobs-parser it downloads when protocols[0] is HTTP; as
+freertos-ota-agent (MQTT in its default build) it takes no job yet.
+As nrf-aws-fota it checks the size only: that document has no signature
+(MCUboot verifies the image on the device), as in Nordic's library and sample.
+Exit codes: 0 SUCCEEDED (or no job and no --wait-for-job), 3 reported FAILED,
+4 no job within --wait-for-job, 1 the agent could not run.";
+
+#[derive(Debug, Args)]
+pub struct DeviceArgs {
+    /// The thing this device is.
+    #[arg(long, value_name = "NAME")]
+    pub thing: String,
+    /// The device library to behave as: its acceptance rules decide.
+    #[arg(long, value_name = "FAMILY", value_parser = parse_family)]
+    pub family: ota_core::devices::DeviceFamily,
+    /// The code-signing certificate (PEM) whose key verifies the firmware
+    /// signature (afr_ota families).
+    #[arg(long, value_name = "FILE")]
+    pub signer_cert: Option<PathBuf>,
+    /// Where downloaded files are written (the stand-in for flash).
+    #[arg(long, default_value = ".", value_name = "DIR")]
+    pub out: PathBuf,
+    /// Take one job and exit, instead of going on with each new job.
+    #[arg(long)]
+    pub once: bool,
+    /// With --once, wait this long for a job to be pending (exit 4 if none).
+    #[arg(long, default_value_t = 0, value_name = "SECONDS")]
+    pub wait_for_job: u64,
+    /// How often to look for a pending job.
+    #[arg(long, default_value_t = 5, value_name = "SECONDS")]
+    pub poll: u64,
+    /// Report progress (statusDetails) every this many percent.
+    #[arg(long, default_value_t = 25, value_name = "PERCENT")]
+    pub progress_step: u64,
+    /// As nrf-aws-fota: the device's CONFIG_AWS_FOTA_FILE_PATH_MAX_LEN (a
+    /// presigned URL needs far more than the default 255).
+    #[arg(long, default_value_t = 255, value_name = "BYTES")]
+    pub nrf_file_path_max_len: usize,
+    /// As nrf-aws-fota: CONFIG_AWS_FOTA_HOSTNAME_MAX_LEN.
+    #[arg(long, default_value_t = 255, value_name = "BYTES")]
+    pub nrf_hostname_max_len: usize,
+    /// As nrf-aws-fota: CONFIG_AWS_FOTA_PAYLOAD_SIZE (the whole Jobs message).
+    #[arg(long, default_value_t = 1350, value_name = "BYTES")]
+    pub nrf_payload_size: usize,
+}
+
+fn parse_family(s: &str) -> Result<ota_core::devices::DeviceFamily, String> {
+    ota_core::devices::DeviceFamily::parse(s)
 }
 
 /// One flag per `ota:` tag; lists may be given once space-separated or by

@@ -32,6 +32,12 @@ pub enum CliError {
         cause: String,
         execution_arn: String,
     },
+    /// `ota device` took the job and reported it FAILED.
+    #[error("the device reported job {job_id} FAILED: {reason}")]
+    DeviceFailed { job_id: String, reason: String },
+    /// The device agent could not run (nothing was reported for the job).
+    #[error("{0}")]
+    Device(#[from] ota_device::AgentError),
     /// Gave up waiting; what was started keeps going.
     #[error("{0}")]
     GaveUp(String),
@@ -47,7 +53,7 @@ impl CliError {
     pub fn exit_code(&self) -> u8 {
         match self {
             CliError::Invalid(_) | CliError::Usage(_) => 2,
-            CliError::PipelineFailed { .. } => 3,
+            CliError::PipelineFailed { .. } | CliError::DeviceFailed { .. } => 3,
             CliError::GaveUp(_) => 4,
             _ => 1,
         }
@@ -73,6 +79,8 @@ impl CliError {
             CliError::Aws { .. } => "Aws",
             CliError::NotFound(_) => "NotFound",
             CliError::PipelineFailed { .. } => "PipelineFailed",
+            CliError::DeviceFailed { .. } => "DeviceReportedFailed",
+            CliError::Device(_) => "DeviceAgent",
             CliError::GaveUp(_) => "GaveUp",
             CliError::NotVersioned(_) => "BucketNotVersioned",
         }

@@ -8,6 +8,7 @@
 
 pub mod args;
 pub mod aws;
+pub mod device;
 pub mod error;
 pub mod list;
 pub mod placement;
@@ -67,6 +68,16 @@ pub async fn run(cli: Cli) -> ExitCode {
         Command::Status(a) => status::run(&cli.global, a)
             .await
             .map(|r| (json!(r), r.human())),
+        Command::Device(a) => device::run(&cli.global, a).await.map(|v| {
+            let text = format!(
+                "{}\n",
+                v["jobs"]
+                    .as_array()
+                    .map(|j| format!("{} job(s) done for {}", j.len(), v["thing"].as_str().unwrap_or_default()))
+                    .unwrap_or_default()
+            );
+            (v, text)
+        }),
         Command::List(a) => list::run(&cli.global, a)
             .await
             .map(|u| (json!(u), list::human(&u))),

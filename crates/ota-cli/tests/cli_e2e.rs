@@ -595,3 +595,56 @@ async fn flags_for_more_than_ten_tags_go_into_a_manifest_the_pipeline_reads() {
     assert_eq!(doc["afr_ota"]["files"][0]["filepath"], "/ota/eleven.bin");
     assert_eq!(doc["afr_ota"]["files"][0]["fileType"], 2);
 }
+
+#[tokio::test]
+#[ignore = "needs the local emulator with the stack deployed: scripts/test.sh"]
+async fn ota_device_takes_the_job_an_upload_made_and_reports_it() {
+    let l = Local::connect().await;
+    let thing = l.new_thing("cli-device").await;
+    let target = format!("thing/{thing}");
+    let (_, o) = upload(
+        &l,
+        "cli-device",
+        8_000,
+        31,
+        &[
+            "--targets",
+            &target,
+            "--format",
+            "aws_fota",
+            "--output",
+            "json",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", err(&o));
+    let job_id = json_out(&o)["jobId"].as_str().expect("jobId").to_string();
+    let out = e2e::local_dir().join("cli-device").join(&thing);
+    let out = out.to_str().expect("utf-8 path");
+    let args = [
+        "device",
+        "--thing",
+        &thing,
+        "--family",
+        "nrf-aws-fota",
+        "--out",
+        out,
+        "--once",
+        "--nrf-file-path-max-len",
+        "2048",
+        "--nrf-payload-size",
+        "4096",
+        "--output",
+        "json",
+    ];
+    let o = ota(&l, &args);
+    assert_eq!(o.status.code(), Some(0), "{}", err(&o));
+    let r = json_out(&o);
+    assert_eq!(r["jobs"][0]["jobId"], job_id.as_str());
+    assert_eq!(r["jobs"][0]["status"], "SUCCEEDED");
+    assert_eq!(l.execution_status(&job_id, &thing).await, "SUCCEEDED");
+    // Nothing left: with --wait-for-job it gives up with exit code 4.
+    let mut again = args.to_vec();
+    again.extend(["--wait-for-job", "1", "--poll", "1"]);
+    let o = ota(&l, &again);
+    assert_eq!(o.status.code(), Some(4), "{}", err(&o));
+}

@@ -33,6 +33,75 @@ impl Local {
         thing
     }
 
+    /// A thing group of `n` new things no other test targets: its name and
+    /// the things.
+    pub async fn new_fleet(&self, name: &str, n: usize) -> (String, Vec<String>) {
+        let group = self.new_thing(&format!("{name}-group")).await;
+        self.iot
+            .create_thing_group()
+            .thing_group_name(&group)
+            .send()
+            .await
+            .expect("CreateThingGroup");
+        let mut things = Vec::new();
+        for i in 0..n {
+            let thing = self.new_thing(&format!("{name}-{i}")).await;
+            self.iot
+                .add_thing_to_thing_group()
+                .thing_group_name(&group)
+                .thing_name(&thing)
+                .send()
+                .await
+                .expect("AddThingToThingGroup");
+            things.push(thing);
+        }
+        (group, things)
+    }
+
+    /// The code-signing certificate the local signing profile uses (PEM).
+    pub fn signer_cert_pem(&self) -> Vec<u8> {
+        crate::read("signer-cert.pem").into_bytes()
+    }
+
+    /// A reference device agent (crates/ota-device) for `thing`, writing
+    /// under `out`.
+    pub fn agent(
+        &self,
+        thing: &str,
+        family: ota_core::devices::DeviceFamily,
+        nrf_limits: ota_core::devices::NrfLimits,
+        out: &std::path::Path,
+    ) -> ota_device::Agent {
+        std::fs::create_dir_all(out).expect("agent output dir");
+        ota_device::Agent::new(
+            self.jobs.clone(),
+            ota_device::DeviceConfig {
+                thing: thing.to_string(),
+                family,
+                signer_cert: Some(self.signer_cert_pem()),
+                out_dir: out.to_path_buf(),
+                progress_step_percent: 50,
+                nrf_limits,
+            },
+        )
+        .expect("agent")
+    }
+
+    /// The status IoT holds for `thing`'s execution of `job_id`.
+    pub async fn execution_status(&self, job_id: &str, thing: &str) -> String {
+        self.iot
+            .describe_job_execution()
+            .job_id(job_id)
+            .thing_name(thing)
+            .send()
+            .await
+            .expect("DescribeJobExecution")
+            .execution()
+            .and_then(|e| e.status())
+            .map(|s| s.as_str().to_string())
+            .unwrap_or_default()
+    }
+
     /// StartNextPendingJobExecution for `thing`, as the device would: its
     /// job id and document.
     pub async fn start_next_as_device(&self, thing: &str) -> DeviceJob {

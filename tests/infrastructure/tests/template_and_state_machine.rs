@@ -510,7 +510,10 @@ fn every_event_file_deserializes_into_its_functions_input() {
     // for ota:format=aws_fota: unsigned, HTTP only, no stream.
     let nrf: ota_core::PipelineState =
         serde_json::from_str(&read("create-job-aws-fota.json")).unwrap();
-    assert_eq!(nrf.request.format, ota_core::values::DocumentFormat::AwsFota);
+    assert_eq!(
+        nrf.request.format,
+        ota_core::values::DocumentFormat::AwsFota
+    );
     assert_eq!(nrf.request.signing, ota_core::Signing::Unsigned);
     assert!(nrf.stream.is_none());
     let c: make_stream::MakeStreamInput = serde_json::from_str(&read("clean-up.json")).unwrap();

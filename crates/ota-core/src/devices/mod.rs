@@ -27,6 +27,14 @@ mod freertos;
 mod jobs_parser;
 mod nrf;
 
+pub use nrf::NrfLimits;
+
+/// What Nordic's library finds with the Kconfig buffers a device was built
+/// with (`limits`), instead of the defaults [`check`] assumes.
+pub fn check_nrf_with(limits: &NrfLimits, job_id: &str, document: &Value) -> Vec<Finding> {
+    nrf::check_with(limits, job_id, document)
+}
+
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 

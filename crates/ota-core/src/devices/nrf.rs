@@ -57,7 +57,41 @@ pub fn presigned_url_estimate(text: &str) -> Option<(usize, usize)> {
     Some((host.len(), path + query))
 }
 
+/// The Kconfig buffer sizes a device was built with; [`Default`] is the
+/// library's defaults (the rules the pipeline applies). A device built with
+/// larger ones (`CONFIG_AWS_FOTA_FILE_PATH_MAX_LEN=2048`, as a presigned URL
+/// needs) is judged with [`check_with`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NrfLimits {
+    /// `CONFIG_AWS_FOTA_PAYLOAD_SIZE`: the whole MQTT message.
+    pub payload_size: usize,
+    /// `CONFIG_AWS_FOTA_HOSTNAME_MAX_LEN`, the NUL included.
+    pub hostname_max_len: usize,
+    /// `CONFIG_AWS_FOTA_FILE_PATH_MAX_LEN`, the NUL included.
+    pub file_path_max_len: usize,
+}
+
+impl Default for NrfLimits {
+    fn default() -> Self {
+        NrfLimits {
+            payload_size: MAX_MESSAGE,
+            hostname_max_len: MAX_HOST + 1,
+            file_path_max_len: MAX_FILE_PATH + 1,
+        }
+    }
+}
+
 pub fn check(job_id: &str, doc: &Value) -> Vec<Finding> {
+    check_with(&NrfLimits::default(), job_id, doc)
+}
+
+/// [`check`] for a device built with `limits`.
+pub fn check_with(limits: &NrfLimits, job_id: &str, doc: &Value) -> Vec<Finding> {
+    let (max_message, max_host, max_file_path) = (
+        limits.payload_size,
+        limits.hostname_max_len.saturating_sub(1),
+        limits.file_path_max_len.saturating_sub(1),
+    );
     let mut out = Vec::new();
     if job_id.len() > MAX_JOB_ID {
         out.push(finding(N, "job-id-length", "aws_jobs.h L57",
@@ -84,30 +118,30 @@ pub fn check(job_id: &str, doc: &Value) -> Vec<Finding> {
             }
         };
         let what = if estimated { "at least " } else { "" };
-        if host > MAX_HOST {
+        if host > max_host {
             out.push(finding(N, "url-host-length", "aws_fota_json.c (2.x) L138-143",
-                format!("the URL's host is {what}{host} characters; CONFIG_AWS_FOTA_HOSTNAME_MAX_LEN leaves room for {MAX_HOST} (URL_TOO_LONG)")));
+                format!("the URL's host is {what}{host} characters; CONFIG_AWS_FOTA_HOSTNAME_MAX_LEN leaves room for {max_host} (URL_TOO_LONG)")));
         }
-        if file > MAX_FILE_PATH {
+        if file > max_file_path {
             out.push(finding(N, "url-path-length", "aws_fota_json.c (2.x) L138-143",
-                format!("the URL's path and query are {what}{file} characters (a presigned URL carries its session token); CONFIG_AWS_FOTA_FILE_PATH_MAX_LEN leaves room for {MAX_FILE_PATH} (URL_TOO_LONG): raise it on the device")));
+                format!("the URL's path and query are {what}{file} characters (a presigned URL carries its session token); CONFIG_AWS_FOTA_FILE_PATH_MAX_LEN leaves room for {max_file_path} (URL_TOO_LONG): raise it on the device")));
         }
         let substituted = if estimated {
             message - url.len() + host + file + "https:///".len()
         } else {
             message
         };
-        if substituted > MAX_MESSAGE {
+        if substituted > max_message {
             out.push(finding(N, "message-size", "aws_fota.c L61, L151-152; Kconfig L16-18",
-                format!("the Jobs message is {what}{substituted} bytes; CONFIG_AWS_FOTA_PAYLOAD_SIZE takes {MAX_MESSAGE} (-EMSGSIZE): raise it on the device")));
+                format!("the Jobs message is {what}{substituted} bytes; CONFIG_AWS_FOTA_PAYLOAD_SIZE takes {max_message} (-EMSGSIZE): raise it on the device")));
         }
         return out;
     }
     match (text("host"), text("path")) {
         (Some(h), Some(p)) => {
-            if h.len() > MAX_HOST || p.len() > MAX_FILE_PATH {
+            if h.len() > max_host || p.len() > max_file_path {
                 out.push(finding(N, "host-path-length", "aws_fota_json.c (2.x) L158-162",
-                    format!("host {} and path {} characters; the buffers leave room for {MAX_HOST} each (URL_TOO_LONG)", h.len(), p.len())));
+                    format!("host {} and path {} characters; the buffers leave room for {max_host} each (URL_TOO_LONG)", h.len(), p.len())));
             }
         }
         _ => out.push(finding(
@@ -117,9 +151,9 @@ pub fn check(job_id: &str, doc: &Value) -> Vec<Finding> {
             "location has neither a url nor host and path strings: 'invalid document'",
         )),
     }
-    if message > MAX_MESSAGE {
+    if message > max_message {
         out.push(finding(N, "message-size", "aws_fota.c L61, L151-152; Kconfig L16-18",
-            format!("the Jobs message is {message} bytes; CONFIG_AWS_FOTA_PAYLOAD_SIZE takes {MAX_MESSAGE}")));
+            format!("the Jobs message is {message} bytes; CONFIG_AWS_FOTA_PAYLOAD_SIZE takes {max_message}")));
     }
     out
 }

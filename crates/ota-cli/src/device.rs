@@ -1,0 +1,93 @@
+//! `ota device`: the reference device agent (crates/ota-device) for a thing,
+//! one job (`--once`) or each new job in turn.
+
+use crate::args::{DeviceArgs, GlobalArgs};
+use crate::error::CliError;
+use ota_device::{Agent, DeviceConfig, Outcome};
+use serde_json::{json, Value};
+use std::time::{Duration, Instant};
+
+pub async fn run(g: &GlobalArgs, a: &DeviceArgs) -> Result<Value, CliError> {
+    let signer_cert = match &a.signer_cert {
+        Some(p) => Some(std::fs::read(p).map_err(|source| CliError::Io {
+            path: p.display().to_string(),
+            source,
+        })?),
+        None => None,
+    };
+    std::fs::create_dir_all(&a.out).map_err(|source| CliError::Io {
+        path: a.out.display().to_string(),
+        source,
+    })?;
+    let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
+    if let Some(r) = &g.region {
+        loader = loader.region(aws_config::Region::new(r.clone()));
+    }
+    if let Some(e) = &g.endpoint_url {
+        loader = loader.endpoint_url(e);
+    }
+    let config = loader.load().await;
+    let agent = Agent::new(
+        aws_sdk_iotjobsdataplane::Client::new(&config),
+        DeviceConfig {
+            thing: a.thing.clone(),
+            family: a.family,
+            signer_cert,
+            out_dir: a.out.clone(),
+            progress_step_percent: a.progress_step,
+            nrf_limits: ota_core::devices::NrfLimits {
+                payload_size: a.nrf_payload_size,
+                hostname_max_len: a.nrf_hostname_max_len,
+                file_path_max_len: a.nrf_file_path_max_len,
+            },
+        },
+    )?;
+    let human = g.output == crate::args::Output::Human;
+    let started = Instant::now();
+    let mut done = Vec::new();
+    loop {
+        let outcome = agent.run_once().await?;
+        match &outcome {
+            Outcome::NoJob => {
+                let waited_out = started.elapsed() >= Duration::from_secs(a.wait_for_job);
+                if a.once && waited_out {
+                    if a.wait_for_job > 0 {
+                        return Err(CliError::GaveUp(format!(
+                            "no job pending for {} within {} s",
+                            a.thing, a.wait_for_job
+                        )));
+                    }
+                    return Ok(json!({"thing": a.thing, "outcome": "NoJob", "jobs": done}));
+                }
+                tokio::time::sleep(Duration::from_secs(a.poll.max(1))).await;
+                continue;
+            }
+            Outcome::Succeeded {
+                job_id,
+                path,
+                checked,
+            } => {
+                if human {
+                    eprintln!(
+                        "ota device: {job_id}: SUCCEEDED ({checked} checked), wrote {}",
+                        path.display()
+                    );
+                }
+                done.push(json!({"jobId": job_id, "status": "SUCCEEDED", "checked": checked, "path": path}));
+            }
+            Outcome::Failed { job_id, reason } => {
+                if a.once {
+                    return Err(CliError::DeviceFailed {
+                        job_id: job_id.clone(),
+                        reason: reason.clone(),
+                    });
+                }
+                eprintln!("ota device: {job_id}: FAILED: {reason}");
+                done.push(json!({"jobId": job_id, "status": "FAILED", "reason": reason}));
+            }
+        }
+        if a.once {
+            return Ok(json!({"thing": a.thing, "outcome": "Succeeded", "jobs": done}));
+        }
+    }
+}

@@ -1,0 +1,216 @@
+//! The received document -> what to download and how to check it, as the
+//! device library the agent stands in for reads it. First the family's
+//! acceptance rules (ota_core::devices): what the library would reject, the
+//! agent rejects with the same reason. Then the transport the library would
+//! choose: the Jobs OTA parser takes `protocols[0]` (job_parser.c), the
+//! FreeRTOS agent's default build MQTT; Nordic's library always HTTP
+//! (`location.url`).
+
+use ota_core::devices::{check, check_nrf_with, DeviceFamily, NrfLimits};
+use serde_json::Value;
+
+/// What the device will fetch and check.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Plan {
+    /// The HTTP(S) URL of the file (a presigned URL IoT substituted).
+    pub url: String,
+    /// The size the document announces.
+    pub size: u64,
+    /// The file name under the agent's output directory.
+    pub file_name: String,
+    /// The signature to verify: its document key (`sig-sha256-ecdsa`) and
+    /// the base64 value. None for Nordic, whose document has none (MCUboot
+    /// checks the image on the device).
+    pub signature: Option<(String, String)>,
+}
+
+impl Plan {
+    /// The URL's host, for logs (never the query: it carries credentials).
+    pub fn url_host(&self) -> &str {
+        let rest = self
+            .url
+            .split_once("://")
+            .map_or(self.url.as_str(), |(_, r)| r);
+        rest.split(['/', '?']).next().unwrap_or_default()
+    }
+}
+
+/// Why the agent will not take a job.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refusal {
+    /// The library would reject the document: its findings.
+    Rejected(Vec<String>),
+    /// The library would download over MQTT, which this agent cannot yet.
+    MqttOnly,
+}
+
+impl std::fmt::Display for Refusal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Refusal::Rejected(findings) => {
+                write!(f, "document rejected: {}", findings.join("; "))
+            }
+            Refusal::MqttOnly => f.write_str("the document offers only an MQTT stream"),
+        }
+    }
+}
+
+/// Judges `document` (the job document as received) for `family`; a
+/// Nordic device with the Kconfig buffers `nrf` (the library's defaults
+/// unless the device was built with others).
+pub fn plan(
+    family: DeviceFamily,
+    nrf: &NrfLimits,
+    job_id: &str,
+    document: &Value,
+) -> Result<Plan, Refusal> {
+    let findings = match family {
+        DeviceFamily::NrfAwsFota => check_nrf_with(nrf, job_id, document),
+        _ => check(family, job_id, document),
+    };
+    if !findings.is_empty() {
+        return Err(Refusal::Rejected(
+            findings.iter().map(ToString::to_string).collect(),
+        ));
+    }
+    match family {
+        DeviceFamily::NrfAwsFota => nordic(job_id, document),
+        DeviceFamily::AwsIotJobsParser | DeviceFamily::FreertosOtaAgent => {
+            afr_ota(family, document)
+        }
+    }
+}
+
+fn nordic(job_id: &str, document: &Value) -> Result<Plan, Refusal> {
+    let url = document["location"]["url"].as_str().unwrap_or_default();
+    if url.is_empty() {
+        // host + path (NCS 1.x documents): not what this pipeline writes.
+        return Err(Refusal::Rejected(vec![
+            "nrf-aws-fota: this agent follows location.url only (NCS 2.x)".into(),
+        ]));
+    }
+    Ok(Plan {
+        url: url.to_string(),
+        size: document["size"].as_u64().unwrap_or(0),
+        file_name: format!("{job_id}.bin"),
+        signature: None,
+    })
+}
+
+fn afr_ota(family: DeviceFamily, document: &Value) -> Result<Plan, Refusal> {
+    let ota = &document["afr_ota"];
+    let first_protocol = ota["protocols"][0].as_str().unwrap_or_default();
+    // The Jobs parser takes protocols[0]; the FreeRTOS agent's default build
+    // takes MQTT whenever it is offered (ota_interface.c L85-86; an HTTP-only
+    // document is already a finding of its rules).
+    let http = match family {
+        DeviceFamily::FreertosOtaAgent => false,
+        _ => first_protocol == "HTTP",
+    };
+    if !http {
+        return Err(Refusal::MqttOnly);
+    }
+    let file = &ota["files"][0];
+    let signature = file.as_object().and_then(|m| {
+        m.iter()
+            .find(|(k, _)| k.starts_with("sig-"))
+            .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string()))
+    });
+    let path = file["filepath"].as_str().unwrap_or_default();
+    let file_name = path
+        .rsplit('/')
+        .find(|n| !n.is_empty() && *n != "." && *n != "..")
+        .unwrap_or("firmware.bin")
+        .to_string();
+    Ok(Plan {
+        url: file["update_data_url"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string(),
+        size: file["filesize"].as_u64().unwrap_or(0),
+        file_name,
+        signature,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    const JOB: &str = "AFR_OTA-app-1a2b3c4d5e6f";
+
+    fn http_doc(protocols: Value) -> Value {
+        json!({"afr_ota": {"protocols": protocols, "streamname": "AFR_OTA-s", "files": [{
+            "filepath": "/ota/../app.bin", "filesize": 1000, "fileid": 0, "fileType": 0,
+            "certfile": "c.crt", "update_data_url": "https://s3.example/fw/app.bin?X-Amz-Signature=abc",
+            "auth_scheme": "aws.s3.presigned", "sig-sha256-ecdsa": "MEUCIQ=="}]}})
+    }
+
+    #[test]
+    fn the_jobs_parser_downloads_over_http_when_it_comes_first() {
+        let p = plan(
+            DeviceFamily::AwsIotJobsParser,
+            &NrfLimits::default(),
+            JOB,
+            &http_doc(json!(["HTTP", "MQTT"])),
+        )
+        .unwrap();
+        assert_eq!(p.size, 1000);
+        assert_eq!(
+            p.file_name, "app.bin",
+            "no path escapes the output directory"
+        );
+        assert_eq!(
+            p.signature,
+            Some(("sig-sha256-ecdsa".into(), "MEUCIQ==".into()))
+        );
+        assert_eq!(p.url_host(), "s3.example");
+        assert_eq!(
+            plan(
+                DeviceFamily::AwsIotJobsParser,
+                &NrfLimits::default(),
+                JOB,
+                &http_doc(json!(["MQTT", "HTTP"]))
+            ),
+            Err(Refusal::MqttOnly)
+        );
+    }
+
+    #[test]
+    fn what_the_library_rejects_is_rejected_with_its_rule() {
+        let mut doc = http_doc(json!(["HTTP"]));
+        let file = doc["afr_ota"]["files"][0].as_object_mut().unwrap();
+        let sig = file.remove("sig-sha256-ecdsa").unwrap();
+        file.insert("sig-sha256-rsa".into(), sig);
+        match plan(
+            DeviceFamily::AwsIotJobsParser,
+            &NrfLimits::default(),
+            JOB,
+            &doc,
+        ) {
+            Err(Refusal::Rejected(f)) => {
+                assert!(f[0].contains("signature-sha256-ecdsa"), "{f:?}")
+            }
+            other => panic!("{other:?}"),
+        }
+        // An afr_ota document for Nordic: "invalid document".
+        let r = plan(
+            DeviceFamily::NrfAwsFota,
+            &NrfLimits::default(),
+            JOB,
+            &http_doc(json!(["HTTP"])),
+        )
+        .unwrap_err();
+        assert!(r.to_string().contains("location-required"), "{r}");
+    }
+
+    #[test]
+    fn nordic_follows_location_url_and_has_no_signature() {
+        let doc = json!({"operation": "app_fw_update", "size": 4000,
+            "location": {"url": "http://127.0.0.1:4566/fw/nrf.bin?versionId=v1"}});
+        let p = plan(DeviceFamily::NrfAwsFota, &NrfLimits::default(), JOB, &doc).unwrap();
+        assert_eq!((p.size, p.signature.clone()), (4000, None));
+        assert_eq!(p.file_name, format!("{JOB}.bin"));
+    }
+}
