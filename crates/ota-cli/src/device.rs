@@ -19,14 +19,7 @@ pub async fn run(g: &GlobalArgs, a: &DeviceArgs) -> Result<Value, CliError> {
         path: a.out.display().to_string(),
         source,
     })?;
-    let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
-    if let Some(r) = &g.region {
-        loader = loader.region(aws_config::Region::new(r.clone()));
-    }
-    if let Some(e) = &g.endpoint_url {
-        loader = loader.endpoint_url(e);
-    }
-    let config = loader.load().await;
+    let config = crate::aws::sdk_config(g).await;
     let agent = Agent::new(
         aws_sdk_iotjobsdataplane::Client::new(&config),
         DeviceConfig {

@@ -24,6 +24,26 @@ pub struct Placement {
     pub manifest: Option<WrittenManifest>,
 }
 
+/// The flags as the pipeline will read them: placed ([`place`]) and parsed
+/// as tags, with the written manifest (if any) parsed as start-signing will
+/// read it. Every problem goes into `problems`.
+pub fn read_flags(
+    tags: Vec<(String, String)>,
+    manifest_prefix: &str,
+    problems: &mut Problems,
+) -> (Placement, RequestSpec, Option<RequestSpec>) {
+    let (placed, p) = place(tags, manifest_prefix);
+    problems.extend(p);
+    let (tag_spec, p) = parse_tags(&placed.tags);
+    problems.extend(p);
+    let manifest_spec = placed.manifest.as_ref().map(|m| {
+        let (spec, p) = ota_core::manifest::parse_manifest(m.text.as_bytes(), &m.key);
+        problems.extend(p);
+        spec
+    });
+    (placed, tag_spec, manifest_spec)
+}
+
 /// Places `tags` (the flags' tags, in order) for an object. At most 10: as
 /// they are. More: the `ota:` ones go into a manifest under
 /// `manifest_prefix`, unless `--manifest` names one already (then the

@@ -3,7 +3,7 @@
 use crate::args::{GlobalArgs, TagsArgs, ValidateArgs};
 use crate::aws::{Clients, Pipeline};
 use crate::error::CliError;
-use crate::placement::{place, Placement};
+use crate::placement::{place, read_flags, Placement};
 use crate::request::{
     merge_defaults, preview, resolve, tags_from_flags, Target, VERSION_PLACEHOLDER,
 };
@@ -31,16 +31,9 @@ pub async fn validate(g: &GlobalArgs, a: &ValidateArgs) -> Result<Value, CliErro
     let size = file_size(a)?;
     let (tags, mut problems) = tags_from_flags(&a.request);
     let prefix = pipeline.map_or(DEFAULT_MANIFEST_PREFIX, |p| p.manifest_prefix());
-    let (placed, p) = place(tags, prefix);
-    problems.extend(p);
-    let (tag_spec, p) = ota_core::tags::parse_tags(&placed.tags);
-    problems.extend(p);
-    let manifest_spec = match &placed.manifest {
-        Some(m) => {
-            let (spec, p) = ota_core::manifest::parse_manifest(m.text.as_bytes(), &m.key);
-            problems.extend(p);
-            spec
-        }
+    let (placed, tag_spec, from_manifest) = read_flags(tags, prefix, &mut problems);
+    let manifest_spec = match from_manifest {
+        Some(spec) => spec,
         None => manifest_spec(a, &online, &bucket, &tag_spec, &mut problems).await?,
     };
     let region = region(g, &online);

@@ -29,14 +29,7 @@ impl Clients {
     /// Standard credential and region resolution; `--endpoint-url` (or
     /// AWS_ENDPOINT_URL, which aws-config also reads) for every service.
     pub async fn new(g: &GlobalArgs) -> Result<Clients, CliError> {
-        let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
-        if let Some(r) = &g.region {
-            loader = loader.region(aws_config::Region::new(r.clone()));
-        }
-        if let Some(e) = &g.endpoint_url {
-            loader = loader.endpoint_url(e);
-        }
-        let config = loader.load().await;
+        let config = sdk_config(g).await;
         let region = config.region().map(|r| r.to_string()).ok_or_else(|| {
             CliError::Usage(
                 "no AWS region: pass --region or set AWS_REGION (or a region in your AWS profile)"
@@ -58,6 +51,19 @@ impl Clients {
             iot: aws_sdk_iot::Client::new(&config),
         })
     }
+}
+
+/// The SDK config every command builds its clients from: the standard
+/// credential and region chain, `--region` and `--endpoint-url` over it.
+pub async fn sdk_config(g: &GlobalArgs) -> aws_config::SdkConfig {
+    let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
+    if let Some(r) = &g.region {
+        loader = loader.region(aws_config::Region::new(r.clone()));
+    }
+    if let Some(e) = &g.endpoint_url {
+        loader = loader.endpoint_url(e);
+    }
+    loader.load().await
 }
 
 /// An object version the command uploaded.

@@ -54,17 +54,10 @@ pub async fn run(g: &GlobalArgs, a: &UploadArgs) -> Result<Report, CliError> {
     // anything is uploaded: the tags, the manifest they name, the stack
     // defaults, the signing profile and whether the job document can fit.
     let (tags, mut problems) = tags_from_flags(&a.request);
-    let (placed, p) = crate::placement::place(tags, pipeline.manifest_prefix());
-    problems.extend(p);
-    let (tag_spec, p) = ota_core::tags::parse_tags(&placed.tags);
-    problems.extend(p);
-    let manifest_spec = match &placed.manifest {
-        // Written by this command, read as start-signing will read it.
-        Some(m) => {
-            let (spec, p) = ota_core::manifest::parse_manifest(m.text.as_bytes(), &m.key);
-            problems.extend(p);
-            spec
-        }
+    let (placed, tag_spec, written) =
+        crate::placement::read_flags(tags, pipeline.manifest_prefix(), &mut problems);
+    let manifest_spec = match written {
+        Some(spec) => spec,
         // The current version: the upload that follows is what the
         // pipeline will read it as of.
         None => {
