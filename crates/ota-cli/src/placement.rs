@@ -30,9 +30,10 @@ pub struct Placement {
 pub fn read_flags(
     tags: Vec<(String, String)>,
     manifest_prefix: &str,
+    user_manifest: bool,
     problems: &mut Problems,
 ) -> (Placement, RequestSpec, Option<RequestSpec>) {
-    let (placed, p) = place(tags, manifest_prefix);
+    let (placed, p) = place(tags, manifest_prefix, user_manifest);
     problems.extend(p);
     let (tag_spec, p) = parse_tags(&placed.tags);
     problems.extend(p);
@@ -49,8 +50,14 @@ pub fn read_flags(
 /// `manifest_prefix`, unless `--manifest` names one already (then the
 /// settings belong in it) or the user's own tags alone leave no room for
 /// `ota:manifest`; those cases keep the tags as they are, and S3's count
-/// rule reports them. Problems are the values' own, named by their tags.
-pub fn place(tags: Vec<(String, String)>, manifest_prefix: &str) -> (Placement, Problems) {
+/// rule reports them. `user_manifest`: the user gave a manifest another
+/// way (`ota validate --manifest-file`), which counts as `--manifest`.
+/// Problems of the values are left to the caller's parse of the tags kept.
+pub fn place(
+    tags: Vec<(String, String)>,
+    manifest_prefix: &str,
+    user_manifest: bool,
+) -> (Placement, Problems) {
     let keep = |tags| {
         (
             Placement {
@@ -64,7 +71,7 @@ pub fn place(tags: Vec<(String, String)>, manifest_prefix: &str) -> (Placement, 
         .iter()
         .cloned()
         .partition(|(k, _)| k.starts_with(TAG_PREFIX));
-    let names_a_manifest = settings.iter().any(|(k, _)| k == "ota:manifest");
+    let names_a_manifest = user_manifest || settings.iter().any(|(k, _)| k == "ota:manifest");
     if tags.len() <= MAX_TAGS || names_a_manifest || own.len() + 1 > MAX_TAGS {
         return keep(tags);
     }
@@ -72,13 +79,8 @@ pub fn place(tags: Vec<(String, String)>, manifest_prefix: &str) -> (Placement, 
     // The count rule is what the manifest solves.
     problems.0.retain(|p| p.field != "tags");
     if !problems.is_empty() {
-        return (
-            Placement {
-                tags,
-                manifest: None,
-            },
-            problems,
-        );
+        // Kept as tags: the caller's parse reports each problem once.
+        return keep(tags);
     }
     let text = render_manifest(&RequestSpec {
         manifest: None,
@@ -125,7 +127,7 @@ mod tests {
     #[test]
     fn ten_tags_stay_tags() {
         let tags = t(&ELEVEN[..10]);
-        let (p, problems) = place(tags.clone(), "manifests/");
+        let (p, problems) = place(tags.clone(), "manifests/", false);
         assert!(problems.is_empty());
         assert_eq!(p.tags, tags);
         assert_eq!(p.manifest, None);
@@ -133,7 +135,7 @@ mod tests {
 
     #[test]
     fn more_than_ten_move_the_settings_into_a_manifest_that_means_the_same() {
-        let (p, problems) = place(t(ELEVEN), "manifests/");
+        let (p, problems) = place(t(ELEVEN), "manifests/", false);
         assert!(problems.is_empty(), "{problems}");
         let m = p.manifest.expect("a manifest");
         assert!(
@@ -161,7 +163,11 @@ mod tests {
         assert_eq!(cron, ["cron(0 2 ? * MON-FRI *)"]);
         // Named by content: the same flags, the same manifest.
         assert_eq!(
-            place(t(ELEVEN), "manifests/").0.manifest.unwrap().key,
+            place(t(ELEVEN), "manifests/", false)
+                .0
+                .manifest
+                .unwrap()
+                .key,
             m.key
         );
     }
@@ -170,14 +176,22 @@ mod tests {
     fn a_named_manifest_or_a_bad_value_keeps_the_tags_and_says_why() {
         let mut with_manifest = t(ELEVEN);
         with_manifest[9] = ("ota:manifest".into(), "manifests/mine.json".into());
-        let (p, problems) = place(with_manifest.clone(), "manifests/");
+        let (p, problems) = place(with_manifest.clone(), "manifests/", false);
         assert!(problems.is_empty());
         assert_eq!((p.tags, p.manifest), (with_manifest, None));
         let mut bad = t(ELEVEN);
         bad[6] = ("ota:timeout".into(), "0".into());
-        let (p, problems) = place(bad, "manifests/");
+        let (p, problems) = place(bad, "manifests/", false);
         assert_eq!(p.manifest, None);
-        let fields: Vec<&str> = problems.iter().map(|q| q.field.as_str()).collect();
-        assert_eq!(fields, ["ota:timeout"]);
+        assert!(
+            problems.is_empty(),
+            "left to the caller's parse: {problems}"
+        );
+        let (_, parsed) = parse_tags(&p.tags);
+        let fields: Vec<&str> = parsed.iter().map(|q| q.field.as_str()).collect();
+        assert_eq!(fields, ["tags", "ota:timeout"]);
+        // A manifest file given another way counts as --manifest.
+        let (p, _) = place(t(ELEVEN), "manifests/", true);
+        assert_eq!(p.manifest, None);
     }
 }

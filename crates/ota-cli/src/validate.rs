@@ -31,7 +31,8 @@ pub async fn validate(g: &GlobalArgs, a: &ValidateArgs) -> Result<Value, CliErro
     let size = file_size(a)?;
     let (tags, mut problems) = tags_from_flags(&a.request);
     let prefix = pipeline.map_or(DEFAULT_MANIFEST_PREFIX, |p| p.manifest_prefix());
-    let (placed, tag_spec, from_manifest) = read_flags(tags, prefix, &mut problems);
+    let (placed, tag_spec, from_manifest) =
+        read_flags(tags, prefix, a.manifest_file.is_some(), &mut problems);
     let manifest_spec = match from_manifest {
         Some(spec) => spec,
         None => manifest_spec(a, &online, &bucket, &tag_spec, &mut problems).await?,
@@ -182,7 +183,7 @@ fn region(g: &GlobalArgs, online: &Online) -> String {
 
 pub fn tags(a: &TagsArgs) -> Result<Value, CliError> {
     let (tags, mut p) = tags_from_flags(&a.request);
-    let (placed, problems) = place(tags, &a.manifest_prefix);
+    let (placed, problems) = place(tags, &a.manifest_prefix, false);
     p.extend(problems);
     // The tag rules and each value's grammar; whether the whole request is
     // complete (targets, a profile) is `ota validate`'s job.

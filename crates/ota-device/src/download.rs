@@ -20,6 +20,8 @@ pub const MAX_RESUMES: u32 = 5;
 /// An HTTP(S) client (the system's root certificates for https).
 pub struct Http {
     client: Client,
+    /// How long a body may send nothing before the download resumes.
+    pub stall_timeout: std::time::Duration,
 }
 
 impl Http {
@@ -33,7 +35,10 @@ impl Http {
         let client =
             hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
                 .build(https);
-        Ok(Http { client })
+        Ok(Http {
+            client,
+            stall_timeout: std::time::Duration::from_secs(30),
+        })
     }
 
     /// GETs `url` into `path` (`size` bytes expected), resuming with Range
@@ -95,9 +100,11 @@ impl Http {
         if from > 0 {
             request = request.header(hyper::header::RANGE, format!("bytes={from}-"));
         }
-        let request = request
-            .body(Empty::new())
-            .map_err(|e| fail(from, format!("bad URL: {e}")))?;
+        let request = request.body(Empty::new()).map_err(|e| Interrupted {
+            at: from,
+            reason: format!("bad URL: {e}"),
+            permanent: true,
+        })?;
         let response = self
             .client
             .request(request)
@@ -115,7 +122,12 @@ impl Http {
         }
         let mut body = response.into_body();
         let mut done = from;
-        while let Some(frame) = body.frame().await {
+        loop {
+            // A server that stops sending counts as a dropped connection.
+            let next = tokio::time::timeout(self.stall_timeout, body.frame())
+                .await
+                .map_err(|_| fail(done, format!("no data for {:?}", self.stall_timeout)))?;
+            let Some(frame) = next else { break };
             let frame = frame.map_err(|e| fail(done, format!("connection dropped: {e}")))?;
             if let Ok(chunk) = frame.into_data() {
                 file.write_all(&chunk)

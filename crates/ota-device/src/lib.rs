@@ -67,6 +67,10 @@ pub enum AgentError {
     },
     #[error("job {0} offers only an MQTT stream; this agent downloads over HTTP only (MQTT file streams are not built yet), so the job was left pending")]
     MqttOnly(String),
+    /// The library would hand this job to the application, not update
+    /// (the FreeRTOS agent's custom-job callback): left pending for it.
+    #[error("job {0} is not an update in this family's document format; it was left pending for the application")]
+    NotAnUpdate(String),
     #[error("{0}")]
     Setup(String),
 }
@@ -140,8 +144,10 @@ impl Agent {
             &job_id,
             &document,
         );
-        if let Err(plan::Refusal::MqttOnly) = judged {
-            return Err(AgentError::MqttOnly(job_id));
+        match judged {
+            Err(plan::Refusal::MqttOnly) => return Err(AgentError::MqttOnly(job_id)),
+            Err(plan::Refusal::NotAnUpdate) => return Err(AgentError::NotAnUpdate(job_id)),
+            _ => {}
         }
         self.start(&job_id).await?;
         let plan = match judged {
@@ -164,6 +170,8 @@ impl Agent {
             })
             .await;
         if let Err(e) = downloaded {
+            // No partial image is left where the device would boot it.
+            let _ = tokio::fs::remove_file(&path).await;
             return self.fail(&job_id, format!("download failed: {e}")).await;
         }
         match verify::check(&plan, &path, self.config.signer_cert.as_deref()).await {
@@ -202,8 +210,15 @@ impl Agent {
             .map_err(jobs_err("StartNextPendingJobExecution"))?;
         let started = out.execution().and_then(|e| e.job_id()).unwrap_or_default();
         if started != job_id {
+            // The queue changed between the look and the start: the job
+            // IoT started was never judged, so it is not left IN_PROGRESS.
+            let reason = format!("the agent looked at job {job_id} but IoT started this one; it was not judged, run the agent again");
+            if !started.is_empty() {
+                self.report(started, JobExecutionStatus::Failed, &[("reason", &reason)])
+                    .await?;
+            }
             return Err(AgentError::Setup(format!(
-                "started job {started}, but the next job was {job_id}: another agent for this thing?"
+                "started job {started}, but the next job was {job_id} (the queue changed); {started} was reported FAILED"
             )));
         }
         Ok(())

@@ -42,6 +42,9 @@ pub enum Refusal {
     Rejected(Vec<String>),
     /// The library would download over MQTT, which this agent cannot yet.
     MqttOnly,
+    /// Not an update in this family's format (no `afr_ota`, no `location`):
+    /// the library hands it to the application.
+    NotAnUpdate,
 }
 
 impl std::fmt::Display for Refusal {
@@ -51,6 +54,7 @@ impl std::fmt::Display for Refusal {
                 write!(f, "document rejected: {}", findings.join("; "))
             }
             Refusal::MqttOnly => f.write_str("the document offers only an MQTT stream"),
+            Refusal::NotAnUpdate => f.write_str("not an update in this family's format"),
         }
     }
 }
@@ -64,6 +68,13 @@ pub fn plan(
     job_id: &str,
     document: &Value,
 ) -> Result<Plan, Refusal> {
+    let shape = match family {
+        DeviceFamily::NrfAwsFota => "location",
+        _ => "afr_ota",
+    };
+    if !document.get(shape).is_some_and(Value::is_object) {
+        return Err(Refusal::NotAnUpdate);
+    }
     let findings = match family {
         DeviceFamily::NrfAwsFota => check_nrf_with(nrf, job_id, document),
         _ => check(family, job_id, document),
@@ -194,15 +205,24 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
-        // An afr_ota document for Nordic: "invalid document".
+        // An afr_ota document for Nordic (its library answers "invalid
+        // document"), or a custom job for the Jobs parser: not an update,
+        // left to the application.
         let r = plan(
             DeviceFamily::NrfAwsFota,
             &NrfLimits::default(),
             JOB,
             &http_doc(json!(["HTTP"])),
-        )
-        .unwrap_err();
-        assert!(r.to_string().contains("location-required"), "{r}");
+        );
+        assert_eq!(r, Err(Refusal::NotAnUpdate));
+        let custom = json!({"operation": "reboot"});
+        let r = plan(
+            DeviceFamily::AwsIotJobsParser,
+            &NrfLimits::default(),
+            JOB,
+            &custom,
+        );
+        assert_eq!(r, Err(Refusal::NotAnUpdate));
     }
 
     #[test]

@@ -55,7 +55,7 @@ pub async fn run(g: &GlobalArgs, a: &UploadArgs) -> Result<Report, CliError> {
     // defaults, the signing profile and whether the job document can fit.
     let (tags, mut problems) = tags_from_flags(&a.request);
     let (placed, tag_spec, written) =
-        crate::placement::read_flags(tags, pipeline.manifest_prefix(), &mut problems);
+        crate::placement::read_flags(tags, pipeline.manifest_prefix(), false, &mut problems);
     let manifest_spec = match written {
         Some(spec) => spec,
         // The current version: the upload that follows is what the

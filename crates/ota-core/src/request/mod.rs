@@ -176,7 +176,7 @@ pub fn validate(spec: &RequestSpec, ctx: &RequestContext) -> Result<OtaRequest, 
         protocols,
         file_path: spec.file_path.clone(),
         file_type: spec.file_type,
-        devices: spec.devices.clone().unwrap_or_default(),
+        devices: devices(spec, format),
         devices_source: spec.devices.as_ref().map(|_| spec.source_of("devices")),
         signing,
         timeout_minutes: spec.timeout_minutes,
@@ -187,6 +187,19 @@ pub fn validate(spec: &RequestSpec, ctx: &RequestContext) -> Result<OtaRequest, 
         presigned_expiry_seconds,
         package_versions,
     })
+}
+
+/// The device families the update is for. The stack's DefaultDevices covers
+/// every format, so only its families that read this one apply (an
+/// `aws_fota` upload on a stack whose default is the FreeRTOS families is
+/// judged by none, not refused by all); the upload's own list is kept whole.
+fn devices(spec: &RequestSpec, format: DocumentFormat) -> Vec<crate::devices::DeviceFamily> {
+    let named = spec.devices.clone().unwrap_or_default();
+    if spec.from_stack("devices") {
+        named.into_iter().filter(|f| f.reads(format)).collect()
+    } else {
+        named
+    }
 }
 
 /// Merges tags over the manifest over the stack defaults and validates. The
@@ -700,5 +713,35 @@ mod tests {
         assert_eq!(r.format, DocumentFormat::AfrOta);
         assert_eq!(r.protocols, [Protocol::Mqtt]);
         assert!(matches!(r.signing, Signing::Profile { .. }));
+    }
+
+    #[test]
+    fn the_stacks_default_devices_apply_only_to_the_formats_they_read() {
+        let defaults = parse_defaults(&StackDefaults {
+            devices: "freertos-ota-agent aws-iot-jobs-parser".into(),
+            ..stack("", "thinggroup/Fleet", "MQTT")
+        });
+        let (r, _) = resolve(
+            spec(&[("ota:format", "aws_fota")]),
+            RequestSpec::default(),
+            &defaults,
+            Problems::default(),
+            &ctx(),
+        )
+        .unwrap();
+        assert!(r.devices.is_empty(), "{:?}", r.devices);
+        // The upload's own list is kept whole: naming them is refused later.
+        let (r, _) = resolve(
+            spec(&[
+                ("ota:format", "aws_fota"),
+                ("ota:devices", "aws-iot-jobs-parser"),
+            ]),
+            RequestSpec::default(),
+            &defaults,
+            Problems::default(),
+            &ctx(),
+        )
+        .unwrap();
+        assert_eq!(r.devices, [crate::devices::DeviceFamily::AwsIotJobsParser]);
     }
 }
