@@ -16,6 +16,13 @@ on 127.0.0.1, with the two gaps this project needs closed:
     ${aws:iot:s3-presigned-url-v2:https://s3.REGION.amazonaws.com/BUCKET/KEY%3FversionId%3DVERSION}
     for that key and that version (ministack decodes the whole path into the
     key and drops the version).
+  * MQTT (local/emulator_mqtt.py): a MQTT-over-WebSocket upgrade must be
+    SigV4-signed, and a wrong signature is refused; ministack's mTLS MQTT
+    listener binds 127.0.0.1 (a free port, written to --mtls-file); the MQTT
+    file-stream data plane (DescribeStream/GetStream over MQTT, JSON and CBOR).
+  * Job execution retries (local/emulator_retry.py): a FAILED or TIMED_OUT
+    execution is queued again under the job's jobExecutionsRetryConfig
+    (ministack only reports retryAttempt).
 
 Usage:
   python local/emulator.py --state-dir DIR [--port 0] [--persist] [--ready-file F]
@@ -51,6 +58,10 @@ def _parse_args():
     p.add_argument("--ready-file", default=None)
     p.add_argument("--log-level", default="WARNING")
     p.add_argument("--region", default="us-east-1")
+    p.add_argument("--mtls-file", default=None,
+                   help="where to write 127.0.0.1:PORT of the mTLS MQTT listener once it listens")
+    p.add_argument("--jobs-clock-file", default=None,
+                   help="checks only: IoT Jobs' clock runs ahead by the seconds in this file")
     p.add_argument("--signer-delay", default="0",
                    help="seconds a signing job stays InProgress (benchmark B7), or @FILE "
                         "holding that number, read at every StartSigningJob; default 0")
@@ -79,7 +90,10 @@ def _prepare_env(args, port: int) -> None:
         "PERSIST_STATE": "1" if args.persist else "0",
         "S3_PERSIST": "1" if args.persist else "0",
         # Listeners that would bind 0.0.0.0 (mTLS MQTT on 8883, SFTP).
-        "IOT_MTLS_ENABLED": "0",
+        # The mTLS MQTT listener, on 127.0.0.1 and a free port
+        # (emulator_mqtt.install_mtls_loopback; the port given is unused).
+        "IOT_MTLS_ENABLED": "1",
+        "IOT_MTLS_PORT": "8883",
         "SFTP_ENABLED": "0",
         # Never talk to (or reap containers of) a local Docker daemon.
         "DOCKER_HOST": "unix://" + os.path.join(tmp, "no-docker.sock"),
@@ -255,6 +269,7 @@ def install_iot_streams() -> None:
         return orig_reset()
 
     iot.get_state, iot.load_persisted_state, iot.reset = get_state, load_persisted_state, reset
+    return streams
 
 
 # ---------------------------------------------------------------------------
@@ -507,12 +522,21 @@ def main() -> None:
     from hypercorn.config import Config
 
     import ministack.app as msapp  # noqa: E402  (env must be set first)
+    from emulator_mqtt import install_mtls_loopback, install_ws_sigv4
+    from emulator_retry import install_job_retries, install_jobs_clock
+    from emulator_streams import install_stream_data_plane
 
-    install_iot_streams()
+    streams = install_iot_streams()
     install_s3_version_id()
     install_s3_multipart_tagging()
     install_iot_presigned_versions()
     install_signer_delay(args.signer_delay)
+    install_ws_sigv4()
+    install_mtls_loopback(args.mtls_file)
+    install_stream_data_plane(streams)
+    install_job_retries()
+    if args.jobs_clock_file:
+        install_jobs_clock(args.jobs_clock_file)
 
     endpoint = f"http://127.0.0.1:{port}"
 

@@ -1,6 +1,8 @@
 #!/usr/bin/env python3
 """Checks the local emulator (local/emulator.py) does what the pipeline needs:
-the IoT stream routes it adds, the S3 -> EventBridge version-id it adds, and
+the IoT stream routes it adds, the S3 -> EventBridge version-id it adds, the
+MQTT additions (emulator_check_mqtt.py: SigV4 on the WebSocket upgrade, the
+mTLS listener on loopback, the MQTT file-stream data plane), and
 the IoT job and Signer + ACM behaviour ministack itself provides. Starts its own
 emulator on 127.0.0.1 and stops it. Run with .venv-emulator/bin/python."""
 from __future__ import annotations
@@ -14,11 +16,11 @@ import sys
 import tempfile
 import time
 
-import boto3
-from botocore.config import Config
 from botocore.exceptions import ClientError
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+from check_support import RESULTS, check, client, code  # noqa: E402
 
 
 def start(state_dir, *extra):
@@ -43,25 +45,6 @@ def stop(proc):
     except subprocess.TimeoutExpired:
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait()
-
-
-def client(name, endpoint):
-    return boto3.client(name, endpoint_url=endpoint, region_name="us-east-1",
-                        aws_access_key_id="test", aws_secret_access_key="test",
-                        config=Config(retries={"max_attempts": 1}))
-
-
-def code(e):
-    return e.response["Error"]["Code"], e.response["ResponseMetadata"]["HTTPStatusCode"]
-
-
-RESULTS = {"passed": 0, "failed": 0}
-
-
-def check(label, cond, detail=""):
-    print(("PASS " if cond else "FAIL ") + label + (f"  [{detail}]" if detail else ""))
-    RESULTS["passed" if cond else "failed"] += 1
-    return cond
 
 
 def streams(ep):
@@ -304,10 +287,20 @@ def main():
     build = os.path.join(os.path.dirname(HERE), "build")
     os.makedirs(build, exist_ok=True)
     state = tempfile.mkdtemp(prefix="emulator-check-", dir=build)
-    proc, ep = start(state)
+    mtls_file = os.path.join(state, "mtls-endpoint")
+    clock_file = os.path.join(state, "jobs-clock-ahead-seconds")
+    proc, ep = start(state, "--mtls-file", mtls_file, "--jobs-clock-file", clock_file)
     print("endpoint", ep, "state", state)
+    from emulator_check_mqtt import mtls, stream_data_plane, ws_sigv4
+    from emulator_check_retry import job_retries
+
     try:
         ok = streams(ep) & s3_eventbridge(ep) & jobs(ep) & signer(ep) & presigned_versions(ep)
+        ok &= ws_sigv4(ep) & stream_data_plane(ep) & job_retries(ep, clock_file)
+        deadline = time.time() + 30
+        while not os.path.exists(mtls_file) and time.time() < deadline:
+            time.sleep(0.1)
+        ok &= mtls(ep, open(mtls_file).read().strip() if os.path.exists(mtls_file) else "")
     finally:
         stop(proc)
     ok &= signer_delay(state)

