@@ -66,16 +66,13 @@ class Device:
 
     def __init__(self, ep, thing):
         import paho.mqtt.client as mqtt
-        from botocore.auth import SigV4QueryAuth
-        from botocore.awsrequest import AWSRequest
-        from botocore.credentials import Credentials
 
-        host = client("iot", ep).describe_endpoint(endpointType="iot:Data-ATS")["endpointAddress"]
-        request = AWSRequest(method="GET", url=f"https://{host}/mqtt")
-        SigV4QueryAuth(Credentials("test", "test"), "iotdevicegateway", "us-east-1", expires=300).add_auth(request)
+        from emulator_check_mqtt import data_host, presigned_path
+
+        host = data_host(ep)
         self.thing, self.inbox, acks = thing, queue.Queue(), queue.Queue()
         self.c = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=thing, transport="websockets")
-        self.c.ws_set_options(path=request.url.split(host, 1)[1], headers={"Host": host})
+        self.c.ws_set_options(path=presigned_path(host, "test", "test"), headers={"Host": host})
         self.c.on_connect = lambda *_a: acks.put("connack")
         self.c.on_subscribe = lambda *_a: acks.put("suback")
         self.c.on_message = lambda _c, _u, m: self.inbox.put((m.topic, json.loads(m.payload)))
