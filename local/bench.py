@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""The benchmarks of benches/README.md (B1-B7), against the local emulator and
+"""The benchmarks of benches/README.md (B1-B8), against the local emulator and
 the functions' own binaries. Run by scripts/bench.sh, which builds, starts and
 deploys everything first; each subcommand writes build/bench/<id>.json and
 `table` prints them as one Markdown table.
@@ -10,6 +10,7 @@ deploys everything first; each subcommand writes build/bench/<id>.json and
   bench.py cold-init [--runs 20]       B2 process start -> first /next
   bench.py sizes --dir DIR             B4 bootstrap sizes
   bench.py signer-delay [--runs 3]     B7 pipeline overhead over a slow signer
+  bench.py devices [--devices 50]      B8 devices on the MQTT stream (bench_devices.py)
   bench.py table                       the results table
 
 Medians with min-max ranges: these machines are shared and noisy. Timings
@@ -48,6 +49,7 @@ TARGETS = {  # benches/README.md
     "B5": "200 jobs, 0 duplicates, 0 failed executions",
     "B6": "<= 12 transitions, 4 invocations",
     "B7": "overhead <= 1 s up to 10 s, <= 10% of the delay above; <= 100 transitions at 60 s",
+    "B8": "aggregate >= half the broker's raw rate; agent peak RSS flat in file size (16 MiB within 4 MiB of 1 MiB)",
 }
 
 
@@ -594,6 +596,10 @@ def main() -> None:
     a.add_argument("--delays", type=lambda s: [int(x) for x in s.split(",")], default=[2, 5, 10, 30, 60])
     a.add_argument("--runs", type=int, default=3)
     a.set_defaults(fn=signer_delay)
+    a = sub.add_parser("devices")
+    a.add_argument("--devices", type=int, default=50)
+    a.add_argument("--ota", type=Path, default=ROOT / "target" / "release" / "ota")
+    a.set_defaults(fn=lambda args: __import__("bench_devices").devices(args, save, spread, clients))
     sub.add_parser("table").set_defaults(fn=table)
     args = p.parse_args()
     args.fn(args)

@@ -40,6 +40,8 @@ PROFILE = "OtaLocalProfile"
 CERTNAME = "ota-signer.crt"
 THING_GROUPS = ["Lab", "Fleet"]
 THINGS = ["dev-1", "dev-7"]
+# The IAM user whose key the SigV4 WebSocket tests sign with (_device_user_key).
+DEVICE_USER = "ota-local-device"
 
 
 def log(msg: str) -> None:
@@ -163,6 +165,33 @@ def create_if_missing(create, names) -> None:
                 raise
 
 
+def _device_user_key() -> None:
+    """An IAM user's access key for the agents' SigV4 WebSocket tests.
+
+    The emulator can check a signature only against a secret it holds: an
+    IAM user's (ministack's root key `test` has none, so anything signed
+    with it passes). A test that signs with a wrong secret needs this key to
+    see the upgrade refused.
+    """
+    from botocore.exceptions import ClientError
+
+    key_file = STATE / "device-user-key.json"
+    iam = client("iam")
+    try:
+        iam.create_user(UserName=DEVICE_USER)
+    except ClientError as e:
+        if e.response["Error"]["Code"] != "EntityAlreadyExists":
+            raise
+    if key_file.exists():
+        known = json.loads(key_file.read_text())["AccessKeyId"]
+        keys = iam.list_access_keys(UserName=DEVICE_USER)["AccessKeyMetadata"]
+        if any(k["AccessKeyId"] == known for k in keys):
+            return
+    key = iam.create_access_key(UserName=DEVICE_USER)["AccessKey"]
+    key_file.write_text(json.dumps(
+        {"AccessKeyId": key["AccessKeyId"], "SecretAccessKey": key["SecretAccessKey"]}, indent=2))
+
+
 def prepare(_args) -> None:
     from botocore.exceptions import ClientError
 
@@ -188,6 +217,7 @@ def prepare(_args) -> None:
             signingMaterial={"certificateArn": arn},
             signingParameters={"certname": CERTNAME},
         )
+    _device_user_key()
     create_if_missing(lambda g: iot.create_thing_group(thingGroupName=g), THING_GROUPS)
     create_if_missing(lambda t: iot.create_thing(thingName=t), THINGS)
     log(f"signing profile {PROFILE} (certname {CERTNAME}), thing groups {THING_GROUPS}, things {THINGS}")
@@ -290,6 +320,26 @@ def demo(_args) -> None:
     verify_signature(firmware, f["sig-sha256-ecdsa"])
     print(f"\nstream {stream['streamId']} serves s3://{bucket}/{key} version {version}")
     print("signature verified: ECDSA P-256/SHA-256 over the firmware bytes with the signing certificate's public key")
+    _demo_device(outputs)
+
+
+def _demo_device(outputs: dict) -> None:
+    """Try it with a device (README): an update for dev-1 now, taken by the
+    reference agent as a FreeRTOS OTA agent over MQTT (WebSocket signed with
+    SigV4), streamed, verified and reported SUCCEEDED."""
+    demo_dir = STATE / "demo"
+    firmware = os.urandom(64 * 1024)
+    path = demo_dir / "app-v1.4.1.bin"
+    path.write_bytes(firmware)
+    print("\n== a device takes an update: ota device as dev-1 (freertos-ota-agent)")
+    ota("upload", str(path), "--targets", "thing/dev-1", "--protocols", "MQTT")
+    flash = demo_dir / "flash"
+    ota("device", "--thing", "dev-1", "--family", "freertos-ota-agent",
+        "--signer-cert", str(CERT_FILE), "--out", str(flash), "--once", "--wait-for-job", "30")
+    written = (flash / path.name).read_bytes()
+    assert written == firmware, "the device wrote other bytes than the upload"
+    status = json.loads(ota("status", f"{outputs['UploadPrefix']}{path.name}", "--output", "json", capture=True))
+    print(f"dev-1 wrote {flash / path.name}, identical to the upload; job {status['jobId']}")
 
 
 def main() -> None:

@@ -48,5 +48,7 @@ echo "== B3: make-stream peak memory"
 "$py" local/bench.py memory
 echo "== B7: pipeline overhead over a slow signer (2-60 s)"
 "$py" local/bench.py signer-delay
+echo "== B8: 50 devices on the MQTT stream, agent peak memory"
+"$py" local/bench.py devices
 
 "$py" local/bench.py table | tee build/bench/results.md

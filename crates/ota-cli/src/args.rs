@@ -105,20 +105,24 @@ pub enum Command {
     /// uploading with other tools.
     Tags(TagsArgs),
     /// A reference device: take the thing's next job as a device library
-    /// would, download it over HTTP, verify it and report the outcome.
+    /// would, download it (MQTT stream or HTTP), verify it and report.
     #[command(after_help = DEVICE_EXAMPLES)]
     Device(DeviceArgs),
 }
 
 const DEVICE_EXAMPLES: &str = "Examples:
+  ota device --thing canary-1 --family freertos-ota-agent --cert canary-1.crt --key canary-1.key --signer-cert ecdsa-signer.crt --once
   ota device --thing canary-1 --family aws-iot-jobs-parser --signer-cert ecdsa-signer.crt --once
   ota device --thing nrf-canary --family nrf-aws-fota --out ./flash --once --wait-for-job 600
 
-Transport: the IoT Jobs device API over HTTPS, signed with SigV4 from the
-usual credential chain (MQTT, mutual TLS and MQTT file streams are not built
-yet: a job that offers only an MQTT stream is left pending).
-As aws-iot-jobs-parser it downloads when protocols[0] is HTTP; as
-freertos-ota-agent (MQTT in its default build) it takes no job yet.
+Transport: MQTT to the account's iot:Data-ATS endpoint, over mutual TLS with
+--cert/--key, else over WebSocket signed with SigV4 from the usual credential
+chain; the job comes over the Jobs topics and the file over the job's MQTT
+stream or its presigned URL, as the device library would take it. With
+--transport https, the Jobs device API over HTTPS and HTTP downloads only (a
+job the library would stream is left pending).
+--endpoint-url names the control-plane endpoint (DescribeEndpoint); the MQTT
+endpoint is --iot-endpoint.
 As nrf-aws-fota it checks the size only: that document has no signature
 (MCUboot verifies the image on the device), as in Nordic's library and sample.
 Exit codes: 0 SUCCEEDED (or no job and no --wait-for-job), 3 reported FAILED,
@@ -161,6 +165,64 @@ pub struct DeviceArgs {
     /// As nrf-aws-fota: CONFIG_AWS_FOTA_PAYLOAD_SIZE (the whole Jobs message).
     #[arg(long, default_value_t = 1350, value_name = "BYTES")]
     pub nrf_payload_size: usize,
+    #[command(flatten)]
+    pub connection: DeviceConnectionArgs,
+}
+
+/// How `ota device` reaches AWS IoT.
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Connection")]
+pub struct DeviceConnectionArgs {
+    /// mqtt (the Jobs topics and MQTT file streams, as devices connect) or
+    /// https (the Jobs device API; HTTP downloads only).
+    #[arg(long, value_enum, default_value = "mqtt")]
+    pub transport: DeviceTransport,
+    /// The thing's certificate (PEM): MQTT over mutual TLS. Without
+    /// --cert/--key, MQTT over WebSocket signed with SigV4 from the usual
+    /// credential chain.
+    #[arg(long, value_name = "FILE", requires = "key")]
+    pub cert: Option<PathBuf>,
+    /// The certificate's private key (PEM).
+    #[arg(long, value_name = "FILE", requires = "cert")]
+    pub key: Option<PathBuf>,
+    /// The MQTT endpoint: HOST[:PORT], or wss://, ws://, mqtts:// URLs
+    /// (default: the account's iot:Data-ATS endpoint from DescribeEndpoint;
+    /// port 8883 with --cert, 443 over WebSocket).
+    #[arg(long, value_name = "HOST")]
+    pub iot_endpoint: Option<String>,
+    /// Trust anchors for the endpoint's server certificate (PEM; default:
+    /// the system's, which hold Amazon Root CA 1).
+    #[arg(long, value_name = "FILE")]
+    pub ca: Option<PathBuf>,
+    /// The MQTT client id (default: the thing name, as AWS IoT policies with
+    /// iot:Connection.Thing.IsAttached expect).
+    #[arg(long, value_name = "ID")]
+    pub client_id: Option<String>,
+    /// MQTT stream: bytes per block (256-131072; FreeRTOS: 4096).
+    #[arg(long, default_value_t = 4096, value_name = "BYTES")]
+    pub block_size: u32,
+    /// MQTT stream: blocks asked for per GetStream request.
+    #[arg(long, default_value_t = 32, value_name = "N")]
+    pub blocks_per_request: u32,
+    /// How long to wait for an MQTT answer or the next stream block before
+    /// asking again (FreeRTOS: otaconfigFILE_REQUEST_WAIT_MS, 10 s).
+    #[arg(long, default_value_t = 10.0, value_name = "SECONDS")]
+    pub request_timeout: f64,
+    /// MQTT stream: cbor (what FreeRTOS uses) or json.
+    #[arg(long, value_enum, default_value = "cbor")]
+    pub stream_encoding: StreamEncoding,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum DeviceTransport {
+    Mqtt,
+    Https,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum StreamEncoding {
+    Cbor,
+    Json,
 }
 
 fn parse_family(s: &str) -> Result<ota_core::devices::DeviceFamily, String> {

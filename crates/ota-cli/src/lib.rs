@@ -69,13 +69,11 @@ pub async fn run(cli: Cli) -> ExitCode {
             .await
             .map(|r| (json!(r), r.human())),
         Command::Device(a) => device::run(&cli.global, a).await.map(|v| {
-            let text = format!(
-                "{}\n",
-                v["jobs"]
-                    .as_array()
-                    .map(|j| format!("{} job(s) done for {}", j.len(), v["thing"].as_str().unwrap_or_default()))
-                    .unwrap_or_default()
-            );
+            let thing = v["thing"].as_str().unwrap_or_default();
+            let text = match v["jobs"].as_array().map(Vec::len).unwrap_or(0) {
+                0 => format!("no job pending for {thing}\n"),
+                n => format!("{n} job(s) done for {thing}\n"),
+            };
             (v, text)
         }),
         Command::List(a) => list::run(&cli.global, a)

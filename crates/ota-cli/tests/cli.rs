@@ -359,3 +359,53 @@ fn validate_prints_what_the_device_families_would_find_offline() {
         "{r}"
     );
 }
+
+#[test]
+fn device_connection_flags_are_checked_before_connecting() {
+    let dir = std::env::temp_dir().join(format!("ota-cli-device-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let pem = dir.join("thing.pem");
+    std::fs::write(&pem, "not used").unwrap();
+    let (out, pem) = (dir.to_str().unwrap(), pem.to_str().unwrap());
+    let base = [
+        "device",
+        "--thing",
+        "t",
+        "--family",
+        "freertos-ota-agent",
+        "--out",
+        out,
+        "--once",
+    ];
+    let run = |extra: &[&str]| {
+        let mut args = base.to_vec();
+        args.extend_from_slice(extra);
+        ota(&args)
+    };
+    // --cert needs --key (clap).
+    let o = run(&["--cert", pem]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("--key"), "{}", stderr(&o));
+    let o = run(&["--block-size", "100", "--iot-endpoint", "h"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("256 to 131072"), "{}", stderr(&o));
+    let o = run(&["--request-timeout", "0", "--iot-endpoint", "h"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("positive number of seconds"),
+        "{}",
+        stderr(&o)
+    );
+    // Mutual TLS cannot go over a WebSocket URL.
+    let o = run(&["--cert", pem, "--key", pem, "--iot-endpoint", "ws://h:80"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("mutual TLS (mqtts://)"),
+        "{}",
+        stderr(&o)
+    );
+    let o = run(&["--iot-endpoint", "h:99999"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("1-65535"), "{}", stderr(&o));
+    std::fs::remove_dir_all(&dir).unwrap();
+}

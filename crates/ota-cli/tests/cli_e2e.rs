@@ -33,6 +33,16 @@ fn ota(l: &Local, args: &[&str]) -> Output {
         .expect("run ota")
 }
 
+/// The flags of a pre-signed upload whose signature does not verify.
+const PRESIGNED: [&str; 6] = [
+    "--signature",
+    e2e::WRONG_SIGNATURE,
+    "--signature-algorithm",
+    "SHA256withECDSA",
+    "--certfile",
+    "/certs/ota.pem",
+];
+
 fn json_out(o: &Output) -> Value {
     serde_json::from_slice(&o.stdout).unwrap_or_else(|e| {
         panic!(
@@ -360,17 +370,11 @@ async fn large_firmware_goes_up_in_parts_with_its_tags() {
         len,
         5,
         &[
-            "--targets",
-            "thing/dev-7",
-            "--signature",
-            "MEUCIQDkRJ1lbcw7xq2yPqDmo3jUxm8bTI9zNr8yFQjH3lG9OgIgKH2Jx0uY5nG1y8Zq3kz4JmPq7s8B0o1bC2dE3fG4hI0=",
-            "--signature-algorithm",
-            "SHA256withECDSA",
-            "--certfile",
-            "/certs/ota.pem",
-            "--output",
-            "json",
-        ],
+            &["--targets", "thing/dev-7"],
+            &PRESIGNED[..],
+            &["--output", "json"],
+        ]
+        .concat(),
     );
     assert_eq!(o.status.code(), Some(0), "{}", err(&o));
     let r = json_out(&o);
@@ -648,9 +652,120 @@ async fn ota_device_takes_the_job_an_upload_made_and_reports_it() {
     assert_eq!(r["jobs"][0]["jobId"], job_id.as_str());
     assert_eq!(r["jobs"][0]["status"], "SUCCEEDED");
     assert_eq!(l.execution_status(&job_id, &thing).await, "SUCCEEDED");
-    // Nothing left: with --wait-for-job it gives up with exit code 4.
-    let mut again = args.to_vec();
-    again.extend(["--wait-for-job", "1", "--poll", "1"]);
-    let o = ota(&l, &again);
-    assert_eq!(o.status.code(), Some(4), "{}", err(&o));
+    // Nothing left, over either transport: with --wait-for-job it gives up
+    // with exit code 4.
+    for transport in ["mqtt", "https"] {
+        let mut again = args.to_vec();
+        again.extend([
+            "--wait-for-job",
+            "1",
+            "--poll",
+            "1",
+            "--transport",
+            transport,
+        ]);
+        let o = ota(&l, &again);
+        assert_eq!(o.status.code(), Some(4), "{transport}: {}", err(&o));
+    }
+}
+
+#[tokio::test]
+#[ignore = "needs the local emulator with the stack deployed: scripts/test.sh"]
+async fn ota_device_on_mutual_tls_streams_a_freertos_job_and_a_wrong_signature_exits_3() {
+    let l = Local::connect().await;
+    let thing = l.new_thing("cli-mtls").await;
+    let cert = l.thing_certificate(&thing).await;
+    let dir = e2e::local_dir().join("cli-mtls").join(&thing);
+    std::fs::create_dir_all(&dir).expect("dir");
+    let (status, ca) = l
+        .download(&format!("{}/_ministack/iot/ca.pem", l.endpoint))
+        .await;
+    assert_eq!(status, 200);
+    let write = |name: &str, bytes: &[u8]| {
+        let p = dir.join(name);
+        std::fs::write(&p, bytes).expect("write");
+        p.to_str().expect("utf-8 path").to_string()
+    };
+    let (cert_file, key_file, ca_file) = (
+        write("thing.crt", &cert.cert_pem),
+        write("thing.key", &cert.key_pem),
+        write("iot-ca.pem", &ca),
+    );
+    let signer = write("signer.crt", &l.signer_cert_pem());
+    let mtls = std::fs::read_to_string(e2e::local_dir().join("mqtt-tls-endpoint"))
+        .expect("the mTLS listener's address");
+    let target = format!("thing/{thing}");
+    let device = |out: &str| {
+        ota(
+            &l,
+            &[
+                "device",
+                "--thing",
+                &thing,
+                "--family",
+                "freertos-ota-agent",
+                "--cert",
+                &cert_file,
+                "--key",
+                &key_file,
+                "--ca",
+                &ca_file,
+                "--iot-endpoint",
+                mtls.trim(),
+                "--signer-cert",
+                &signer,
+                "--out",
+                out,
+                "--once",
+                "--wait-for-job",
+                "5",
+                "--poll",
+                "1",
+                "--request-timeout",
+                "2",
+                "--output",
+                "json",
+            ],
+        )
+    };
+    let (_, o) = upload(
+        &l,
+        "cli-mtls",
+        20_000,
+        41,
+        &["--targets", &target, "--output", "json"],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", err(&o));
+    let job_id = json_out(&o)["jobId"].as_str().expect("jobId").to_string();
+    let flash = dir.join("flash");
+    let o = device(flash.to_str().expect("utf-8"));
+    assert_eq!(o.status.code(), Some(0), "{}", err(&o));
+    let r = json_out(&o);
+    assert_eq!(r["jobs"][0]["jobId"], job_id.as_str());
+    assert_eq!(r["jobs"][0]["status"], "SUCCEEDED");
+    assert_eq!(r["jobs"][0]["checked"], "signature");
+    assert_eq!(
+        r["jobs"][0]["streamed"]["blocks"], 5,
+        "20 000 bytes in 4 KiB blocks"
+    );
+    assert_eq!(l.execution_status(&job_id, &thing).await, "SUCCEEDED");
+
+    let (_, o) = upload(
+        &l,
+        "cli-mtls-bad",
+        20_000,
+        42,
+        &[
+            &["--targets", &target],
+            &PRESIGNED[..],
+            &["--output", "json"],
+        ]
+        .concat(),
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", err(&o));
+    let bad_job = json_out(&o)["jobId"].as_str().expect("jobId").to_string();
+    let o = device(flash.to_str().expect("utf-8"));
+    assert_eq!(o.status.code(), Some(3), "{}", err(&o));
+    assert!(err(&o).contains("signature mismatch"), "{}", err(&o));
+    assert_eq!(l.execution_status(&bad_job, &thing).await, "FAILED");
 }

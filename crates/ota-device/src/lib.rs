@@ -3,12 +3,11 @@
 //! with the acceptance rules of the device library it stands in for
 //! (ota_core::devices), downloads the file, checks it and reports.
 //!
-//! Transport: the IoT Jobs device API over HTTPS (`iot-jobs-data`:
-//! DescribeJobExecution `$next`, StartNextPendingJobExecution,
-//! UpdateJobExecution), signed with SigV4 from the usual credential chain.
-//! The FreeRTOS agent speaks the same operations over MQTT topics; MQTT
-//! (notify-next, mutual TLS) and MQTT file streams are not built yet, so a
-//! job whose document offers only an MQTT stream is left untouched
+//! Transport ([`jobs`]): the IoT Jobs device API over HTTPS
+//! (`iot-jobs-data`, SigV4 from the usual credential chain), or its MQTT
+//! topics over a [`mqtt::MqttLink`] (mutual TLS, or WebSocket signed with
+//! SigV4), which also carries MQTT file streams ([`mqtt::stream`]). Over
+//! HTTPS only, a job the library would stream is left untouched
 //! ([`AgentError::MqttOnly`]).
 //!
 //! The steps, one module each: [`plan`] (the document -> what to fetch and
@@ -16,12 +15,13 @@
 //! signature).
 
 pub mod download;
+pub mod jobs;
+pub mod mqtt;
 pub mod plan;
 pub mod verify;
 
 use aws_sdk_iotjobsdataplane::types::JobExecutionStatus;
 use ota_core::devices::DeviceFamily;
-use std::collections::HashMap;
 use std::path::PathBuf;
 use tracing::Instrument;
 
@@ -52,10 +52,49 @@ pub enum Outcome {
         job_id: String,
         path: PathBuf,
         checked: &'static str,
+        /// What the MQTT stream download took (None: it came over HTTP).
+        streamed: Option<mqtt::stream::StreamStats>,
     },
     /// Reported FAILED, with the reason sent in statusDetails.
     Failed { job_id: String, reason: String },
 }
+
+/// What the agent is doing, for a person watching (`ota device` prints
+/// one line per step).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Step {
+    /// The document passed the family's rules; the job is IN_PROGRESS.
+    Started { job_id: String },
+    /// The download began (`from`: the stream or the URL's host).
+    Downloading {
+        job_id: String,
+        from: String,
+        size: u64,
+    },
+    /// A progress update was sent (percent of the file).
+    Progress { job_id: String, percent: u64 },
+    /// The file is written and was checked (`checked`: signature or size).
+    Verified {
+        job_id: String,
+        checked: &'static str,
+    },
+}
+
+impl std::fmt::Display for Step {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Step::Started { job_id } => write!(f, "{job_id}: document accepted, IN_PROGRESS"),
+            Step::Downloading { job_id, from, size } => {
+                write!(f, "{job_id}: downloading {size} bytes from {from}")
+            }
+            Step::Progress { job_id, percent } => write!(f, "{job_id}: {percent}%"),
+            Step::Verified { job_id, checked } => write!(f, "{job_id}: {checked} verified"),
+        }
+    }
+}
+
+/// Called with each step.
+pub type StepHook = std::sync::Arc<dyn Fn(&Step) + Send + Sync>;
 
 /// Why the agent could not run a job (nothing was reported for it).
 #[derive(Debug, thiserror::Error)]
@@ -65,7 +104,7 @@ pub enum AgentError {
         operation: &'static str,
         message: String,
     },
-    #[error("job {0} offers only an MQTT stream; this agent downloads over HTTP only (MQTT file streams are not built yet), so the job was left pending")]
+    #[error("job {0} would be downloaded over its MQTT stream, and this agent is connected over HTTPS only; the job was left pending")]
     MqttOnly(String),
     /// The library would hand this job to the application, not update
     /// (the FreeRTOS agent's custom-job callback): left pending for it.
@@ -75,31 +114,65 @@ pub enum AgentError {
     Setup(String),
 }
 
-fn jobs_err<E: std::error::Error + 'static>(
-    operation: &'static str,
-) -> impl Fn(aws_sdk_iotjobsdataplane::error::SdkError<E>) -> AgentError {
-    move |e| AgentError::Jobs {
-        operation,
-        message: aws_smithy_types::error::display::DisplayErrorContext(&e).to_string(),
+fn jobs_error(e: jobs::JobsError) -> AgentError {
+    AgentError::Jobs {
+        operation: e.operation,
+        message: e.message,
     }
 }
 
-/// The agent: the Jobs device client and what it is.
+/// The agent: its Jobs transport and what it is.
 pub struct Agent {
-    pub jobs: aws_sdk_iotjobsdataplane::Client,
+    pub jobs: jobs::Jobs,
     pub config: DeviceConfig,
     pub http: download::Http,
+    /// The MQTT connection, for streams (None: HTTPS only).
+    pub mqtt: Option<std::sync::Arc<mqtt::MqttLink>>,
+    pub stream: mqtt::stream::StreamOptions,
+    /// Told each step (None: the steps are only traced).
+    pub on_step: Option<StepHook>,
 }
 
 impl Agent {
+    fn step(&self, step: Step) {
+        tracing::info!(%step, "step");
+        if let Some(hook) = &self.on_step {
+            hook(&step);
+        }
+    }
+
+    /// An agent on the HTTPS Jobs device API (downloads over HTTP only).
     pub fn new(
         jobs: aws_sdk_iotjobsdataplane::Client,
         config: DeviceConfig,
     ) -> Result<Agent, AgentError> {
         Ok(Agent {
-            jobs,
+            jobs: jobs::Jobs::Http(jobs),
             config,
             http: download::Http::new()?,
+            mqtt: None,
+            stream: mqtt::stream::StreamOptions::default(),
+            on_step: None,
+        })
+    }
+
+    /// An agent on MQTT: the Jobs topics, and MQTT file streams.
+    pub fn over_mqtt(
+        link: std::sync::Arc<mqtt::MqttLink>,
+        config: DeviceConfig,
+        stream: mqtt::stream::StreamOptions,
+    ) -> Result<Agent, AgentError> {
+        let timeout = stream.request_timeout;
+        Ok(Agent {
+            jobs: jobs::Jobs::Mqtt {
+                link: link.clone(),
+                timeout,
+            },
+            config,
+            http: download::Http::new()?,
+            mqtt: Some(link),
+            stream,
+            on_step: None,
         })
     }
 
@@ -114,35 +187,21 @@ impl Agent {
         // job this agent cannot download is left for a real device.
         let next = self
             .jobs
-            .describe_job_execution()
-            .thing_name(&self.config.thing)
-            .job_id("$next")
-            .include_job_document(true)
-            .send()
-            .await;
-        let execution = match next {
-            Ok(out) => out.execution().cloned(),
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|s| s.is_resource_not_found_exception()) =>
-            {
-                None
-            }
-            Err(e) => return Err(jobs_err("DescribeJobExecution")(e)),
-        };
-        let Some(execution) = execution else {
+            .describe_next(&self.config.thing)
+            .await
+            .map_err(jobs_error)?;
+        let Some(execution) = next else {
             return Ok(Outcome::NoJob);
         };
-        let job_id = execution.job_id().unwrap_or_default().to_string();
+        let job_id = execution.job_id.clone();
         tracing::Span::current().record("job_id", job_id.as_str());
-        let text = execution.job_document().unwrap_or("{}");
-        let document: serde_json::Value =
-            serde_json::from_str(text).unwrap_or(serde_json::Value::Null);
+        let document = execution.document;
         let judged = plan::plan(
             self.config.family,
             &self.config.nrf_limits,
             &job_id,
             &document,
+            self.mqtt.is_some(),
         );
         match judged {
             Err(plan::Refusal::MqttOnly) => return Err(AgentError::MqttOnly(job_id)),
@@ -154,28 +213,61 @@ impl Agent {
             Ok(p) => p,
             Err(r) => return self.fail(&job_id, r.to_string()).await,
         };
-        tracing::info!(url_host = plan.url_host(), size = plan.size, "downloading");
+        self.step(Step::Started {
+            job_id: job_id.clone(),
+        });
+        self.step(Step::Downloading {
+            job_id: job_id.clone(),
+            from: plan.source_shown(),
+            size: plan.size,
+        });
         let path = self.config.out_dir.join(&plan.file_name);
         let step = self.config.progress_step_percent.max(1);
         let mut reported = 0u64;
         let size = plan.size.max(1);
-        let downloaded = self
-            .http
-            .fetch(&plan.url, &path, plan.size, async |done: u64| {
-                let percent = done * 100 / size;
-                if percent >= reported + step && percent < 100 {
-                    reported = percent - percent % step;
-                    self.progress(&job_id, reported).await;
-                }
-            })
-            .await;
-        if let Err(e) = downloaded {
-            // No partial image is left where the device would boot it.
-            let _ = tokio::fs::remove_file(&path).await;
-            return self.fail(&job_id, format!("download failed: {e}")).await;
-        }
+        let on_bytes = async |done: u64| {
+            let percent = done * 100 / size;
+            if percent >= reported + step && percent < 100 {
+                reported = percent - percent % step;
+                self.progress(&job_id, reported).await;
+            }
+        };
+        let downloaded = match (&plan.source, &self.mqtt) {
+            (plan::Source::Http { url }, _) => self
+                .http
+                .fetch(url, &path, plan.size, on_bytes)
+                .await
+                .map(|_| None),
+            (plan::Source::Stream { stream, file_id }, Some(link)) => mqtt::stream::download(
+                link,
+                stream,
+                *file_id,
+                plan.size,
+                &path,
+                &self.stream,
+                on_bytes,
+            )
+            .await
+            .map(|stats| {
+                tracing::info!(?stats, "streamed");
+                Some(stats)
+            }),
+            (plan::Source::Stream { .. }, None) => Err("no MQTT connection".to_string()),
+        };
+        let streamed = match downloaded {
+            Ok(s) => s,
+            Err(e) => {
+                // No partial image is left where the device would boot it.
+                let _ = tokio::fs::remove_file(&path).await;
+                return self.fail(&job_id, format!("download failed: {e}")).await;
+            }
+        };
         match verify::check(&plan, &path, self.config.signer_cert.as_deref()).await {
             Ok(checked) => {
+                self.step(Step::Verified {
+                    job_id: job_id.clone(),
+                    checked,
+                });
                 self.report(
                     &job_id,
                     JobExecutionStatus::Succeeded,
@@ -187,6 +279,7 @@ impl Agent {
                     job_id,
                     path,
                     checked,
+                    streamed,
                 })
             }
             Err(reason) => {
@@ -200,15 +293,13 @@ impl Agent {
     /// StartNextPendingJobExecution: the job becomes IN_PROGRESS for this
     /// thing (the one DescribeJobExecution showed: the queue's head).
     async fn start(&self, job_id: &str) -> Result<(), AgentError> {
-        let out = self
+        let started = self
             .jobs
-            .start_next_pending_job_execution()
-            .thing_name(&self.config.thing)
-            .status_details("progress", "0%")
-            .send()
+            .start_next(&self.config.thing, &[("progress", "0%")])
             .await
-            .map_err(jobs_err("StartNextPendingJobExecution"))?;
-        let started = out.execution().and_then(|e| e.job_id()).unwrap_or_default();
+            .map_err(jobs_error)?
+            .unwrap_or_default();
+        let started = started.as_str();
         if started != job_id {
             // The queue changed between the look and the start: the job
             // IoT started was never judged, so it is not left IN_PROGRESS.
@@ -225,6 +316,10 @@ impl Agent {
     }
 
     async fn progress(&self, job_id: &str, percent: u64) {
+        self.step(Step::Progress {
+            job_id: job_id.to_string(),
+            percent,
+        });
         let details = format!("{percent}%");
         if let Err(e) = self
             .report(
@@ -257,19 +352,9 @@ impl Agent {
         status: JobExecutionStatus,
         details: &[(&str, &str)],
     ) -> Result<(), AgentError> {
-        let details: HashMap<String, String> = details
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
         self.jobs
-            .update_job_execution()
-            .thing_name(&self.config.thing)
-            .job_id(job_id)
-            .status(status)
-            .set_status_details(Some(details))
-            .send()
+            .update(&self.config.thing, job_id, status, details)
             .await
-            .map_err(jobs_err("UpdateJobExecution"))?;
-        Ok(())
+            .map_err(jobs_error)
     }
 }

@@ -9,11 +9,19 @@
 use ota_core::devices::{check, check_nrf_with, DeviceFamily, NrfLimits};
 use serde_json::Value;
 
+/// Where the file comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Source {
+    /// An HTTP(S) URL (a presigned URL IoT substituted).
+    Http { url: String },
+    /// File `file_id` of the MQTT stream `stream`.
+    Stream { stream: String, file_id: u8 },
+}
+
 /// What the device will fetch and check.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Plan {
-    /// The HTTP(S) URL of the file (a presigned URL IoT substituted).
-    pub url: String,
+    pub source: Source,
     /// The size the document announces.
     pub size: u64,
     /// The file name under the agent's output directory.
@@ -25,13 +33,19 @@ pub struct Plan {
 }
 
 impl Plan {
-    /// The URL's host, for logs (never the query: it carries credentials).
-    pub fn url_host(&self) -> &str {
-        let rest = self
-            .url
-            .split_once("://")
-            .map_or(self.url.as_str(), |(_, r)| r);
-        rest.split(['/', '?']).next().unwrap_or_default()
+    /// Where the file comes from, for logs: the URL's host (never the
+    /// query: it carries credentials), or the stream.
+    pub fn source_shown(&self) -> String {
+        match &self.source {
+            Source::Http { url } => {
+                let rest = url.split_once("://").map_or(url.as_str(), |(_, r)| r);
+                format!(
+                    "https host {}",
+                    rest.split(['/', '?']).next().unwrap_or_default()
+                )
+            }
+            Source::Stream { stream, file_id } => format!("MQTT stream {stream} file {file_id}"),
+        }
     }
 }
 
@@ -40,7 +54,8 @@ impl Plan {
 pub enum Refusal {
     /// The library would reject the document: its findings.
     Rejected(Vec<String>),
-    /// The library would download over MQTT, which this agent cannot yet.
+    /// The library would download over MQTT, and the agent is connected
+    /// over HTTPS only.
     MqttOnly,
     /// Not an update in this family's format (no `afr_ota`, no `location`):
     /// the library hands it to the application.
@@ -53,7 +68,7 @@ impl std::fmt::Display for Refusal {
             Refusal::Rejected(findings) => {
                 write!(f, "document rejected: {}", findings.join("; "))
             }
-            Refusal::MqttOnly => f.write_str("the document offers only an MQTT stream"),
+            Refusal::MqttOnly => f.write_str("the library would download over MQTT"),
             Refusal::NotAnUpdate => f.write_str("not an update in this family's format"),
         }
     }
@@ -61,12 +76,14 @@ impl std::fmt::Display for Refusal {
 
 /// Judges `document` (the job document as received) for `family`; a
 /// Nordic device with the Kconfig buffers `nrf` (the library's defaults
-/// unless the device was built with others).
+/// unless the device was built with others). `mqtt`: the agent has an MQTT
+/// connection (else a document the library would stream is left alone).
 pub fn plan(
     family: DeviceFamily,
     nrf: &NrfLimits,
     job_id: &str,
     document: &Value,
+    mqtt: bool,
 ) -> Result<Plan, Refusal> {
     let shape = match family {
         DeviceFamily::NrfAwsFota => "location",
@@ -87,7 +104,7 @@ pub fn plan(
     match family {
         DeviceFamily::NrfAwsFota => nordic(job_id, document),
         DeviceFamily::AwsIotJobsParser | DeviceFamily::FreertosOtaAgent => {
-            afr_ota(family, document)
+            afr_ota(family, document, mqtt)
         }
     }
 }
@@ -101,14 +118,16 @@ fn nordic(job_id: &str, document: &Value) -> Result<Plan, Refusal> {
         ]));
     }
     Ok(Plan {
-        url: url.to_string(),
+        source: Source::Http {
+            url: url.to_string(),
+        },
         size: document["size"].as_u64().unwrap_or(0),
         file_name: format!("{job_id}.bin"),
         signature: None,
     })
 }
 
-fn afr_ota(family: DeviceFamily, document: &Value) -> Result<Plan, Refusal> {
+fn afr_ota(family: DeviceFamily, document: &Value, mqtt: bool) -> Result<Plan, Refusal> {
     let ota = &document["afr_ota"];
     let first_protocol = ota["protocols"][0].as_str().unwrap_or_default();
     // The Jobs parser takes protocols[0]; the FreeRTOS agent's default build
@@ -118,10 +137,26 @@ fn afr_ota(family: DeviceFamily, document: &Value) -> Result<Plan, Refusal> {
         DeviceFamily::FreertosOtaAgent => false,
         _ => first_protocol == "HTTP",
     };
-    if !http {
+    if !http && !mqtt {
         return Err(Refusal::MqttOnly);
     }
     let file = &ota["files"][0];
+    let source = if http {
+        Source::Http {
+            url: file["update_data_url"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string(),
+        }
+    } else {
+        Source::Stream {
+            stream: ota["streamname"].as_str().unwrap_or_default().to_string(),
+            file_id: file["fileid"]
+                .as_u64()
+                .and_then(|f| u8::try_from(f).ok())
+                .unwrap_or(0),
+        }
+    };
     let signature = file.as_object().and_then(|m| {
         m.iter()
             .find(|(k, _)| k.starts_with("sig-"))
@@ -134,10 +169,7 @@ fn afr_ota(family: DeviceFamily, document: &Value) -> Result<Plan, Refusal> {
         .unwrap_or("firmware.bin")
         .to_string();
     Ok(Plan {
-        url: file["update_data_url"]
-            .as_str()
-            .unwrap_or_default()
-            .to_string(),
+        source,
         size: file["filesize"].as_u64().unwrap_or(0),
         file_name,
         signature,
@@ -165,6 +197,7 @@ mod tests {
             &NrfLimits::default(),
             JOB,
             &http_doc(json!(["HTTP", "MQTT"])),
+            false,
         )
         .unwrap();
         assert_eq!(p.size, 1000);
@@ -176,13 +209,14 @@ mod tests {
             p.signature,
             Some(("sig-sha256-ecdsa".into(), "MEUCIQ==".into()))
         );
-        assert_eq!(p.url_host(), "s3.example");
+        assert_eq!(p.source_shown(), "https host s3.example");
         assert_eq!(
             plan(
                 DeviceFamily::AwsIotJobsParser,
                 &NrfLimits::default(),
                 JOB,
-                &http_doc(json!(["MQTT", "HTTP"]))
+                &http_doc(json!(["MQTT", "HTTP"])),
+                false
             ),
             Err(Refusal::MqttOnly)
         );
@@ -199,6 +233,7 @@ mod tests {
             &NrfLimits::default(),
             JOB,
             &doc,
+            false,
         ) {
             Err(Refusal::Rejected(f)) => {
                 assert!(f[0].contains("signature-sha256-ecdsa"), "{f:?}")
@@ -213,6 +248,7 @@ mod tests {
             &NrfLimits::default(),
             JOB,
             &http_doc(json!(["HTTP"])),
+            false,
         );
         assert_eq!(r, Err(Refusal::NotAnUpdate));
         let custom = json!({"operation": "reboot"});
@@ -221,6 +257,7 @@ mod tests {
             &NrfLimits::default(),
             JOB,
             &custom,
+            false,
         );
         assert_eq!(r, Err(Refusal::NotAnUpdate));
     }
@@ -229,8 +266,44 @@ mod tests {
     fn nordic_follows_location_url_and_has_no_signature() {
         let doc = json!({"operation": "app_fw_update", "size": 4000,
             "location": {"url": "http://127.0.0.1:4566/fw/nrf.bin?versionId=v1"}});
-        let p = plan(DeviceFamily::NrfAwsFota, &NrfLimits::default(), JOB, &doc).unwrap();
+        let p = plan(
+            DeviceFamily::NrfAwsFota,
+            &NrfLimits::default(),
+            JOB,
+            &doc,
+            true,
+        )
+        .unwrap();
         assert_eq!((p.size, p.signature.clone()), (4000, None));
         assert_eq!(p.file_name, format!("{JOB}.bin"));
+    }
+
+    #[test]
+    fn with_mqtt_the_document_s_stream_is_followed_as_the_library_would() {
+        let doc = http_doc(json!(["MQTT", "HTTP"]));
+        for family in [
+            DeviceFamily::AwsIotJobsParser,
+            DeviceFamily::FreertosOtaAgent,
+        ] {
+            let p = plan(family, &NrfLimits::default(), JOB, &doc, true).unwrap();
+            assert_eq!(
+                p.source,
+                Source::Stream {
+                    stream: "AFR_OTA-s".into(),
+                    file_id: 0
+                },
+                "{family}"
+            );
+        }
+        // The Jobs parser still takes protocols[0] when it is HTTP.
+        let p = plan(
+            DeviceFamily::AwsIotJobsParser,
+            &NrfLimits::default(),
+            JOB,
+            &http_doc(json!(["HTTP", "MQTT"])),
+            true,
+        )
+        .unwrap();
+        assert!(matches!(p.source, Source::Http { .. }), "{p:?}");
     }
 }

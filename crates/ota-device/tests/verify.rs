@@ -64,3 +64,47 @@ fn ecdsa_and_rsa_signatures_verify_over_the_exact_bytes_only() {
     .unwrap_err();
     assert!(e.contains("not PEM"), "{e}");
 }
+
+/// The file check the agent runs after a download: read back in chunks,
+/// hashed as it is read, the signature checked over the digest.
+#[tokio::test]
+async fn the_downloaded_file_is_checked_by_size_then_by_its_digest() {
+    use ota_device::plan::{Plan, Source};
+    let firmware = fixture("firmware.bin");
+    let dir = std::env::temp_dir().join(format!("ota-verify-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("firmware.bin");
+    std::fs::write(&path, &firmware).unwrap();
+    let plan = |size: u64, sig: &str| Plan {
+        source: Source::Http { url: String::new() },
+        size,
+        file_name: "firmware.bin".into(),
+        signature: Some(("sig-sha256-ecdsa".into(), text(sig))),
+    };
+    let cert = fixture("ecdsa-signer.crt");
+    let good = plan(firmware.len() as u64, "firmware.sig-sha256-ecdsa");
+    assert_eq!(
+        ota_device::verify::check(&good, &path, Some(&cert)).await,
+        Ok("signature")
+    );
+    let e = ota_device::verify::check(
+        &plan(firmware.len() as u64 + 1, "firmware.sig-sha256-ecdsa"),
+        &path,
+        Some(&cert),
+    )
+    .await
+    .unwrap_err();
+    assert!(e.starts_with("size mismatch"), "{e}");
+    let mut changed = firmware.clone();
+    changed[firmware.len() - 1] ^= 1;
+    std::fs::write(&path, &changed).unwrap();
+    let e = ota_device::verify::check(&good, &path, Some(&cert))
+        .await
+        .unwrap_err();
+    assert!(e.starts_with("signature mismatch"), "{e}");
+    let e = ota_device::verify::check(&good, &path, None)
+        .await
+        .unwrap_err();
+    assert!(e.contains("--signer-cert"), "{e}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -58,6 +58,18 @@ impl Local {
         (group, things)
     }
 
+    /// A newer version of `key` (`seed` for its bytes), for a new thing
+    /// outside every fleet, with `extra` tags: it starts an update of its
+    /// own, for nobody in the fleet, and the fleet's job must still serve
+    /// the version it pins.
+    pub async fn newer_version_elsewhere(&self, key: &str, seed: u8, extra: &[(&str, &str)]) {
+        let other = self.new_thing("elsewhere").await;
+        let target = format!("thing/{other}");
+        let mut tags = vec![("ota:targets", target.as_str())];
+        tags.extend_from_slice(extra);
+        self.upload(key, &crate::firmware(7_777, seed), &tags).await;
+    }
+
     /// The code-signing certificate the local signing profile uses (PEM).
     pub fn signer_cert_pem(&self) -> Vec<u8> {
         crate::read("signer-cert.pem").into_bytes()

@@ -10,6 +10,7 @@ use std::path::PathBuf;
 
 mod device;
 mod executions;
+pub mod mqtt;
 pub use device::DeviceJob;
 pub use executions::Finished;
 
@@ -18,7 +19,7 @@ pub fn local_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../build/local")
 }
 
-fn read(name: &str) -> String {
+pub(crate) fn read(name: &str) -> String {
     let path = local_dir().join(name);
     std::fs::read_to_string(&path).unwrap_or_else(|e| {
         panic!(
@@ -212,6 +213,10 @@ impl Local {
             .count()
     }
 }
+
+/// A well-formed ECDSA P-256 signature (DER, base64) over none of the
+/// tests' firmware: pre-signed uploads whose signature does not verify.
+pub const WRONG_SIGNATURE: &str = "MEUCIQDkRJ1lbcw7xq2yPqDmo3jUxm8bTI9zNr8yFQjH3lG9OgIgKH2Jx0uY5nG1y8Zq3kz4JmPq7s8B0o1bC2dE3fG4hI0=";
 
 /// Firmware bytes that differ per call.
 pub fn firmware(len: usize, seed: u8) -> Vec<u8> {

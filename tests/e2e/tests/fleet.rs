@@ -40,16 +40,6 @@ async fn run_fleet(
         .collect()
 }
 
-/// A newer version of `key`, for a thing outside the fleet: the fleet's job
-/// must still serve the version it pins.
-async fn newer_version_elsewhere(l: &Local, key: &str, seed: u8, extra: &[(&str, &str)]) {
-    let other = l.new_thing("elsewhere").await;
-    let target = format!("thing/{other}");
-    let mut tags = vec![("ota:targets", target.as_str())];
-    tags.extend_from_slice(extra);
-    l.upload(key, &firmware(7_777, seed), &tags).await;
-}
-
 #[tokio::test]
 #[ignore = "needs the deployed local stack: scripts/test.sh runs it with --ignored"]
 async fn twenty_jobs_parser_devices_download_over_http_verify_and_succeed_on_the_pinned_version() {
@@ -64,7 +54,8 @@ async fn twenty_jobs_parser_devices_download_over_http_verify_and_succeed_on_the
             &[("ota:targets", &target), ("ota:protocols", "HTTP")],
         )
         .await;
-    newer_version_elsewhere(&l, &update.key, 22, &[("ota:protocols", "HTTP")]).await;
+    l.newer_version_elsewhere(&update.key, 22, &[("ota:protocols", "HTTP")])
+        .await;
 
     let outcomes = run_fleet(
         &l,
@@ -80,6 +71,7 @@ async fn twenty_jobs_parser_devices_download_over_http_verify_and_succeed_on_the
                 job_id,
                 path,
                 checked,
+                ..
             } => {
                 assert_eq!(job_id, &update.job_id);
                 assert_eq!(*checked, "signature");
@@ -109,7 +101,8 @@ async fn twenty_nrf_devices_take_an_aws_fota_job_and_succeed_on_the_pinned_versi
             &[("ota:targets", &target), ("ota:format", "aws_fota")],
         )
         .await;
-    newer_version_elsewhere(&l, &update.key, 24, &[("ota:format", "aws_fota")]).await;
+    l.newer_version_elsewhere(&update.key, 24, &[("ota:format", "aws_fota")])
+        .await;
 
     // One device with the library's default buffers refuses the presigned
     // URL (aws_fota_json.c (2.x) L138-143, URL_TOO_LONG) and reports FAILED.
@@ -150,8 +143,7 @@ async fn twenty_nrf_devices_take_an_aws_fota_job_and_succeed_on_the_pinned_versi
 #[ignore = "needs the deployed local stack: scripts/test.sh runs it with --ignored"]
 async fn a_signature_that_does_not_verify_or_a_document_the_library_rejects_is_reported_failed() {
     let l = Local::connect().await;
-    // A well-formed ECDSA-sized signature that is not over these bytes.
-    let wrong = "MEUCIQDkRJ1lbcw7xq2yPqDmo3jUxm8bTI9zNr8yFQjH3lG9OgIgKH2Jx0uY5nG1y8Zq3kz4JmPq7s8B0o1bC2dE3fG4hI0=";
+    let wrong = e2e::WRONG_SIGNATURE;
     for (name, algorithm, expected) in [
         ("bad-sig", "SHA256withECDSA", "signature mismatch"),
         // The Jobs OTA parser reads only sig-sha256-ecdsa (job_parser.c

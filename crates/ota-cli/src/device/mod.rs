@@ -1,9 +1,11 @@
 //! `ota device`: the reference device agent (crates/ota-device) for a thing,
 //! one job (`--once`) or each new job in turn.
 
+mod connect;
+
 use crate::args::{DeviceArgs, GlobalArgs};
 use crate::error::CliError;
-use ota_device::{Agent, DeviceConfig, Outcome};
+use ota_device::{DeviceConfig, Outcome};
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
 
@@ -19,9 +21,9 @@ pub async fn run(g: &GlobalArgs, a: &DeviceArgs) -> Result<Value, CliError> {
         path: a.out.display().to_string(),
         source,
     })?;
-    let config = crate::aws::sdk_config(g).await;
-    let agent = Agent::new(
-        aws_sdk_iotjobsdataplane::Client::new(&config),
+    let mut agent = connect::agent(
+        g,
+        &a.connection,
         DeviceConfig {
             thing: a.thing.clone(),
             family: a.family,
@@ -34,8 +36,23 @@ pub async fn run(g: &GlobalArgs, a: &DeviceArgs) -> Result<Value, CliError> {
                 file_path_max_len: a.nrf_file_path_max_len,
             },
         },
-    )?;
+    )
+    .await?;
     let human = g.output == crate::args::Output::Human;
+    if human {
+        eprintln!(
+            "ota device: {} ({}) on {}",
+            a.thing,
+            a.family,
+            agent_transport(&agent)
+        );
+        agent.on_step = Some(std::sync::Arc::new(|step: &ota_device::Step| {
+            eprintln!("ota device: {step}");
+        }));
+    }
+    // Over MQTT, a notify-next ends the wait for the next job at once (as
+    // the FreeRTOS agent wakes on it); --poll is the fallback.
+    let mut notified = agent.mqtt.as_ref().map(|link| link.notifications());
     let started = Instant::now();
     let mut done = Vec::new();
     loop {
@@ -52,13 +69,23 @@ pub async fn run(g: &GlobalArgs, a: &DeviceArgs) -> Result<Value, CliError> {
                     }
                     return Ok(json!({"thing": a.thing, "outcome": "NoJob", "jobs": done}));
                 }
-                tokio::time::sleep(Duration::from_secs(a.poll.max(1))).await;
+                let poll = tokio::time::sleep(Duration::from_secs(a.poll.max(1)));
+                match notified.as_mut() {
+                    Some(n) => {
+                        tokio::select! {
+                            _ = poll => {}
+                            _ = n.changed() => {}
+                        }
+                    }
+                    None => poll.await,
+                }
                 continue;
             }
             Outcome::Succeeded {
                 job_id,
                 path,
                 checked,
+                streamed,
             } => {
                 if human {
                     eprintln!(
@@ -66,7 +93,11 @@ pub async fn run(g: &GlobalArgs, a: &DeviceArgs) -> Result<Value, CliError> {
                         path.display()
                     );
                 }
-                done.push(json!({"jobId": job_id, "status": "SUCCEEDED", "checked": checked, "path": path}));
+                let streamed = streamed.as_ref().map(|s| {
+                    json!({"blocks": s.blocks, "requests": s.requests, "dataMessages": s.data_messages,
+                        "seconds": s.elapsed.as_secs_f64()})
+                });
+                done.push(json!({"jobId": job_id, "status": "SUCCEEDED", "checked": checked, "path": path, "streamed": streamed}));
             }
             Outcome::Failed { job_id, reason } => {
                 if a.once {
@@ -82,5 +113,13 @@ pub async fn run(g: &GlobalArgs, a: &DeviceArgs) -> Result<Value, CliError> {
         if a.once {
             return Ok(json!({"thing": a.thing, "outcome": "Succeeded", "jobs": done}));
         }
+    }
+}
+
+/// How the agent is connected, for the first line a person reads.
+fn agent_transport(agent: &ota_device::Agent) -> String {
+    match &agent.mqtt {
+        Some(link) => format!("MQTT {}", link.describe()),
+        None => "the Jobs device API over HTTPS (HTTP downloads only)".to_string(),
     }
 }
