@@ -319,6 +319,48 @@ def install_s3_version_id() -> None:
     eventbridge._dispatch_event = dispatch
 
 
+def install_s3_versioned_range() -> None:
+    """GetObject of a version honours Range, as S3 does for any GetObject
+    (API reference, GetObject: "Range: Downloads the specified byte range
+    of an object", with versionId or without; 206 Partial Content with
+    Content-Range, 416 InvalidRange for a range outside the object).
+
+    ministack 1.5.33 slices only the current version (s3.py _get_object,
+    the `if range_header:` branch); a `versionId` read returns the whole
+    object with 200. A device resuming a presigned download of the version
+    its job pins (the versioned placeholder) sends exactly such a request.
+    Here the versioned 200 answer is sliced with ministack's own range
+    parser and error body.
+    """
+    from ministack.services import s3
+
+    orig = s3._get_object
+
+    def get_object(bucket_name, key, headers, query_params=None):
+        status, resp_headers, body = orig(bucket_name, key, headers, query_params)
+        range_header = (headers or {}).get("range", "")
+        if status != 200 or not range_header or not s3._qp(query_params or {}, "versionId", ""):
+            return status, resp_headers, body
+        total = len(body)
+        rng = s3._parse_range(range_header, total)
+        if rng is None:
+            return (416, {"Content-Type": "application/xml", "Content-Range": f"bytes */{total}"},
+                    s3._xml_body(s3._range_error_xml(bucket_name, key)))
+        start, end = rng
+        sliced = body[start:end + 1]
+        resp_headers = dict(resp_headers)
+        # Whole-object checksums do not describe a slice (as ministack drops
+        # them on its own 206).
+        for h in [h for h in resp_headers if h.lower().startswith("x-amz-checksum-")]:
+            del resp_headers[h]
+        resp_headers["Content-Length"] = str(len(sliced))
+        resp_headers["Content-Range"] = f"bytes {start}-{end}/{total}"
+        return 206, resp_headers, sliced
+
+    # The request handler calls _get_object through the module (s3.py:2600).
+    s3._get_object = get_object
+
+
 def install_s3_multipart_tagging() -> None:
     """x-amz-tagging on CreateMultipartUpload tags the object CompleteMultipartUpload
     makes, as on AWS (ministack drops the header). The tags are written before
@@ -529,6 +571,7 @@ def main() -> None:
     streams = install_iot_streams()
     install_s3_version_id()
     install_s3_multipart_tagging()
+    install_s3_versioned_range()
     install_iot_presigned_versions()
     install_signer_delay(args.signer_delay)
     install_ws_sigv4()

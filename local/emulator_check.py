@@ -152,6 +152,7 @@ def presigned_versions(ep):
     """The documented versioned placeholder (AWS IoT "Managing jobs",
     "Presigned URL using Amazon S3 versioning") reaches a device as a URL that
     serves exactly that version, also after a newer upload to the key."""
+    import urllib.error
     import urllib.parse
     import urllib.request
 
@@ -181,6 +182,18 @@ def presigned_versions(ep):
     ok &= check("versioned URL serves that version, not the newer one", body == b"version one", repr(body))
     body = urllib.request.urlopen(doc["current"], timeout=10).read()
     ok &= check("unversioned placeholder still serves the current version", body == b"version two", repr(body))
+    # A device resuming the pinned download: Range on the versioned URL.
+    resumed = urllib.request.urlopen(urllib.request.Request(doc["pinned"], headers={"Range": "bytes=8-"}), timeout=10)
+    ok &= check("versioned URL with Range: 206, that version's bytes from 8 on",
+                (resumed.status, resumed.headers.get("Content-Range"), resumed.read())
+                == (206, "bytes 8-10/11", b"one"), f"{resumed.status} {resumed.headers.get('Content-Range')}")
+    try:
+        urllib.request.urlopen(urllib.request.Request(doc["pinned"], headers={"Range": "bytes=50-"}), timeout=10)
+        outside = "served"
+    except urllib.error.HTTPError as e:
+        outside = (e.code, e.headers.get("Content-Range"), b"InvalidRange" in e.read())
+    ok &= check("versioned URL with a Range past its end: 416 InvalidRange",
+                outside == (416, "bytes */11", True), repr(outside))
     return ok
 
 

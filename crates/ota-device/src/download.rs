@@ -22,6 +22,10 @@ pub struct Http {
     client: Client,
     /// How long a body may send nothing before the download resumes.
     pub stall_timeout: std::time::Duration,
+    /// Fault injection for canaries and tests: the first request's
+    /// connection is dropped after this many body bytes, as a device losing
+    /// its network.
+    pub drop_after_bytes: Option<u64>,
 }
 
 impl Http {
@@ -38,31 +42,35 @@ impl Http {
         Ok(Http {
             client,
             stall_timeout: std::time::Duration::from_secs(30),
+            drop_after_bytes: None,
         })
     }
 
     /// GETs `url` into `path` (`size` bytes expected), resuming with Range
     /// after a dropped connection, calling `on_bytes` with the total so
-    /// far after every chunk.
+    /// far after every chunk. Ok: the byte offsets the Range requests
+    /// started at (empty when nothing dropped).
     pub async fn fetch(
         &self,
         url: &str,
         path: &Path,
         size: u64,
         mut on_bytes: impl AsyncFnMut(u64),
-    ) -> Result<u64, String> {
+    ) -> Result<Vec<u64>, String> {
         let mut file = tokio::fs::File::create(path)
             .await
             .map_err(|e| format!("creating {}: {e}", path.display()))?;
         let mut done: u64 = 0;
         let mut resumes = 0;
+        let mut resumed_at = Vec::new();
         let mut last = String::from("the body ended early");
         loop {
-            match self.get_from(url, done, &mut file, &mut on_bytes).await {
-                Ok(total) if total >= size => {
-                    done = total;
-                    break;
-                }
+            let drop_after = self.drop_after_bytes.filter(|_| resumes == 0);
+            match self
+                .get_from(url, done, drop_after, &mut file, &mut on_bytes)
+                .await
+            {
+                Ok(total) if total >= size => break,
                 // The body ended early: ask for the rest.
                 Ok(total) => done = total,
                 Err(i) if i.permanent => return Err(i.reason),
@@ -77,17 +85,20 @@ impl Http {
                 ));
             }
             resumes += 1;
+            resumed_at.push(done);
             tracing::info!(at_byte = done, "resuming the download with a Range request");
         }
         file.flush().await.map_err(|e| format!("writing: {e}"))?;
-        Ok(done)
+        Ok(resumed_at)
     }
 
     /// One GET from byte `from` on, appended to `file`; the total written.
+    /// `drop_after`: drop the connection after that many body bytes.
     async fn get_from(
         &self,
         url: &str,
         from: u64,
+        drop_after: Option<u64>,
         file: &mut tokio::fs::File,
         on_bytes: &mut impl AsyncFnMut(u64),
     ) -> Result<u64, Interrupted> {
@@ -135,6 +146,10 @@ impl Http {
                     .map_err(|e| fail(done, format!("writing: {e}")))?;
                 done += chunk.len() as u64;
                 on_bytes(done).await;
+                if drop_after.is_some_and(|n| done - from >= n) {
+                    // Dropping the body closes the connection mid-transfer.
+                    return Err(fail(done, "connection dropped (fault injection)".into()));
+                }
             }
         }
         Ok(done)

@@ -54,6 +54,9 @@ pub enum Outcome {
         checked: &'static str,
         /// What the MQTT stream download took (None: it came over HTTP).
         streamed: Option<mqtt::stream::StreamStats>,
+        /// Over HTTP: the byte offsets Range requests resumed from after a
+        /// dropped connection.
+        resumed_at: Vec<u64>,
     },
     /// Reported FAILED, with the reason sent in statusDetails.
     Failed { job_id: String, reason: String },
@@ -237,7 +240,7 @@ impl Agent {
                 .http
                 .fetch(url, &path, plan.size, on_bytes)
                 .await
-                .map(|_| None),
+                .map(|resumed| (None, resumed)),
             (plan::Source::Stream { stream, file_id }, Some(link)) => mqtt::stream::download(
                 link,
                 stream,
@@ -250,11 +253,11 @@ impl Agent {
             .await
             .map(|stats| {
                 tracing::info!(?stats, "streamed");
-                Some(stats)
+                (Some(stats), Vec::new())
             }),
             (plan::Source::Stream { .. }, None) => Err("no MQTT connection".to_string()),
         };
-        let streamed = match downloaded {
+        let (streamed, resumed_at) = match downloaded {
             Ok(s) => s,
             Err(e) => {
                 // No partial image is left where the device would boot it.
@@ -280,6 +283,7 @@ impl Agent {
                     path,
                     checked,
                     streamed,
+                    resumed_at,
                 })
             }
             Err(reason) => {

@@ -89,6 +89,54 @@ async fn twenty_jobs_parser_devices_download_over_http_verify_and_succeed_on_the
 
 #[tokio::test]
 #[ignore = "needs the deployed local stack: scripts/test.sh runs it with --ignored"]
+async fn a_device_whose_http_download_drops_resumes_with_a_range_request_and_succeeds() {
+    let l = Local::connect().await;
+    let thing = l.new_thing("http-resume").await;
+    let body = firmware(100_000, 26);
+    let target = format!("thing/{thing}");
+    let update = l
+        .update(
+            "http-resume",
+            &body,
+            &[("ota:targets", &target), ("ota:protocols", "HTTP")],
+        )
+        .await;
+    let dir = e2e::local_dir().join("fleet").join("http-resume");
+    let mut agent = l.agent(
+        &thing,
+        DeviceFamily::AwsIotJobsParser,
+        NrfLimits::default(),
+        &dir,
+    );
+    // The presigned GET is cut after 30 000 bytes of body.
+    agent.http.drop_after_bytes = Some(30_000);
+    match agent.run_once().await.expect("the agent ran") {
+        Outcome::Succeeded {
+            job_id,
+            path,
+            checked,
+            resumed_at,
+            ..
+        } => {
+            assert_eq!(job_id, update.job_id);
+            assert_eq!(checked, "signature");
+            assert_eq!(resumed_at.len(), 1, "one Range request: {resumed_at:?}");
+            assert!(
+                (30_000..100_000).contains(&resumed_at[0]),
+                "resumed from where it dropped, not from 0: {resumed_at:?}"
+            );
+            assert_eq!(std::fs::read(path).unwrap(), body);
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(
+        l.execution_status(&update.job_id, &thing).await,
+        "SUCCEEDED"
+    );
+}
+
+#[tokio::test]
+#[ignore = "needs the deployed local stack: scripts/test.sh runs it with --ignored"]
 async fn twenty_nrf_devices_take_an_aws_fota_job_and_succeed_on_the_pinned_version() {
     let l = Local::connect().await;
     let (group, things) = l.new_fleet("nrf", FLEET + 1).await;

@@ -40,6 +40,7 @@ async fn assert_all_succeeded(
                 path,
                 checked,
                 streamed: stats,
+                ..
             } => {
                 assert_eq!(got, job_id, "{thing}");
                 assert_eq!(*checked, "signature", "{thing}");

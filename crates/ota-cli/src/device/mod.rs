@@ -86,6 +86,7 @@ pub async fn run(g: &GlobalArgs, a: &DeviceArgs) -> Result<Value, CliError> {
                 path,
                 checked,
                 streamed,
+                resumed_at,
             } => {
                 if human {
                     eprintln!(
@@ -97,7 +98,7 @@ pub async fn run(g: &GlobalArgs, a: &DeviceArgs) -> Result<Value, CliError> {
                     json!({"blocks": s.blocks, "requests": s.requests, "dataMessages": s.data_messages,
                         "seconds": s.elapsed.as_secs_f64()})
                 });
-                done.push(json!({"jobId": job_id, "status": "SUCCEEDED", "checked": checked, "path": path, "streamed": streamed}));
+                done.push(json!({"jobId": job_id, "status": "SUCCEEDED", "checked": checked, "path": path, "streamed": streamed, "resumedAt": resumed_at}));
             }
             Outcome::Failed { job_id, reason } => {
                 if a.once {
