@@ -23,6 +23,8 @@ on 127.0.0.1, with the two gaps this project needs closed:
   * Job execution retries (local/emulator_retry.py): a FAILED or TIMED_OUT
     execution is queued again under the job's jobExecutionsRetryConfig
     (ministack only reports retryAttempt).
+  * Resource Groups Tagging API GetResources lists IoT resources (jobs) by
+    tag, with ResourceTypeFilters "iot:job" (ministack leaves IoT out).
 
 Usage:
   python local/emulator.py --state-dir DIR [--port 0] [--persist] [--ready-file F]
@@ -361,6 +363,36 @@ def install_s3_versioned_range() -> None:
     s3._get_object = get_object
 
 
+def install_tagging_iot() -> None:
+    """Resource Groups Tagging API GetResources finds IoT resources by tag, as
+    AWS's does ("The GetResources, GetTagKeys, and GetTagValues operations
+    support all resource types": Resource Groups Tagging API reference,
+    Services that support the Resource Groups Tagging API), with
+    ResourceTypeFilters such as "iot:job".
+
+    ministack 1.5.33 keeps IoT tags (iot.py `_tags`, by ARN) and has a
+    collector for them (tagging.py `_collect_iot`), but uses it only for
+    aws:ResourceTag conditions: `_COLLECTORS`, which GetResources reads, has
+    no "iot". `ota delete` asks GetResources which jobs still carry a stream's
+    or signed object's tag. Here GetResources runs with that collector added;
+    TagResources/UntagResources (whose ARN checks also read `_COLLECTORS`)
+    are left as they are.
+    """
+    from ministack.services import tagging
+
+    orig = tagging._get_resources
+
+    def get_resources(data):
+        tagging._COLLECTORS["iot"] = tagging._collect_iot
+        try:
+            return orig(data)
+        finally:
+            del tagging._COLLECTORS["iot"]
+
+    # handle_request dispatches through this table (tagging.py _HANDLERS).
+    tagging._HANDLERS["GetResources"] = get_resources
+
+
 def install_s3_multipart_tagging() -> None:
     """x-amz-tagging on CreateMultipartUpload tags the object CompleteMultipartUpload
     makes, as on AWS (ministack drops the header). The tags are written before
@@ -572,6 +604,7 @@ def main() -> None:
     install_s3_version_id()
     install_s3_multipart_tagging()
     install_s3_versioned_range()
+    install_tagging_iot()
     install_iot_presigned_versions()
     install_signer_delay(args.signer_delay)
     install_ws_sigv4()

@@ -296,6 +296,30 @@ def signing_setup(ep):
     return sg, s3, key, vid, data
 
 
+def tagging_iot(ep):
+    """GetResources finds jobs by tag (install_tagging_iot)."""
+    iot = client("iot", ep)
+    tagging = client("resourcegroupstaggingapi", ep)
+    g = iot.create_thing_group(thingGroupName="tagged-fleet")["thingGroupArn"]
+    arn = iot.create_job(jobId="tagged-1", targets=[g], document="{}",
+                         tags=[{"Key": "ota:stream", "Value": "s-7"}])["jobArn"]
+    iot.create_job(jobId="tagged-2", targets=[g], document="{}",
+                   tags=[{"Key": "ota:stream", "Value": "s-8"}])
+
+    def jobs_with(value, types=("iot:job",)):
+        r = tagging.get_resources(TagFilters=[{"Key": "ota:stream", "Values": [value]}],
+                                  ResourceTypeFilters=list(types))
+        return [m["ResourceARN"] for m in r["ResourceTagMappingList"]]
+
+    ok = check("GetResources iot:job by tag value finds exactly that job", jobs_with("s-7") == [arn],
+               str(jobs_with("s-7")))
+    ok &= check("GetResources by a value no job carries: none", jobs_with("s-9") == [])
+    ok &= check("GetResources iot:thinggroup filter leaves jobs out", jobs_with("s-7", ("iot:thinggroup",)) == [])
+    iot.delete_job(jobId="tagged-1", force=True)
+    ok &= check("GetResources after DeleteJob: the job's tags are gone with it", jobs_with("s-7") == [])
+    return ok
+
+
 def main():
     build = os.path.join(os.path.dirname(HERE), "build")
     os.makedirs(build, exist_ok=True)
@@ -309,6 +333,7 @@ def main():
 
     try:
         ok = streams(ep) & s3_eventbridge(ep) & jobs(ep) & signer(ep) & presigned_versions(ep)
+        ok &= tagging_iot(ep)
         ok &= ws_sigv4(ep) & stream_data_plane(ep) & job_retries(ep, clock_file)
         deadline = time.time() + 30
         while not os.path.exists(mtls_file) and time.time() < deadline:

@@ -40,4 +40,4 @@ trap '"$py" local/localaws.py down' EXIT
 "$py" local/localaws.py prepare
 "$py" local/localaws.py deploy
 # tests/e2e (the pipeline) and crates/ota-cli (the `ota` command).
-cargo test --workspace --locked --test pipeline --test devices --test fleet --test fleet_mqtt --test duplicate_runs --test cli_e2e -- --ignored
+cargo test --workspace --locked --test pipeline --test devices --test fleet --test fleet_mqtt --test duplicate_runs --test notifications --test cli_e2e -- --ignored

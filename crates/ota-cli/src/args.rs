@@ -104,6 +104,13 @@ pub enum Command {
     /// Print the tags (and S3's URL-encoded tagging string) for the flags, for
     /// uploading with other tools.
     Tags(TagsArgs),
+    /// Cancel a job the pipeline made (CancelJob): no new devices start it.
+    #[command(after_help = CANCEL_EXAMPLES)]
+    Cancel(CancelArgs),
+    /// Delete a job the pipeline made, its stream and its signed object
+    /// version (what DeleteOTAUpdate does); the firmware stays.
+    #[command(after_help = DELETE_EXAMPLES)]
+    Delete(DeleteArgs),
     /// A reference device: take the thing's next job as a device library
     /// would, download it (MQTT stream or HTTP), verify it and report.
     #[command(after_help = DEVICE_EXAMPLES)]
@@ -398,6 +405,70 @@ pub struct StatusArgs {
     /// The object version (default: the key's current version).
     #[arg(long, value_name = "VERSION_ID")]
     pub version_id: Option<String>,
+}
+
+const CANCEL_EXAMPLES: &str = "Examples:
+  ota cancel firmware/app-v1.4.bin --comment 'boot loop on rev B boards' --reason-code BAD_RELEASE
+  ota cancel AFR_OTA-app-v1_4-8a9caeb409fd --force
+
+Without --force, IoT cancels the QUEUED executions only: devices already
+IN_PROGRESS may finish. --force cancels those too; they can then no longer
+report their status, so make sure each can recover to a valid state.
+Exit codes: 0 canceled (or it already was); 2 invalid --comment or
+--reason-code, or the job cannot be canceled (COMPLETED, not the pipeline's);
+1 anything else.";
+
+const DELETE_EXAMPLES: &str = "Examples:
+  ota delete firmware/app-v1.4.bin
+  ota delete AFR_OTA-app-v1_4-8a9caeb409fd --force
+
+Deletes the job (waiting for IoT's asynchronous deletion, queued while 10
+deletions are in progress), then its stream and the signer's output object
+version, unless another job still carries their tag or the pipeline did not
+make them. The uploaded firmware stays.
+Exit codes: 0 deleted; 2 the job is not COMPLETED or CANCELED (cancel it, or
+--force) or not the pipeline's; 4 still deleting after --wait-timeout; 1
+anything else.";
+
+/// Which job: a key under the upload prefix (its version's job) or a job id.
+#[derive(Debug, Args)]
+pub struct JobRef {
+    /// An object key under the upload prefix, or a job id.
+    pub what: String,
+    /// The firmware bucket, to look up a key (default: the pipeline's).
+    #[arg(long, env = "OTA_BUCKET", value_name = "BUCKET")]
+    pub bucket: Option<String>,
+    /// The object version (default: the key's current version).
+    #[arg(long, value_name = "VERSION_ID")]
+    pub version_id: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct CancelArgs {
+    #[command(flatten)]
+    pub job: JobRef,
+    /// Also cancel executions that are IN_PROGRESS (CancelJob force).
+    #[arg(long)]
+    pub force: bool,
+    /// Why (CancelJob comment: up to 2028 characters, no control characters).
+    #[arg(long, value_name = "TEXT")]
+    pub comment: Option<String>,
+    /// A code for why (CancelJob reasonCode: up to 128 of A-Z, 0-9, _).
+    #[arg(long, value_name = "CODE")]
+    pub reason_code: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct DeleteArgs {
+    #[command(flatten)]
+    pub job: JobRef,
+    /// Delete a job that is not COMPLETED or CANCELED (DeleteJob force):
+    /// devices still updating can no longer report.
+    #[arg(long)]
+    pub force: bool,
+    /// Give up waiting for IoT's deletion after this many seconds (exit 4).
+    #[arg(long, default_value_t = 900, value_name = "SECONDS")]
+    pub wait_timeout: u64,
 }
 
 #[derive(Debug, Args)]

@@ -22,6 +22,11 @@ pub enum CliError {
         operation: &'static str,
         message: String,
     },
+    /// The request is understood but not done in the state things are in
+    /// (a job that is not the pipeline's, one still running without
+    /// --force); nothing was changed.
+    #[error("{0}")]
+    Refused(String),
     /// What the user asked about does not exist.
     #[error("{0}")]
     NotFound(String),
@@ -52,7 +57,7 @@ impl CliError {
     /// waiting; 1: anything else.
     pub fn exit_code(&self) -> u8 {
         match self {
-            CliError::Invalid(_) | CliError::Usage(_) => 2,
+            CliError::Invalid(_) | CliError::Usage(_) | CliError::Refused(_) => 2,
             CliError::PipelineFailed { .. } | CliError::DeviceFailed { .. } => 3,
             CliError::GaveUp(_) => 4,
             _ => 1,
@@ -77,6 +82,7 @@ impl CliError {
             CliError::Usage(_) => "Usage",
             CliError::Io { .. } => "Io",
             CliError::Aws { .. } => "Aws",
+            CliError::Refused(_) => "Refused",
             CliError::NotFound(_) => "NotFound",
             CliError::PipelineFailed { .. } => "PipelineFailed",
             CliError::DeviceFailed { .. } => "DeviceReportedFailed",

@@ -10,6 +10,7 @@ pub mod args;
 pub mod aws;
 pub mod device;
 pub mod error;
+pub mod lifecycle;
 pub mod list;
 pub mod placement;
 pub mod request;
@@ -76,6 +77,18 @@ pub async fn run(cli: Cli) -> ExitCode {
             };
             (v, text)
         }),
+        Command::Cancel(a) => lifecycle::cancel::run(&cli.global, a).await.map(|v| {
+            if out == Output::Human {
+                for w in v["warnings"].as_array().into_iter().flatten() {
+                    eprintln!("ota: warning: {}", w.as_str().unwrap_or_default());
+                }
+            }
+            let text = lifecycle::cancel::human(&v);
+            (v, text)
+        }),
+        Command::Delete(a) => lifecycle::delete::run(&cli.global, a)
+            .await
+            .map(|d| (json!(d), d.human())),
         Command::List(a) => list::run(&cli.global, a)
             .await
             .map(|u| (json!(u), list::human(&u))),

@@ -769,3 +769,250 @@ async fn ota_device_on_mutual_tls_streams_a_freertos_job_and_a_wrong_signature_e
     assert!(err(&o).contains("signature mismatch"), "{}", err(&o));
     assert_eq!(l.execution_status(&bad_job, &thing).await, "FAILED");
 }
+
+/// The value of a job's tag, from IoT.
+async fn job_tag(l: &Local, job_arn: &str, key: &str) -> Option<String> {
+    let tags = l
+        .iot
+        .list_tags_for_resource()
+        .resource_arn(job_arn)
+        .send()
+        .await
+        .expect("ListTagsForResource");
+    tags.tags()
+        .iter()
+        .find(|t| t.key() == key)
+        .and_then(|t| t.value().map(str::to_string))
+}
+
+#[tokio::test]
+#[ignore = "needs the local emulator with the stack deployed: scripts/test.sh"]
+async fn cancel_then_delete_removes_the_job_its_stream_and_signed_object_but_not_the_firmware() {
+    let l = Local::connect().await;
+    // A group of its own: no other test's device takes this job.
+    let group = format!("lifecycle-{}", std::process::id());
+    l.iot
+        .create_thing_group()
+        .thing_group_name(&group)
+        .send()
+        .await
+        .expect("CreateThingGroup");
+    let targets = format!("thinggroup/{group}");
+    let (key, o) = upload(
+        &l,
+        "cli-lifecycle",
+        30_000,
+        9,
+        &["--targets", &targets, "--output", "json"],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", err(&o));
+    let r = json_out(&o);
+    let job_id = r["jobId"].as_str().expect("jobId").to_string();
+    let version = r["versionId"].as_str().expect("versionId").to_string();
+    let job = l.describe_job(&job_id).await;
+    let job_arn = job.job_arn().expect("job arn").to_string();
+
+    // The job names what the run made, for ota delete to look up.
+    let stream_id = job_tag(&l, &job_arn, "ota:stream")
+        .await
+        .expect("ota:stream tag");
+    assert_eq!(stream_id, l.default_stream_id(&key, &version));
+    let signing_job = job_tag(&l, &job_arn, "ota:signing-job")
+        .await
+        .expect("ota:signing-job tag");
+    let signed_version = job_tag(&l, &job_arn, "ota:signed-version")
+        .await
+        .expect("ota:signed-version tag");
+    let signed = l
+        .signer
+        .describe_signing_job()
+        .job_id(&signing_job)
+        .send()
+        .await
+        .expect("DescribeSigningJob");
+    let signed_key = signed
+        .signed_object()
+        .and_then(|o| o.s3())
+        .and_then(|s| s.key())
+        .expect("signed object key")
+        .to_string();
+    let versions_of = |k: String| {
+        let s3 = l.s3.clone();
+        let bucket = l.bucket.clone();
+        async move {
+            let v = s3
+                .list_object_versions()
+                .bucket(&bucket)
+                .prefix(&k)
+                .send()
+                .await
+                .expect("ListObjectVersions");
+            let ids: Vec<String> = v
+                .versions()
+                .iter()
+                .filter(|o| o.key() == Some(k.as_str()))
+                .filter_map(|o| o.version_id().map(str::to_string))
+                .collect();
+            (ids, v.delete_markers().len())
+        }
+    };
+    assert!(versions_of(signed_key.clone())
+        .await
+        .0
+        .contains(&signed_version));
+
+    // Wrong input and a running job: refused, nothing changes.
+    let o = ota(&l, &["cancel", &key, "--reason-code", "bad release"]);
+    assert_eq!(o.status.code(), Some(2), "{}", err(&o));
+    assert!(err(&o).contains("--reason-code"), "{}", err(&o));
+    let o = ota(&l, &["delete", &key]);
+    assert_eq!(o.status.code(), Some(2), "{}", err(&o));
+    assert!(err(&o).contains("ota cancel"), "{}", err(&o));
+    assert_eq!(
+        l.describe_job(&job_id).await.status().map(|s| s.as_str()),
+        Some("IN_PROGRESS")
+    );
+
+    let o = ota(
+        &l,
+        &[
+            "cancel",
+            &key,
+            "--comment",
+            "boot loop on rev B",
+            "--reason-code",
+            "BAD_RELEASE",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", err(&o));
+    let job = l.describe_job(&job_id).await;
+    assert_eq!(job.status().map(|s| s.as_str()), Some("CANCELED"));
+    assert_eq!(job.reason_code(), Some("BAD_RELEASE"));
+    assert_eq!(job.comment(), Some("boot loop on rev B"));
+
+    let o = ota(&l, &["delete", &job_id, "--output", "json"]);
+    assert_eq!(o.status.code(), Some(0), "{}", err(&o));
+    let d = json_out(&o);
+    assert_eq!(d["stream"], stream_id.as_str());
+    assert_eq!(
+        d["signedObject"],
+        format!("s3://{}/{signed_key} version {signed_version}", l.bucket).as_str()
+    );
+    let gone = l.iot.describe_job().job_id(&job_id).send().await;
+    assert!(
+        gone.as_ref().is_err_and(|e| e
+            .as_service_error()
+            .is_some_and(|s| s.is_resource_not_found_exception())),
+        "{gone:?}"
+    );
+    let stream = l.iot.describe_stream().stream_id(&stream_id).send().await;
+    assert!(
+        stream.as_ref().is_err_and(|e| e
+            .as_service_error()
+            .is_some_and(|s| s.is_resource_not_found_exception())),
+        "{stream:?}"
+    );
+    // The version itself is gone, and no delete marker stands in for it.
+    let (left, markers) = versions_of(signed_key).await;
+    assert!(!left.contains(&signed_version), "{left:?}");
+    assert_eq!(markers, 0);
+    // The firmware stays.
+    l.s3.head_object()
+        .bucket(&l.bucket)
+        .key(&key)
+        .version_id(&version)
+        .send()
+        .await
+        .expect("the firmware version is still there");
+    // A second delete finds nothing to delete.
+    let o = ota(&l, &["delete", &job_id]);
+    assert_eq!(o.status.code(), Some(1), "{}", err(&o));
+    assert!(err(&o).contains("no IoT job"), "{}", err(&o));
+}
+
+#[tokio::test]
+#[ignore = "needs the local emulator with the stack deployed: scripts/test.sh"]
+async fn delete_keeps_the_stream_and_signed_object_another_job_still_uses() {
+    let l = Local::connect().await;
+    let group = format!("lifecycle-keep-{}", std::process::id());
+    let group_arn = l
+        .iot
+        .create_thing_group()
+        .thing_group_name(&group)
+        .send()
+        .await
+        .expect("CreateThingGroup")
+        .thing_group_arn()
+        .expect("group arn")
+        .to_string();
+    let targets = format!("thinggroup/{group}");
+    let (key, o) = upload(
+        &l,
+        "cli-keep",
+        20_000,
+        10,
+        &["--targets", &targets, "--output", "json"],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", err(&o));
+    let r = json_out(&o);
+    let job_id = r["jobId"].as_str().expect("jobId").to_string();
+    let job_arn = l
+        .describe_job(&job_id)
+        .await
+        .job_arn()
+        .expect("arn")
+        .to_string();
+    let stream_id = job_tag(&l, &job_arn, "ota:stream").await.expect("stream");
+    let signing_job = job_tag(&l, &job_arn, "ota:signing-job")
+        .await
+        .expect("signing job");
+    // A second job that serves the same stream and signature.
+    let keeper = format!("{job_id}-keeper");
+    let tag = |k: &str, v: &str| {
+        aws_sdk_iot::types::Tag::builder()
+            .key(k)
+            .value(v)
+            .build()
+            .expect("tag")
+    };
+    let keeper_arn = l
+        .iot
+        .create_job()
+        .job_id(&keeper)
+        .targets(&group_arn)
+        .document(l.job_document(&job_id).await.to_string())
+        .tags(tag("ota:stream", &stream_id))
+        .tags(tag("ota:signing-job", &signing_job))
+        .send()
+        .await
+        .expect("CreateJob")
+        .job_arn()
+        .expect("keeper arn")
+        .to_string();
+
+    let o = ota(&l, &["delete", &key, "--force", "--output", "json"]);
+    assert_eq!(o.status.code(), Some(0), "{}", err(&o));
+    let d = json_out(&o);
+    assert!(d["stream"].is_null() && d["signedObject"].is_null(), "{d}");
+    let kept: Vec<&str> = d["kept"]
+        .as_array()
+        .expect("kept")
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    assert_eq!(kept.len(), 2, "{kept:?}");
+    assert!(kept.iter().all(|k| k.contains(&keeper_arn)), "{kept:?}");
+    l.iot
+        .describe_stream()
+        .stream_id(&stream_id)
+        .send()
+        .await
+        .expect("the stream the keeper uses is still there");
+    l.iot
+        .delete_job()
+        .job_id(&keeper)
+        .force(true)
+        .send()
+        .await
+        .expect("DeleteJob keeper");
+}

@@ -39,6 +39,7 @@ fn clients(s3: &[&Rule], sfn: &[&Rule]) -> Clients {
             .retry_config(retry())),
         iot: mock_client!(aws_sdk_iot, RuleMode::MatchAny, &[]),
         signer: mock_client!(aws_sdk_signer, RuleMode::MatchAny, &[]),
+        tagging: mock_client!(aws_sdk_resourcegroupstagging, RuleMode::MatchAny, &[]),
     }
 }
 

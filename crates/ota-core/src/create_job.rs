@@ -14,6 +14,33 @@ pub const TAG_SOURCE_KEY: &str = "ota:source-key";
 pub const TAG_SOURCE_VERSION: &str = "ota:source-version";
 pub const TAG_EXECUTION: &str = "ota:execution";
 
+/// What the job's update was built from, so `ota delete` and clean-up find
+/// it and can ask "does another job still use it?" as a tag lookup
+/// (Resource Groups Tagging API GetResources) instead of reading every job
+/// document: the IoT stream, and the AWS Signer job whose output object
+/// (that S3 version) holds the signature. Set only for what this pipeline
+/// made: a pre-signed upload has no signing job.
+pub const TAG_STREAM: &str = "ota:stream";
+pub const TAG_SIGNING_JOB: &str = "ota:signing-job";
+pub const TAG_SIGNED_VERSION: &str = "ota:signed-version";
+
+/// The stream and signing tags for a run (see [`TAG_STREAM`]).
+pub fn made_by_run_tags(state: &crate::PipelineState) -> Vec<(String, String)> {
+    let mut tags = Vec::new();
+    if let Some(s) = &state.stream {
+        tags.push((TAG_STREAM.to_string(), s.stream_id.clone()));
+    }
+    let signed = state.signed_file.as_ref();
+    if let (Some(job), Some(version)) = (
+        state.signing.job_id.as_ref(),
+        signed.and_then(|f| f.signed_version_id.as_ref()),
+    ) {
+        tags.push((TAG_SIGNING_JOB.to_string(), job.clone()));
+        tags.push((TAG_SIGNED_VERSION.to_string(), tag_value(version)));
+    }
+    tags
+}
+
 /// IoT tag values are at most 256 characters; keep the end (the file name).
 pub fn tag_value(v: &str) -> String {
     let n = v.chars().count();

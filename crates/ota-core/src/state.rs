@@ -97,6 +97,11 @@ pub struct SignedFile {
     pub size: u64,
     pub signature: String,
     pub signature_algorithm: String,
+    /// The S3 version of the signer's output object make-stream read: the
+    /// job is tagged with it, so `ota delete` removes that version itself
+    /// (the bucket is versioned: a plain delete would only add a marker).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signed_version_id: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -12,7 +12,7 @@ use aws_sdk_iot::types::Tag;
 use configure::build_err;
 pub use configure::configure;
 use ota_aws::classify;
-use ota_core::create_job::job_tags;
+use ota_core::create_job::{job_tags, made_by_run_tags};
 use ota_core::job_document::{self, FileFacts};
 use ota_core::request::reschedule::{reschedule, Moved};
 use ota_core::state::JobState;
@@ -65,6 +65,7 @@ async fn create(mut state: PipelineState, deps: &Deps) -> Result<PipelineState, 
 
     let mut call = configure(deps.iot.create_job(), req, &deps.ota_role_arn)?.document(&text);
     let mut tags = job_tags(&src.bucket, &src.key, &src.version_id, &state.execution_id);
+    tags.extend(made_by_run_tags(&state));
     for m in &moved {
         tags.push((format!("ota:{}-moved", m.which), m.tag_value()));
     }

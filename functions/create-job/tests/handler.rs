@@ -245,6 +245,11 @@ async fn create_job_sends_every_configured_field() {
                 "ota:execution",
                 "arn:aws:states:us-east-1:123456789012:execution:ota-update:3f1c2a9e-0b7d-4c55-9d0e-6a1b2c3d4e5f"
             ),
+            // What `ota delete` looks up: the stream, the signing job and
+            // the version of its output object (events/create-job.json).
+            ("ota:stream", "AFR_OTA-app-v1_4-8a9caeb409fd"),
+            ("ota:signing-job", "2a7d5c1e-6f3b-4b8a-9c0d-1e2f3a4b5c6d"),
+            ("ota:signed-version", "b5Xk1n7Qz2.wVmP9rT4yLc8HdJ0sAeFg"),
         ]
     );
 }
@@ -588,8 +593,9 @@ async fn the_cli_preview_is_the_request_create_job_sends() {
     let sent = sent_as_json(&seen.lock().unwrap().take().unwrap());
 
     let src = &s.source;
-    let tags =
+    let mut tags =
         ota_core::create_job::job_tags(&src.bucket, &src.key, &src.version_id, &s.execution_id);
+    tags.extend(ota_core::create_job::made_by_run_tags(&s));
     let preview = ota_core::create_job::request_json(&s.request, &sent["document"], ROLE, &tags);
     assert_eq!(sent, preview);
     assert!(done.job.is_some());

@@ -52,22 +52,25 @@ async fn signed_file(state: &PipelineState, deps: &Deps) -> Result<SignedFile, O
             size: src.size,
             signature: signature.clone(),
             signature_algorithm: signature_algorithm.clone(),
+            signed_version_id: None,
         }),
         (SigningStatus::NotRequired, Signing::Unsigned) => Ok(SignedFile {
             size: src.size,
             signature: String::new(),
             signature_algorithm: String::new(),
+            signed_version_id: None,
         }),
         (SigningStatus::Succeeded, Signing::Profile { .. }) => {
             let loc = state.signing.signed_object.clone().ok_or_else(|| {
                 OtaError::Internal("signing succeeded without a signed object".into())
             })?;
-            let signed = read_signed_object(deps, &loc.bucket, &loc.key).await?;
+            let (signed, version) = read_signed_object(deps, &loc.bucket, &loc.key).await?;
             check_signs_upload(&signed, &loc, src)?;
             Ok(SignedFile {
                 size: signed.raw_payload_size,
                 signature: signed.signature,
                 signature_algorithm: signed.signature_algorithm,
+                signed_version_id: version,
             })
         }
         (status, _) => Err(OtaError::Internal(format!(
@@ -139,11 +142,13 @@ async fn source_still_there(
     Ok(())
 }
 
+/// The signed object and the S3 version that was read (None in an
+/// unversioned bucket, which S3 reports as "null").
 async fn read_signed_object(
     deps: &Deps,
     bucket: &str,
     key: &str,
-) -> Result<ota_core::signed_object::SignedObject, OtaError> {
+) -> Result<(ota_core::signed_object::SignedObject, Option<String>), OtaError> {
     let out = deps
         .s3
         .get_object()
@@ -158,6 +163,10 @@ async fn read_signed_object(
                 ))
             })
         })?;
+    let version = out
+        .version_id()
+        .filter(|v| *v != "null")
+        .map(str::to_string);
     let mut body = out.body;
     let mut reader = SignedObjectReader::new();
     // Chunk by chunk: memory stays flat whatever the firmware size.
@@ -168,5 +177,5 @@ async fn read_signed_object(
     {
         reader.feed(&chunk)?;
     }
-    reader.finish()
+    Ok((reader.finish()?, version))
 }

@@ -81,9 +81,13 @@ fn signed_object_answering(body: &'static str, flaky: &str) -> Rule {
     answer(flaky, "GetObject", rule, S3_TRANSIENT, move || {
         GetObjectOutput::builder()
             .body(ByteStream::from_static(body.as_bytes()))
+            .version_id(SIGNED_VERSION)
             .build()
     })
 }
+
+/// The S3 version of the signer's output object the mock serves.
+const SIGNED_VERSION: &str = "b5Xk1n7Qz2.wVmP9rT4yLc8HdJ0sAeFg";
 
 const DETACHED: &str = r#"{"rawPayloadSize":366816,"signature":"MEUCIQDkRJ1lbcw7xq2yPqDmo3jUxm8bTI9zNr8yFQjH3lG9Og==","signatureAlgorithm":"SHA256withECDSA","payloadLocation":{"s3":{"bucketName":"ota-pipeline-firmwarebucket-1a2b3c4d5e6f","key":"firmware/app-v1.4.bin","version":"3HL4kqtJlcpXroDTDmJ.rmSpXd3dIbrHY"}}}"#;
 
@@ -142,6 +146,8 @@ async fn reads_the_signature_and_streams_the_exact_version() {
     assert_eq!(f.size, 366816);
     assert_eq!(f.signature_algorithm, "SHA256withECDSA");
     assert!(f.signature.starts_with("MEUCIQ"));
+    // The version read is what the job's ota:signed-version tag names.
+    assert_eq!(f.signed_version_id.as_deref(), Some(SIGNED_VERSION));
     let st = s.stream.unwrap();
     assert_eq!(st.stream_id, stream_id());
     assert_eq!(st.stream_version, 1);

@@ -43,6 +43,8 @@ pub struct Local {
     pub signer: aws_sdk_signer::Client,
     /// The IoT Jobs device data plane, as a device calls it over HTTPS.
     pub jobs: aws_sdk_iotjobsdataplane::Client,
+    /// The emulator's endpoint and test credentials, for a test's own clients.
+    pub config: aws_config::SdkConfig,
 }
 
 /// An upload that became a job.
@@ -99,6 +101,7 @@ impl Local {
             sfn: aws_sdk_sfn::Client::new(&config),
             signer: aws_sdk_signer::Client::new(&config),
             jobs: aws_sdk_iotjobsdataplane::Client::new(&config),
+            config,
         }
     }
 

@@ -112,14 +112,20 @@ fn states(a: &Json) -> Vec<(&String, &Json)> {
     a["States"].as_object().unwrap().iter().collect()
 }
 
-/// The Task states: the four steps and Clean Up.
+/// The Task states that invoke a function: the four steps and Clean Up.
 fn tasks(a: &Json) -> Vec<(&String, &Json)> {
     let tasks: Vec<_> = states(a)
         .into_iter()
-        .filter(|(_, s)| s["Type"] == "Task")
+        .filter(|(_, s)| s["Type"] == "Task" && !is_notify(s))
         .collect();
     assert_eq!(tasks.len(), 5, "four steps and Clean Up");
     tasks
+}
+
+const PUT_EVENTS: &str = "arn:aws:states:::events:putEvents";
+
+fn is_notify(s: &Json) -> bool {
+    s["Resource"] == PUT_EVENTS
 }
 
 #[test]
@@ -186,7 +192,8 @@ fn every_task_retries_transient_errors_and_catches_into_clean_up() {
         assert_eq!(catch["ErrorEquals"][0], "States.ALL", "{name}");
         let next = catch["Next"].as_str().unwrap();
         if name == "Clean Up" {
-            assert_eq!(next, "Update Failed");
+            assert_eq!(next, "Notify Failed");
+            assert_eq!(s["Next"], "Notify Failed");
             assert_ne!(
                 catch["ResultPath"], "$.error",
                 "a failing clean-up must not hide the original error"
@@ -280,6 +287,7 @@ fn the_longest_signer_wait_fits_the_execution_history_with_clean_up() {
         + worst_events(st("Start Signing"))
         + worst_events(st("Signed?"))
         + worst_events(st("Clean Up"))
+        + worst_events(st("Notify Failed"))
         + worst_events(st("Update Failed"));
     let total = fixed + loops * per_loop;
     assert!(
@@ -288,6 +296,80 @@ fn the_longest_signer_wait_fits_the_execution_history_with_clean_up() {
     );
     // The bound is not idle: the old MaxValue (a day) would have overflowed.
     assert!(fixed + await_calls_until_timeout(86_400) * per_loop > HISTORY_EVENT_LIMIT);
+}
+
+/// The two notifications: after Create Job and after Clean Up, on the
+/// default bus with the pipeline's source; neither can change the run's
+/// outcome (its own failure goes to $.notifyError, never over $.error, and
+/// it leads where the run was going anyway); the state machine may put
+/// exactly those events.
+#[test]
+fn the_run_notifies_created_and_failed_without_changing_its_outcome() {
+    let a = asl();
+    let notify: Vec<_> = states(&a)
+        .into_iter()
+        .filter(|(_, s)| is_notify(s))
+        .collect();
+    let names: Vec<&str> = notify.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(names, ["Notify Created", "Notify Failed"]);
+    assert_eq!(a["States"]["Create Job"]["Next"], "Notify Created");
+    for ((name, s), (detail_type, then)) in notify.iter().zip([
+        ("OTA Update Created", "Update Created"),
+        ("OTA Update Failed", "Update Failed"),
+    ]) {
+        let entry = &s["Parameters"]["Entries"][0];
+        assert_eq!(s["Parameters"]["Entries"].as_array().unwrap().len(), 1);
+        assert_eq!(entry["EventBusName"], "default", "{name}");
+        assert_eq!(entry["Source"], "${EventSource}", "{name}");
+        assert_eq!(entry["DetailType"], detail_type, "{name}");
+        assert_eq!(entry["Detail"]["executionArn.$"], "$$.Execution.Id");
+        for field in ["bucket.$", "key.$", "versionId.$"] {
+            assert!(
+                entry["Detail"]["source"][field].is_string(),
+                "{name}: source {field}"
+            );
+        }
+        assert!(
+            s["ResultPath"].is_null(),
+            "{name}: the state passes on unchanged"
+        );
+        assert_eq!(s["Next"], then, "{name}");
+        let catch = &s["Catch"][0];
+        assert_eq!(catch["ErrorEquals"][0], "States.ALL");
+        assert_eq!(
+            catch["Next"], then,
+            "{name}: a failed notification ends as the run would"
+        );
+        assert_eq!(catch["ResultPath"], "$.notifyError", "{name}");
+    }
+    let failed = &a["States"]["Notify Failed"]["Parameters"]["Entries"][0]["Detail"];
+    assert_eq!(failed["errorType.$"], "$.error.Error");
+    assert_eq!(failed["cause.$"], "$.error.Cause");
+
+    let t = template();
+    let sm = state_machine(&t);
+    assert_eq!(
+        sm["Properties"]["DefinitionSubstitutions"]["EventSource"],
+        "ota.pipeline"
+    );
+    let puts: Vec<&Yaml> = sm["Properties"]["Policies"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .flat_map(|p| p["Statement"].as_sequence().into_iter().flatten())
+        .filter(|st| actions(st).iter().any(|a| a.starts_with("events:")))
+        .collect();
+    assert_eq!(puts.len(), 1);
+    assert_eq!(actions(puts[0]), ["events:PutEvents"]);
+    let bus = under_tag(&puts[0]["Resource"], "Sub").and_then(|v| v.as_str());
+    assert_eq!(
+        bus,
+        Some("arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:event-bus/default")
+    );
+    assert_eq!(
+        puts[0]["Condition"]["StringEquals"]["events:source"],
+        "ota.pipeline"
+    );
 }
 
 /// A folder marker (key ending in '/') ends the run at once, before any

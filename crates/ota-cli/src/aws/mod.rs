@@ -23,6 +23,8 @@ pub struct Clients {
     pub signer: aws_sdk_signer::Client,
     pub sfn: aws_sdk_sfn::Client,
     pub iot: aws_sdk_iot::Client,
+    /// GetResources: which jobs carry a tag (`ota delete`).
+    pub tagging: aws_sdk_resourcegroupstagging::Client,
 }
 
 impl Clients {
@@ -49,6 +51,7 @@ impl Clients {
             signer: aws_sdk_signer::Client::new(&config),
             sfn: aws_sdk_sfn::Client::new(&config),
             iot: aws_sdk_iot::Client::new(&config),
+            tagging: aws_sdk_resourcegroupstagging::Client::new(&config),
         })
     }
 }
