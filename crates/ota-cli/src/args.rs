@@ -111,6 +111,11 @@ pub enum Command {
     /// version (what DeleteOTAUpdate does); the firmware stays.
     #[command(after_help = DELETE_EXAMPLES)]
     Delete(DeleteArgs),
+    /// Run the pipeline again for an uploaded version (after fixing what
+    /// made its run fail, or after ota delete): a new run, signed again,
+    /// with a job id of its own.
+    #[command(after_help = RETRY_EXAMPLES)]
+    Retry(RetryArgs),
     /// A reference device: take the thing's next job as a device library
     /// would, download it (MQTT stream or HTTP), verify it and report.
     #[command(after_help = DEVICE_EXAMPLES)]
@@ -429,6 +434,36 @@ make them. The uploaded firmware stays.
 Exit codes: 0 deleted; 2 the job is not COMPLETED or CANCELED (cancel it, or
 --force) or not the pipeline's; 4 still deleting after --wait-timeout; 1
 anything else.";
+
+const RETRY_EXAMPLES: &str = "Examples:
+  ota retry firmware/app-v1.4.bin
+  ota retry firmware/app-v1.4.bin --version-id 3HL4kqtJlcpXroDTDmJ.rmSpXd3dIbrHY --no-wait
+
+Refused while a run for the version is RUNNING or its job exists (ota delete
+it first). The new run reads the version's tags and the manifest as they are
+now, counts offsets such as ota:start=+2h from now, signs again and names its
+job <job id>-r<N>.
+Exit codes as ota upload: 0 the job exists (or, with --no-wait, the run
+started); 2 refused; 3 the pipeline failed; 4 gave up waiting; 1 anything else.";
+
+#[derive(Debug, Args)]
+pub struct RetryArgs {
+    /// The object key under the upload prefix.
+    pub key: String,
+    /// The firmware bucket (default: the pipeline's).
+    #[arg(long, env = "OTA_BUCKET", value_name = "BUCKET")]
+    pub bucket: Option<String>,
+    /// The object version (default: the key's current version).
+    #[arg(long, value_name = "VERSION_ID")]
+    pub version_id: Option<String>,
+    /// Return once the run has started.
+    #[arg(long)]
+    pub no_wait: bool,
+    /// Stop following after this many seconds, exit code 4 (the run keeps
+    /// going). Default: the pipeline's MaxSigningWaitSeconds + 600.
+    #[arg(long, value_name = "SECONDS")]
+    pub wait_timeout: Option<u64>,
+}
 
 /// Which job: a key under the upload prefix (its version's job) or a job id.
 #[derive(Debug, Args)]

@@ -89,6 +89,9 @@ pub async fn run(cli: Cli) -> ExitCode {
         Command::Delete(a) => lifecycle::delete::run(&cli.global, a)
             .await
             .map(|d| (json!(d), d.human())),
+        Command::Retry(a) => lifecycle::retry::run(&cli.global, a)
+            .await
+            .map(|r| (json!(r), r.human())),
         Command::List(a) => list::run(&cli.global, a)
             .await
             .map(|u| (json!(u), list::human(&u))),

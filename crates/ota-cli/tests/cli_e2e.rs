@@ -924,6 +924,15 @@ async fn cancel_then_delete_removes_the_job_its_stream_and_signed_object_but_not
         .send()
         .await
         .expect("the firmware version is still there");
+    // ota status still finds the run, and says its job was deleted.
+    let o = ota(&l, &["status", &key, "--output", "json"]);
+    assert_eq!(o.status.code(), Some(0), "{}", err(&o));
+    let st = json_out(&o);
+    assert_eq!(st["jobStatus"], "DELETED", "{st}");
+    assert!(
+        st["nextStep"].as_str().is_some_and(|n| n.contains("ota retry")),
+        "{st}"
+    );
     // A second delete finds nothing to delete.
     let o = ota(&l, &["delete", &job_id]);
     assert_eq!(o.status.code(), Some(1), "{}", err(&o));
@@ -1015,4 +1024,77 @@ async fn delete_keeps_the_stream_and_signed_object_another_job_still_uses() {
         .send()
         .await
         .expect("DeleteJob keeper");
+}
+
+#[tokio::test]
+#[ignore = "needs the local emulator with the stack deployed: scripts/test.sh"]
+async fn retry_after_fixing_the_cause_makes_the_job_and_after_delete_a_new_one() {
+    let l = Local::connect().await;
+    // The group does not exist yet: CreateJob fails, Clean Up runs.
+    let group = format!("retry-{}", std::process::id());
+    let targets = format!("thinggroup/{group}");
+    let (key, o) = upload(
+        &l,
+        "cli-retry",
+        12_000,
+        11,
+        &["--targets", &targets, "--output", "json"],
+    );
+    assert_eq!(o.status.code(), Some(3), "{}", err(&o));
+    assert_eq!(json_out(&o)["pipelineError"], "ResourceNotFound");
+    let version =
+        l.s3.head_object()
+            .bucket(&l.bucket)
+            .key(&key)
+            .send()
+            .await
+            .expect("HeadObject")
+            .version_id()
+            .expect("version")
+            .to_string();
+    let first_job = ota_core::ids::job_id(&l.bucket, &key, &version);
+
+    // The fix: the group exists now.
+    l.iot
+        .create_thing_group()
+        .thing_group_name(&group)
+        .send()
+        .await
+        .expect("CreateThingGroup");
+    let o = ota(&l, &["retry", &key, "--output", "json"]);
+    assert_eq!(o.status.code(), Some(0), "{}", err(&o));
+    let r = json_out(&o);
+    let job_id = format!("{first_job}-r1");
+    assert_eq!(r["jobId"], job_id.as_str(), "{r}");
+    assert_eq!(r["versionId"], version.as_str());
+    let doc = l.job_document(&job_id).await;
+    let stream = doc["afr_ota"]["streamname"].as_str().expect("stream name");
+    l.iot
+        .describe_stream()
+        .stream_id(stream)
+        .send()
+        .await
+        .expect("the retry's stream");
+    // The first run's signature was made for the run that failed; this
+    // one signed again (a second signing job for the version).
+    assert_eq!(l.signing_jobs_for(&key).await, 2);
+
+    // The job exists: refused.
+    let o = ota(&l, &["retry", &key]);
+    assert_eq!(o.status.code(), Some(2), "{}", err(&o));
+    assert!(err(&o).contains("ota delete"), "{}", err(&o));
+
+    // After ota delete: a job with a new id, never the deleted one's.
+    let o = ota(&l, &["delete", &job_id, "--force"]);
+    assert_eq!(o.status.code(), Some(0), "{}", err(&o));
+    let o = ota(
+        &l,
+        &["retry", &key, "--version-id", &version, "--output", "json"],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", err(&o));
+    assert_eq!(json_out(&o)["jobId"], format!("{first_job}-r2").as_str());
+    // ota status finds the newest run's job by the key.
+    let o = ota(&l, &["status", &key, "--output", "json"]);
+    assert_eq!(o.status.code(), Some(0), "{}", err(&o));
+    assert_eq!(json_out(&o)["jobId"], format!("{first_job}-r2").as_str());
 }

@@ -64,6 +64,31 @@ pub fn job_id(bucket: &str, key: &str, version_id: &str) -> String {
     )
 }
 
+/// The job id of re-run `attempt` (`ota retry`) of a request whose job id
+/// is `job_id`: the same id with `-r<attempt>`, cut to fit IoT's 64. A
+/// re-run never reuses the id of a job that may have been deleted: AWS
+/// advises against reusing a deleted job's id while devices may still hold
+/// it (DeleteJob), and Nordic's aws_fota ignores a job id it already handled.
+/// Attempt 0 (the upload's own run) keeps `job_id`.
+pub fn retry_job_id(job_id: &str, attempt: u32) -> String {
+    if attempt == 0 {
+        return job_id.to_string();
+    }
+    let suffix = format!("-r{attempt}");
+    let keep = MAX_JOB_ID_LEN.saturating_sub(suffix.len());
+    // Job ids are ASCII ([a-zA-Z0-9_-]), so bytes are characters.
+    format!("{}{suffix}", &job_id[..job_id.len().min(keep)])
+}
+
+/// The Step Functions execution name of re-run `attempt` of an object
+/// version: one name per attempt, so two `ota retry` at once start one run
+/// (the second gets ExecutionAlreadyExists). At most 80 characters of
+/// `[a-zA-Z0-9_-]`, as StartExecution's `name` requires.
+pub fn retry_execution_name(bucket: &str, key: &str, version_id: &str, attempt: u32) -> String {
+    let h = digest(&["retry", bucket, key, version_id]);
+    format!("ota-retry-{attempt}-{}", &h[..32])
+}
+
 /// The IoT stream id for the object version and the job that will use it
 /// (the job id's form, at most [`MAX_STREAM_ID_LEN`] characters so the
 /// FreeRTOS agent can open it). Per job, not per version: two runs for one
@@ -126,6 +151,19 @@ mod tests {
         assert_ne!(first, retry);
         assert_ne!(retry, signing_token("b", "k", "v", "P", 2));
         assert_eq!(retry, signing_token("b", "k", "v", "P", 1));
+    }
+
+    #[test]
+    fn a_re_run_gets_a_job_id_of_its_own_that_still_fits() {
+        let id = job_id("fw", "firmware/app-v1.4.bin", "v1");
+        assert_eq!(retry_job_id(&id, 0), id);
+        let r1 = retry_job_id(&id, 1);
+        assert_eq!(r1, format!("{id}-r1"));
+        assert_ne!(r1, retry_job_id(&id, 2));
+        let long = "J".repeat(MAX_JOB_ID_LEN);
+        let r12 = retry_job_id(&long, 12);
+        assert_eq!(r12.len(), MAX_JOB_ID_LEN);
+        assert!(r12.ends_with("-r12") && valid_iot_id(&r12), "{r12}");
     }
 
     #[test]

@@ -84,7 +84,10 @@ pub async fn handle(input: StartSigningInput, deps: &Deps) -> Result<PipelineSta
         signing_job_id = tracing::field::Empty
     );
     async move {
-        let (request, merged, manifest) = read_request(deps, upload_time, &source).await?;
+        let (mut request, merged, manifest) = read_request(deps, upload_time, &source).await?;
+        // A re-run (`ota retry`) makes a job of its own, never one with the
+        // id of a job that may have been deleted (ota_core::ids::retry_job_id).
+        request.job_id = ota_core::ids::retry_job_id(&request.job_id, input.event.attempt);
         if let Some(m) = &manifest {
             tracing::info!(manifest_key = %m.key, manifest_version = %m.version_id, "read the manifest as it was at the upload");
         }

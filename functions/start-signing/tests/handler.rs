@@ -500,11 +500,13 @@ async fn a_re_run_signs_again_with_its_own_token_and_a_duplicate_reuses_the_firs
         .then_output(|| StartSigningJobOutput::builder().job_id("job-123").build());
     let (tags, profile) = (tagging(GOOD_TAGS), profile_ok());
     let d = deps(&[&tags], &[&profile, &start], settings());
-    handle(input(), &d).await.unwrap();
+    let first = handle(input(), &d).await.unwrap();
     handle(input(), &d).await.unwrap();
     let mut retry = input();
     retry.event.attempt = 1;
-    handle(retry, &d).await.unwrap();
+    let again = handle(retry, &d).await.unwrap();
+    // ... and makes a job of its own (never the id of a deleted job).
+    assert_eq!(again.request.job_id, format!("{}-r1", first.request.job_id));
     let tokens = tokens.lock().unwrap().clone();
     assert_eq!(tokens.len(), 3);
     assert_eq!(

@@ -2,9 +2,12 @@
 //! ([`delete`]), for jobs this pipeline made. Both take a key (its job is
 //! found as `ota status` finds it) or a job id, and refuse a job without
 //! the pipeline's `ota:execution` tag: a job someone else made is theirs.
+//! And `ota retry` ([`retry`]): the pipeline again for an upload whose run
+//! failed, or whose job was deleted.
 
 pub mod cancel;
 pub mod delete;
+pub mod retry;
 
 use crate::args::{GlobalArgs, JobRef, StatusArgs};
 use crate::aws::Clients;

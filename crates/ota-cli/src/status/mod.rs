@@ -56,7 +56,7 @@ pub async fn status(c: &Clients, g: &GlobalArgs, a: &StatusArgs) -> Result<Repor
 
 /// The version to report on (given, or the key's current one) and when it
 /// was uploaded, if S3 still has it.
-async fn version_of(
+pub(crate) async fn version_of(
     c: &Clients,
     bucket: &str,
     key: &str,

@@ -3,6 +3,7 @@
 
 use crate::aws::{console_url, Clients, Execution, Uploaded};
 use crate::error::{aws, CliError};
+use ota_aws::found;
 use aws_sdk_sfn::types::ExecutionStatus;
 use serde::Serialize;
 use std::fmt::Write as _;
@@ -180,34 +181,52 @@ pub(super) async fn report_with(
         r.cause = e.cause.as_deref().map(readable_cause);
         // Clean Up removed this run's stream; don't send anyone looking for it.
         r.stream_id = None;
-        r.next_step = Some(
-            "fix what the error says and upload again (a new version starts a new run)".into(),
-        );
+        r.next_step = Some(format!(
+            "fix what the error says, then run it again: ota retry {} --version-id {} (or upload a new version)",
+            r.key.as_deref().unwrap_or("KEY"),
+            r.version_id.as_deref().unwrap_or("VERSION")
+        ));
     }
     if let Some(job_id) = r.job_id.clone() {
-        match known {
-            Some(j) => fill_job(&mut r, j),
+        let exists = match known {
+            Some(j) => {
+                fill_job(&mut r, j);
+                true
+            }
             None => describe_job(c, &job_id, &mut r).await?,
+        };
+        if exists {
+            let region = e.arn.split(':').nth(3).unwrap_or(&c.region).to_string();
+            r.console_url = Some(console_url(&region, &job_id));
+            r.next_step = Some(format!("watch the devices: ota status {job_id}"));
+        } else {
+            // The run made it; someone deleted it since (ota delete).
+            r.job_status = Some(DELETED.into());
+            r.next_step = Some(format!(
+                "the job was deleted; run the pipeline again with: ota retry {} --version-id {}",
+                r.key.as_deref().unwrap_or("KEY"),
+                r.version_id.as_deref().unwrap_or("VERSION")
+            ));
         }
-        let region = e.arn.split(':').nth(3).unwrap_or(&c.region).to_string();
-        r.console_url = Some(console_url(&region, &job_id));
-        r.next_step = Some(format!("watch the devices: ota status {job_id}"));
     }
     Ok(r)
 }
 
-async fn describe_job(c: &Clients, job_id: &str, r: &mut Report) -> Result<(), CliError> {
-    let out = c
-        .iot
-        .describe_job()
-        .job_id(job_id)
-        .send()
-        .await
-        .map_err(aws("DescribeJob"))?;
+/// `jobStatus` of a job the run made that no longer exists.
+pub const DELETED: &str = "DELETED";
+
+/// Fills in the job; false when IoT has no such job (any more).
+async fn describe_job(c: &Clients, job_id: &str, r: &mut Report) -> Result<bool, CliError> {
+    let out = c.iot.describe_job().job_id(job_id).send().await;
+    let Some(out) =
+        found(out, |e| e.is_resource_not_found_exception()).map_err(aws("DescribeJob"))?
+    else {
+        return Ok(false);
+    };
     if let Some(j) = out.job() {
         fill_job(r, j);
     }
-    Ok(())
+    Ok(true)
 }
 
 /// The job's ARN, status and where its devices are.

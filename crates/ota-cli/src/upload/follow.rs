@@ -138,6 +138,28 @@ pub async fn follow(
     outcome(&done, status::report_for_execution(c, &done).await?)
 }
 
+/// Follows an execution already known (`ota retry` started it), as
+/// [`follow`] does.
+pub async fn follow_started(
+    c: &Clients,
+    up: &Uploaded,
+    execution_arn: &str,
+    within: Duration,
+) -> Result<Report, CliError> {
+    let line = ProgressBar::new_spinner();
+    line.enable_steady_tick(Duration::from_millis(120));
+    let watch = Watch {
+        c,
+        up,
+        line,
+        began: Instant::now(),
+        within,
+    };
+    let done = watch.until_done(execution_arn).await?;
+    watch.line.finish_and_clear();
+    outcome(&done, status::report_for_execution(c, &done).await?)
+}
+
 /// The report of a run that made its job; the pipeline's error otherwise.
 fn outcome(done: &Execution, report: Report) -> Result<Report, CliError> {
     match (&done.status, &report.job_id) {

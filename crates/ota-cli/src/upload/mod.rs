@@ -5,7 +5,7 @@
 mod follow;
 mod put;
 
-pub use follow::follow;
+pub use follow::{follow, follow_started};
 pub use put::{put, put_manifest, MULTIPART_THRESHOLD, PART_SIZE};
 
 use crate::args::{GlobalArgs, UploadArgs};
@@ -117,4 +117,4 @@ pub async fn run(g: &GlobalArgs, a: &UploadArgs) -> Result<Report, CliError> {
 }
 
 /// The stack parameter MaxSigningWaitSeconds' own default.
-const DEFAULT_MAX_SIGNING_WAIT_SECONDS: u64 = 900;
+pub const DEFAULT_MAX_SIGNING_WAIT_SECONDS: u64 = 900;
