@@ -62,4 +62,15 @@ fi
 if ! rustup target list --installed | grep -qx aarch64-unknown-linux-gnu; then
   rustup target add aarch64-unknown-linux-gnu
 fi
+# `ota watch` is checked on a real terminal: cli_e2e runs it in a tmux pane
+# and reads the screen with capture-pane. Debian's package, when missing.
+if ! command -v tmux >/dev/null; then
+  if [[ "$(id -u)" == 0 ]] && command -v apt-get >/dev/null; then
+    echo "setup-tools: installing tmux (Debian package)"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq tmux >/dev/null
+  else
+    echo "setup-tools: tmux is needed for the ota watch test; install it (apt-get install tmux)" >&2
+    exit 1
+  fi
+fi
 echo "setup-tools: ready (source scripts/env.sh to put the tools on PATH)"

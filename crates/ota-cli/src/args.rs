@@ -44,7 +44,8 @@ const STATUS_EXAMPLES: &str = "\
 Examples:
   ota status firmware/app-v1.4.bin        # its current version
   ota status firmware/app-v1.4.bin --version-id 3HL4kqtJlcpXroDTDmJ.rmSpXd3dIbrHY
-  ota status AFR_OTA-app-v1_4-8a9caeb409fd --output json";
+  ota status AFR_OTA-app-v1_4-8a9caeb409fd --output json
+  ota status AFR_OTA-app-v1_4-8a9caeb409fd --devices   # each device, and why it failed";
 
 #[derive(Debug, Parser)]
 #[command(
@@ -116,6 +117,9 @@ pub enum Command {
     /// with a job id of its own.
     #[command(after_help = RETRY_EXAMPLES)]
     Retry(RetryArgs),
+    /// Watch a job's rollout: a bar per device state, until the job ends.
+    #[command(after_help = WATCH_EXAMPLES)]
+    Watch(WatchArgs),
     /// A reference device: take the thing's next job as a device library
     /// would, download it (MQTT stream or HTTP), verify it and report.
     #[command(after_help = DEVICE_EXAMPLES)]
@@ -410,6 +414,10 @@ pub struct StatusArgs {
     /// The object version (default: the key's current version).
     #[arg(long, value_name = "VERSION_ID")]
     pub version_id: Option<String>,
+    /// Also list each device's execution, with the statusDetails of those
+    /// that FAILED, were REJECTED or TIMED_OUT.
+    #[arg(long)]
+    pub devices: bool,
 }
 
 const CANCEL_EXAMPLES: &str = "Examples:
@@ -463,6 +471,30 @@ pub struct RetryArgs {
     /// going). Default: the pipeline's MaxSigningWaitSeconds + 600.
     #[arg(long, value_name = "SECONDS")]
     pub wait_timeout: Option<u64>,
+}
+
+const WATCH_EXAMPLES: &str = "Examples:
+  ota watch firmware/app-v1.4.bin
+  ota watch AFR_OTA-app-v1_4-8a9caeb409fd --interval 5 --timeout 3600
+
+On a terminal: one bar per execution state (queued, in progress, succeeded,
+failed, timed out, rejected, canceled, removed), redrawn in place; otherwise
+one line each time the counts change. Ends when the job is COMPLETED or
+CANCELED (or deleted); a CONTINUOUS job never completes, so watch it with
+--timeout. `ota status JOB --devices` says which devices failed and why.
+Exit codes: 0 the job ended; 4 --timeout reached; 2 not the pipeline's job;
+1 anything else.";
+
+#[derive(Debug, Args)]
+pub struct WatchArgs {
+    #[command(flatten)]
+    pub job: JobRef,
+    /// Seconds between looks (DescribeJob).
+    #[arg(long, default_value_t = 2.0, value_name = "SECONDS")]
+    pub interval: f64,
+    /// Stop after this many seconds (exit 4); default: until the job ends.
+    #[arg(long, value_name = "SECONDS")]
+    pub timeout: Option<u64>,
 }
 
 /// Which job: a key under the upload prefix (its version's job) or a job id.

@@ -17,6 +17,7 @@ pub mod request;
 pub mod status;
 pub mod upload;
 pub mod validate;
+pub mod watch;
 
 use args::{Cli, Command, Output};
 use error::CliError;
@@ -92,6 +93,9 @@ pub async fn run(cli: Cli) -> ExitCode {
         Command::Retry(a) => lifecycle::retry::run(&cli.global, a)
             .await
             .map(|r| (json!(r), r.human())),
+        Command::Watch(a) => watch::run(&cli.global, a)
+            .await
+            .map(|w| (json!(w), w.human())),
         Command::List(a) => list::run(&cli.global, a)
             .await
             .map(|u| (json!(u), list::human(&u))),

@@ -930,7 +930,9 @@ async fn cancel_then_delete_removes_the_job_its_stream_and_signed_object_but_not
     let st = json_out(&o);
     assert_eq!(st["jobStatus"], "DELETED", "{st}");
     assert!(
-        st["nextStep"].as_str().is_some_and(|n| n.contains("ota retry")),
+        st["nextStep"]
+            .as_str()
+            .is_some_and(|n| n.contains("ota retry")),
         "{st}"
     );
     // A second delete finds nothing to delete.
@@ -1097,4 +1099,159 @@ async fn retry_after_fixing_the_cause_makes_the_job_and_after_delete_a_new_one()
     let o = ota(&l, &["status", &key, "--output", "json"]);
     assert_eq!(o.status.code(), Some(0), "{}", err(&o));
     assert_eq!(json_out(&o)["jobId"], format!("{first_job}-r2").as_str());
+}
+
+/// The screen of tmux session `session`, as a person would see it.
+fn screen(session: &str) -> String {
+    let o = Command::new("tmux")
+        .args(["capture-pane", "-p", "-t", session])
+        .output()
+        .expect("tmux capture-pane (tmux is installed by scripts/setup-tools.sh)");
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+/// Waits up to 30 s for the screen to satisfy `ok`; the last screen.
+fn screen_until(session: &str, ok: impl Fn(&str) -> bool) -> String {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let s = screen(session);
+        if ok(&s) {
+            return s;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the screen never showed what was expected:\n{s}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+}
+
+/// The bar line of `state` on the screen, e.g. "   succeeded [###---]  2/3".
+fn bar<'a>(s: &'a str, state: &str) -> &'a str {
+    s.lines()
+        .find(|l| l.trim_start().starts_with(&format!("{state} [")))
+        .unwrap_or_else(|| panic!("no {state} bar on the screen:\n{s}"))
+}
+
+#[tokio::test]
+#[ignore = "needs the local emulator with the stack deployed: scripts/test.sh"]
+async fn ota_watch_draws_a_bar_per_state_on_a_terminal_and_status_names_why_devices_failed() {
+    let l = Local::connect().await;
+    let (group, things) = l.new_fleet("watch", 3).await;
+    let target = format!("thinggroup/{group}");
+    let (_, o) = upload(
+        &l,
+        "cli-watch",
+        6_000,
+        41,
+        &["--targets", &target, "--output", "json"],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", err(&o));
+    let job_id = json_out(&o)["jobId"].as_str().expect("jobId").to_string();
+
+    // ota watch on a real terminal: a tmux pane of 90 x 16.
+    let session = format!("ota-watch-{}", std::process::id());
+    let cmd = format!(
+        "env AWS_ENDPOINT_URL={} AWS_REGION=us-east-1 AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test {} watch {job_id} --interval 0.3; echo WATCH-EXIT=$?; sleep 120",
+        l.endpoint,
+        env!("CARGO_BIN_EXE_ota")
+    );
+    let started = Command::new("tmux")
+        .args([
+            "new-session",
+            "-d",
+            "-s",
+            &session,
+            "-x",
+            "90",
+            "-y",
+            "16",
+            &cmd,
+        ])
+        .status()
+        .expect("tmux (installed by scripts/setup-tools.sh)");
+    assert!(started.success());
+    let s = screen_until(&session, |s| s.contains("queued [") && s.contains("3/3"));
+    assert!(s.contains(&job_id) && s.contains("IN_PROGRESS"), "{s}");
+    assert!(bar(&s, "queued").ends_with("3/3"), "{s}");
+    assert!(bar(&s, "succeeded").ends_with("0/3"), "{s}");
+
+    // Two devices succeed, one fails with a reason, as the Jobs API takes it.
+    for (i, thing) in things.iter().enumerate() {
+        let next = l
+            .jobs
+            .start_next_pending_job_execution()
+            .thing_name(thing)
+            .send()
+            .await
+            .expect("StartNextPendingJobExecution");
+        assert_eq!(
+            next.execution().and_then(|e| e.job_id()),
+            Some(job_id.as_str())
+        );
+        let failed = i == 2;
+        l.jobs
+            .update_job_execution()
+            .job_id(&job_id)
+            .thing_name(thing)
+            .status(if failed {
+                aws_sdk_iotjobsdataplane::types::JobExecutionStatus::Failed
+            } else {
+                aws_sdk_iotjobsdataplane::types::JobExecutionStatus::Succeeded
+            })
+            .set_status_details(
+                failed
+                    .then(|| [("reason".to_string(), "signature check failed".to_string())].into()),
+            )
+            .send()
+            .await
+            .expect("UpdateJobExecution");
+    }
+    let s = screen_until(&session, |s| s.contains("WATCH-EXIT="));
+    assert!(s.contains("COMPLETED"), "{s}");
+    assert!(s.contains("WATCH-EXIT=0"), "{s}");
+    // The last counts stay on the screen, each bar its own.
+    assert!(bar(&s, "succeeded").ends_with("2/3"), "{s}");
+    assert!(bar(&s, "failed").ends_with("1/3"), "{s}");
+    assert!(bar(&s, "queued").ends_with("0/3"), "{s}");
+    assert!(s.contains("succeeded 2, failed 1"), "{s}");
+    let _ = Command::new("tmux")
+        .args(["kill-session", "-t", &session])
+        .status();
+
+    // Not a terminal: plain lines, ending with the same summary.
+    let o = ota(&l, &["watch", &job_id]);
+    assert_eq!(o.status.code(), Some(0), "{}", err(&o));
+    assert_plain(&o.stderr);
+    assert!(
+        err(&o).contains("COMPLETED  succeeded 2, failed 1"),
+        "{}",
+        err(&o)
+    );
+
+    // Which device failed, and the reason it gave.
+    let o = ota(&l, &["status", &job_id, "--devices", "--output", "json"]);
+    assert_eq!(o.status.code(), Some(0), "{}", err(&o));
+    let devices = json_out(&o)["devices"].clone();
+    assert_eq!(devices.as_array().map(Vec::len), Some(3), "{devices}");
+    let failed: Vec<&Value> = devices
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|d| d["status"] == "FAILED")
+        .collect();
+    assert_eq!(failed.len(), 1, "{devices}");
+    assert_eq!(failed[0]["thing"], things[2].as_str());
+    assert_eq!(
+        failed[0]["statusDetails"]["reason"],
+        "signature check failed"
+    );
+    let o = ota(&l, &["status", &job_id, "--devices"]);
+    let text = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert!(
+        text.lines().any(|l| l.contains(&things[2])
+            && l.contains("FAILED")
+            && l.ends_with("reason=signature check failed")),
+        "{text}"
+    );
 }

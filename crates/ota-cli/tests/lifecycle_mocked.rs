@@ -468,3 +468,147 @@ async fn a_failure_after_the_job_is_gone_names_what_is_left_and_how_to_remove_it
     );
     assert!(m.contains("iot:DeleteStream"), "{m}");
 }
+
+fn summary(
+    thing: &str,
+    status: aws_sdk_iot::types::JobExecutionStatus,
+) -> aws_sdk_iot::types::JobExecutionSummaryForJob {
+    aws_sdk_iot::types::JobExecutionSummaryForJob::builder()
+        .thing_arn(format!("arn:aws:iot:us-east-1:123456789012:thing/{thing}"))
+        .job_execution_summary(
+            aws_sdk_iot::types::JobExecutionSummary::builder()
+                .status(status)
+                .execution_number(1)
+                .build(),
+        )
+        .build()
+}
+
+#[tokio::test]
+async fn devices_are_listed_over_every_page_and_only_the_failed_ones_are_described() {
+    use aws_sdk_iot::operation::describe_job_execution::DescribeJobExecutionOutput;
+    use aws_sdk_iot::operation::list_job_executions_for_job::ListJobExecutionsForJobOutput;
+    use aws_sdk_iot::types::{JobExecution, JobExecutionStatus as S};
+    let pages = mock!(aws_sdk_iot::Client::list_job_executions_for_job)
+        .match_requests(|r| r.job_id() == Some(JOB))
+        .sequence()
+        .output(|| {
+            ListJobExecutionsForJobOutput::builder()
+                .execution_summaries(summary("dev-b", S::Succeeded))
+                .execution_summaries(summary("dev-c", S::Failed))
+                .next_token("page-2")
+                .build()
+        })
+        .output(|| {
+            ListJobExecutionsForJobOutput::builder()
+                .execution_summaries(summary("dev-a", S::Rejected))
+                .execution_summaries(summary("dev-d", S::InProgress))
+                .build()
+        })
+        .build();
+    // Throttled once: the SDK retries.
+    let describe = mock!(aws_sdk_iot::Client::describe_job_execution)
+        .match_requests(|r| r.job_id() == Some(JOB))
+        .sequence()
+        .http_response(|| json_error(429, "ThrottlingException", "Rate exceeded"))
+        .output(|| {
+            DescribeJobExecutionOutput::builder()
+                .execution(
+                    JobExecution::builder()
+                        .status_details(
+                            aws_sdk_iot::types::JobExecutionStatusDetails::builder()
+                                .details_map("reason", "image too large")
+                                .build(),
+                        )
+                        .build(),
+                )
+                .build()
+        })
+        .times(2)
+        .build();
+    let c = clients(&[&pages, &describe], &[], &[], &[]);
+    let d = ota_cli::status::devices::device_executions(&c, JOB)
+        .await
+        .unwrap();
+    let seen: Vec<(&str, &str)> = d
+        .iter()
+        .map(|d| (d.thing.as_str(), d.status.as_str()))
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            ("dev-a", "REJECTED"),
+            ("dev-b", "SUCCEEDED"),
+            ("dev-c", "FAILED"),
+            ("dev-d", "IN_PROGRESS")
+        ]
+    );
+    assert_eq!(pages.num_calls(), 2);
+    // dev-a and dev-c only (the throttled attempt is the third call).
+    assert_eq!(describe.num_calls(), 3);
+    assert_eq!(d[0].status_details["reason"], "image too large");
+    assert!(d[1].status_details.is_empty() && d[3].status_details.is_empty());
+    let text = ota_cli::status::devices::human(&d);
+    assert!(
+        text.contains("dev-c  FAILED      reason=image too large"),
+        "{text}"
+    );
+}
+
+#[tokio::test]
+async fn watch_ends_when_the_job_completes_and_gives_up_at_its_timeout() {
+    let looks = mock!(aws_sdk_iot::Client::describe_job)
+        .sequence()
+        .output(|| {
+            DescribeJobOutput::builder()
+                .job(
+                    Job::builder()
+                        .job_id(JOB)
+                        .status(JobStatus::InProgress)
+                        .job_process_details(
+                            JobProcessDetails::builder()
+                                .number_of_queued_things(2)
+                                .build(),
+                        )
+                        .build(),
+                )
+                .build()
+        })
+        .output(|| {
+            DescribeJobOutput::builder()
+                .job(
+                    Job::builder()
+                        .job_id(JOB)
+                        .status(JobStatus::Completed)
+                        .job_process_details(
+                            JobProcessDetails::builder()
+                                .number_of_succeeded_things(1)
+                                .number_of_timed_out_things(1)
+                                .build(),
+                        )
+                        .build(),
+                )
+                .build()
+        })
+        .build();
+    let c = clients(&[&looks], &[], &[], &[]);
+    let w = ota_cli::watch::watch(&c, JOB, Duration::from_millis(1), None)
+        .await
+        .unwrap();
+    assert_eq!(looks.num_calls(), 2);
+    assert_eq!(w.job_status, "COMPLETED");
+    assert_eq!(w.summary(), "succeeded 1, timed out 1");
+
+    let running = described(JobStatus::InProgress, 1);
+    let c = clients(&[&running], &[], &[], &[]);
+    let e = ota_cli::watch::watch(
+        &c,
+        JOB,
+        Duration::from_millis(5),
+        Some(Duration::from_millis(30)),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(e.exit_code(), 4);
+    assert!(e.to_string().contains("in progress 1"), "{e}");
+}

@@ -360,6 +360,7 @@ fn status_args(what: &str) -> ota_cli::args::StatusArgs {
         what: what.into(),
         bucket: None,
         version_id: None,
+        devices: false,
     }
 }
 

@@ -45,6 +45,7 @@ pub async fn resolve(c: &Clients, g: &GlobalArgs, r: &JobRef) -> Result<Pipeline
             what: r.what.clone(),
             bucket: r.bucket.clone(),
             version_id: r.version_id.clone(),
+            devices: false,
         };
         let r = status::status(c, g, &args).await?;
         r.job_id.clone().ok_or_else(|| {

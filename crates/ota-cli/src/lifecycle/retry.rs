@@ -159,6 +159,7 @@ async fn next_attempt(
             what: up.key.clone(),
             bucket: Some(up.bucket.clone()),
             version_id: Some(up.version_id.clone()),
+            devices: false,
         },
     )
     .await;

@@ -1,6 +1,7 @@
 //! `ota status KEY|JOB_ID`: finds the upload's job or execution and reports
 //! where it is ([`report`] builds the report `upload` ends with too).
 
+pub mod devices;
 mod report;
 
 pub use report::{readable_cause, report_for_execution, JobExecutions, Report};
@@ -16,7 +17,14 @@ use std::collections::HashSet;
 const SCAN_EXECUTIONS: usize = 1000;
 
 pub async fn run(g: &GlobalArgs, a: &StatusArgs) -> Result<Report, CliError> {
-    status(&Clients::new(g).await?, g, a).await
+    let c = Clients::new(g).await?;
+    let mut r = status(&c, g, a).await?;
+    if a.devices {
+        if let (Some(job_id), true) = (&r.job_id, r.job_arn.is_some()) {
+            r.devices = Some(devices::device_executions(&c, job_id).await?);
+        }
+    }
+    Ok(r)
 }
 
 pub async fn status(c: &Clients, g: &GlobalArgs, a: &StatusArgs) -> Result<Report, CliError> {

@@ -3,8 +3,8 @@
 
 use crate::aws::{console_url, Clients, Execution, Uploaded};
 use crate::error::{aws, CliError};
-use ota_aws::found;
 use aws_sdk_sfn::types::ExecutionStatus;
+use ota_aws::found;
 use serde::Serialize;
 use std::fmt::Write as _;
 
@@ -29,6 +29,9 @@ pub struct Report {
     pub error: Option<String>,
     pub cause: Option<String>,
     pub next_step: Option<String>,
+    /// With --devices: each device's execution (status::devices).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub devices: Option<Vec<super::devices::DeviceExecution>>,
 }
 
 /// DescribeJob's jobProcessDetails: how many things are where.
@@ -119,6 +122,10 @@ impl Report {
         if let Some(u) = &self.console_url {
             row("console", u.clone());
         }
+        if let Some(d) = &self.devices {
+            let table = super::devices::human(d);
+            row("devices", format!("{}\n{}", d.len(), table.trim_end()));
+        }
         if let Some(e) = &self.error {
             row(
                 "failed",
@@ -198,7 +205,9 @@ pub(super) async fn report_with(
         if exists {
             let region = e.arn.split(':').nth(3).unwrap_or(&c.region).to_string();
             r.console_url = Some(console_url(&region, &job_id));
-            r.next_step = Some(format!("watch the devices: ota status {job_id}"));
+            r.next_step = Some(format!(
+                "watch the rollout: ota watch {job_id}; each device: ota status {job_id} --devices"
+            ));
         } else {
             // The run made it; someone deleted it since (ota delete).
             r.job_status = Some(DELETED.into());
