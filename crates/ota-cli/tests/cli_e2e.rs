@@ -770,6 +770,38 @@ async fn ota_device_on_mutual_tls_streams_a_freertos_job_and_a_wrong_signature_e
     assert_eq!(l.execution_status(&bad_job, &thing).await, "FAILED");
 }
 
+/// A thing group of its own (no other test's device takes its jobs): its
+/// name and ARN.
+async fn new_group(l: &Local, prefix: &str) -> (String, String) {
+    let group = format!("{prefix}-{}", std::process::id());
+    let arn = l
+        .iot
+        .create_thing_group()
+        .thing_group_name(&group)
+        .send()
+        .await
+        .expect("CreateThingGroup")
+        .thing_group_arn()
+        .expect("group arn")
+        .to_string();
+    (group, arn)
+}
+
+/// `ota upload --output json` of a new file to a thing group; the key and
+/// the JSON it printed (exit code 0 asserted).
+fn upload_to(l: &Local, name: &str, len: usize, seed: u8, group: &str) -> (String, Value) {
+    let targets = format!("thinggroup/{group}");
+    let (key, o) = upload(
+        l,
+        name,
+        len,
+        seed,
+        &["--targets", &targets, "--output", "json"],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", err(&o));
+    (key, json_out(&o))
+}
+
 /// The value of a job's tag, from IoT.
 async fn job_tag(l: &Local, job_arn: &str, key: &str) -> Option<String> {
     let tags = l
@@ -789,24 +821,8 @@ async fn job_tag(l: &Local, job_arn: &str, key: &str) -> Option<String> {
 #[ignore = "needs the local emulator with the stack deployed: scripts/test.sh"]
 async fn cancel_then_delete_removes_the_job_its_stream_and_signed_object_but_not_the_firmware() {
     let l = Local::connect().await;
-    // A group of its own: no other test's device takes this job.
-    let group = format!("lifecycle-{}", std::process::id());
-    l.iot
-        .create_thing_group()
-        .thing_group_name(&group)
-        .send()
-        .await
-        .expect("CreateThingGroup");
-    let targets = format!("thinggroup/{group}");
-    let (key, o) = upload(
-        &l,
-        "cli-lifecycle",
-        30_000,
-        9,
-        &["--targets", &targets, "--output", "json"],
-    );
-    assert_eq!(o.status.code(), Some(0), "{}", err(&o));
-    let r = json_out(&o);
+    let (group, _) = new_group(&l, "lifecycle").await;
+    let (key, r) = upload_to(&l, "cli-lifecycle", 30_000, 9, &group);
     let job_id = r["jobId"].as_str().expect("jobId").to_string();
     let version = r["versionId"].as_str().expect("versionId").to_string();
     let job = l.describe_job(&job_id).await;
@@ -945,27 +961,8 @@ async fn cancel_then_delete_removes_the_job_its_stream_and_signed_object_but_not
 #[ignore = "needs the local emulator with the stack deployed: scripts/test.sh"]
 async fn delete_keeps_the_stream_and_signed_object_another_job_still_uses() {
     let l = Local::connect().await;
-    let group = format!("lifecycle-keep-{}", std::process::id());
-    let group_arn = l
-        .iot
-        .create_thing_group()
-        .thing_group_name(&group)
-        .send()
-        .await
-        .expect("CreateThingGroup")
-        .thing_group_arn()
-        .expect("group arn")
-        .to_string();
-    let targets = format!("thinggroup/{group}");
-    let (key, o) = upload(
-        &l,
-        "cli-keep",
-        20_000,
-        10,
-        &["--targets", &targets, "--output", "json"],
-    );
-    assert_eq!(o.status.code(), Some(0), "{}", err(&o));
-    let r = json_out(&o);
+    let (group, group_arn) = new_group(&l, "lifecycle-keep").await;
+    let (key, r) = upload_to(&l, "cli-keep", 20_000, 10, &group);
     let job_id = r["jobId"].as_str().expect("jobId").to_string();
     let job_arn = l
         .describe_job(&job_id)
@@ -1138,16 +1135,8 @@ fn bar<'a>(s: &'a str, state: &str) -> &'a str {
 async fn ota_watch_draws_a_bar_per_state_on_a_terminal_and_status_names_why_devices_failed() {
     let l = Local::connect().await;
     let (group, things) = l.new_fleet("watch", 3).await;
-    let target = format!("thinggroup/{group}");
-    let (_, o) = upload(
-        &l,
-        "cli-watch",
-        6_000,
-        41,
-        &["--targets", &target, "--output", "json"],
-    );
-    assert_eq!(o.status.code(), Some(0), "{}", err(&o));
-    let job_id = json_out(&o)["jobId"].as_str().expect("jobId").to_string();
+    let (_, r) = upload_to(&l, "cli-watch", 6_000, 41, &group);
+    let job_id = r["jobId"].as_str().expect("jobId").to_string();
 
     // ota watch on a real terminal: a tmux pane of 90 x 16.
     let session = format!("ota-watch-{}", std::process::id());
@@ -1178,17 +1167,7 @@ async fn ota_watch_draws_a_bar_per_state_on_a_terminal_and_status_names_why_devi
 
     // Two devices succeed, one fails with a reason, as the Jobs API takes it.
     for (i, thing) in things.iter().enumerate() {
-        let next = l
-            .jobs
-            .start_next_pending_job_execution()
-            .thing_name(thing)
-            .send()
-            .await
-            .expect("StartNextPendingJobExecution");
-        assert_eq!(
-            next.execution().and_then(|e| e.job_id()),
-            Some(job_id.as_str())
-        );
+        assert_eq!(l.start_next_as_device(thing).await.job_id, job_id);
         let failed = i == 2;
         l.jobs
             .update_job_execution()

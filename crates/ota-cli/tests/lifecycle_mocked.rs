@@ -100,21 +100,27 @@ fn cancel_args(force: bool, comment: Option<&str>, reason: Option<&str>) -> Canc
     }
 }
 
+/// DescribeJob's answer: the job in `status` with these device counts.
+fn job_output(status: JobStatus, details: JobProcessDetails) -> DescribeJobOutput {
+    DescribeJobOutput::builder()
+        .job(
+            Job::builder()
+                .job_id(JOB)
+                .status(status)
+                .job_process_details(details)
+                .build(),
+        )
+        .build()
+}
+
 fn described(status: JobStatus, in_progress: i32) -> Rule {
     mock!(aws_sdk_iot::Client::describe_job).then_output(move || {
-        DescribeJobOutput::builder()
-            .job(
-                Job::builder()
-                    .job_id(JOB)
-                    .status(status.clone())
-                    .job_process_details(
-                        JobProcessDetails::builder()
-                            .number_of_in_progress_things(in_progress)
-                            .build(),
-                    )
-                    .build(),
-            )
-            .build()
+        job_output(
+            status.clone(),
+            JobProcessDetails::builder()
+                .number_of_in_progress_things(in_progress)
+                .build(),
+        )
     })
 }
 
@@ -560,35 +566,21 @@ async fn watch_ends_when_the_job_completes_and_gives_up_at_its_timeout() {
     let looks = mock!(aws_sdk_iot::Client::describe_job)
         .sequence()
         .output(|| {
-            DescribeJobOutput::builder()
-                .job(
-                    Job::builder()
-                        .job_id(JOB)
-                        .status(JobStatus::InProgress)
-                        .job_process_details(
-                            JobProcessDetails::builder()
-                                .number_of_queued_things(2)
-                                .build(),
-                        )
-                        .build(),
-                )
-                .build()
+            job_output(
+                JobStatus::InProgress,
+                JobProcessDetails::builder()
+                    .number_of_queued_things(2)
+                    .build(),
+            )
         })
         .output(|| {
-            DescribeJobOutput::builder()
-                .job(
-                    Job::builder()
-                        .job_id(JOB)
-                        .status(JobStatus::Completed)
-                        .job_process_details(
-                            JobProcessDetails::builder()
-                                .number_of_succeeded_things(1)
-                                .number_of_timed_out_things(1)
-                                .build(),
-                        )
-                        .build(),
-                )
-                .build()
+            job_output(
+                JobStatus::Completed,
+                JobProcessDetails::builder()
+                    .number_of_succeeded_things(1)
+                    .number_of_timed_out_things(1)
+                    .build(),
+            )
         })
         .build();
     let c = clients(&[&looks], &[], &[], &[]);

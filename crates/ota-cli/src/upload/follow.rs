@@ -119,6 +119,34 @@ pub async fn follow(
     up: &Uploaded,
     within: Duration,
 ) -> Result<Report, CliError> {
+    follow_run(c, Run::StartedBy(state_machine), up, within).await
+}
+
+/// Follows an execution already known (`ota retry` started it), as
+/// [`follow`] does.
+pub async fn follow_started(
+    c: &Clients,
+    up: &Uploaded,
+    execution_arn: &str,
+    within: Duration,
+) -> Result<Report, CliError> {
+    follow_run(c, Run::Known(execution_arn), up, within).await
+}
+
+/// Which execution to follow.
+enum Run<'a> {
+    /// The one the upload starts on this state machine, once it appears.
+    StartedBy(&'a str),
+    /// This one.
+    Known(&'a str),
+}
+
+async fn follow_run(
+    c: &Clients,
+    run: Run<'_>,
+    up: &Uploaded,
+    within: Duration,
+) -> Result<Report, CliError> {
     let line = ProgressBar::new_spinner();
     line.enable_steady_tick(Duration::from_millis(120));
     line.set_message(format!(
@@ -132,30 +160,11 @@ pub async fn follow(
         began: Instant::now(),
         within,
     };
-    let execution = watch.execution(state_machine).await?;
-    let done = watch.until_done(&execution.arn).await?;
-    watch.line.finish_and_clear();
-    outcome(&done, status::report_for_execution(c, &done).await?)
-}
-
-/// Follows an execution already known (`ota retry` started it), as
-/// [`follow`] does.
-pub async fn follow_started(
-    c: &Clients,
-    up: &Uploaded,
-    execution_arn: &str,
-    within: Duration,
-) -> Result<Report, CliError> {
-    let line = ProgressBar::new_spinner();
-    line.enable_steady_tick(Duration::from_millis(120));
-    let watch = Watch {
-        c,
-        up,
-        line,
-        began: Instant::now(),
-        within,
+    let arn = match run {
+        Run::StartedBy(state_machine) => watch.execution(state_machine).await?.arn,
+        Run::Known(arn) => arn.to_string(),
     };
-    let done = watch.until_done(execution_arn).await?;
+    let done = watch.until_done(&arn).await?;
     watch.line.finish_and_clear();
     outcome(&done, status::report_for_execution(c, &done).await?)
 }
