@@ -2,6 +2,8 @@
 //! each rule that needs an SDK call is written once:
 //!
 //! - [`device_log`]: device findings as warning lines;
+//! - [`job_resources`]: a job's stream and signed object, found by its
+//!   tags and removed when no other job uses them;
 //! - [`manifest`]: read the manifest an upload names;
 //! - [`preflight`]: the signing profile and document checks made before
 //!   anything is signed (start-signing) or uploaded (`ota upload`);
@@ -15,6 +17,7 @@
 //! Lambda function needs (runner, errorType mapping, JSON logs).
 
 pub mod device_log;
+pub mod job_resources;
 pub mod manifest;
 pub mod preflight;
 pub mod sdk_error;

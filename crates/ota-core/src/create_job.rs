@@ -41,6 +41,11 @@ pub fn made_by_run_tags(state: &crate::PipelineState) -> Vec<(String, String)> {
     tags
 }
 
+/// The `source` of the pipeline's EventBridge events (OTA Update Created,
+/// Failed, Completed); the template's EventSource substitution and the IAM
+/// condition on events:PutEvents say the same (tests/infrastructure).
+pub const NOTIFICATION_SOURCE: &str = "ota.pipeline";
+
 /// IoT tag values are at most 256 characters; keep the end (the file name).
 pub fn tag_value(v: &str) -> String {
     let n = v.chars().count();

@@ -1,10 +1,12 @@
 //! make-stream: the signed object -> size, signature, algorithm; CreateStream
 //! over the exact uploaded version ([`make`]). Also the state machine's Clean
 //! Up step ([`clean_up`]): it removes a stream this execution created when no
-//! job was created.
+//! job was created; and the scheduled clean-up sweep ([`sweep`]): a job's
+//! stream and signed object once the job has ended.
 
 pub mod clean_up;
 pub mod make;
+pub mod sweep;
 
 use ota_core::{OtaError, PipelineState};
 use serde::{Deserialize, Serialize};
@@ -14,10 +16,17 @@ pub struct Deps {
     pub iot: aws_sdk_iot::Client,
     /// The role IoT assumes to read the firmware for the stream.
     pub ota_role_arn: String,
+    /// The sweep: which jobs carry a tag (GetResources).
+    pub tagging: aws_sdk_resourcegroupstagging::Client,
+    /// The sweep: where a signing job put its output (DescribeSigningJob).
+    pub signer: aws_sdk_signer::Client,
+    /// The sweep: "OTA Update Completed" (PutEvents).
+    pub events: aws_sdk_eventbridge::Client,
 }
 
 /// What the state machine sends: the pipeline state, or (from the Clean Up
-/// step) `{"cleanUp": {"state": ...}}`.
+/// step) `{"cleanUp": {"state": ...}}`; or, from the CleanUpSchedule,
+/// `{"sweep": {}}`.
 #[derive(Debug, Deserialize)]
 #[serde(untagged)]
 pub enum MakeStreamInput {
@@ -25,13 +34,22 @@ pub enum MakeStreamInput {
         #[serde(rename = "cleanUp")]
         clean_up: CleanUpRequest,
     },
+    Sweep {
+        sweep: SweepRequest,
+    },
     Make(Box<PipelineState>),
 }
+
+/// The sweep takes no parameters.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SweepRequest {}
 
 impl ota_lambda::RunSpan for MakeStreamInput {
     fn run_span(&self) -> tracing::Span {
         match self {
             MakeStreamInput::Make(s) => s.run_span(),
+            MakeStreamInput::Sweep { .. } => tracing::info_span!("run", mode = "sweep"),
             MakeStreamInput::CleanUp { clean_up } => {
                 // A pipeline state, or the original event when start-signing
                 // failed: take the ids from wherever they are.
@@ -68,6 +86,7 @@ pub struct CleanUpRequest {
 pub enum MakeStreamOutput {
     Made(Box<PipelineState>),
     CleanedUp(CleanUpReport),
+    Swept(sweep::SweepReport),
 }
 
 #[derive(Debug, Serialize, PartialEq, Eq)]
@@ -87,5 +106,6 @@ pub async fn handle(input: MakeStreamInput, deps: &Deps) -> Result<MakeStreamOut
         MakeStreamInput::CleanUp { clean_up } => clean_up::clean_up_stream(clean_up, deps)
             .await
             .map(MakeStreamOutput::CleanedUp),
+        MakeStreamInput::Sweep { .. } => sweep::sweep(deps).await.map(MakeStreamOutput::Swept),
     }
 }

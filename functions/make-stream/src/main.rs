@@ -8,6 +8,9 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         s3: aws_sdk_s3::Client::new(&sdk),
         iot: aws_sdk_iot::Client::new(&sdk),
         ota_role_arn: ota_lambda::env_var("OTA_ROLE_ARN")?,
+        tagging: aws_sdk_resourcegroupstagging::Client::new(&sdk),
+        signer: aws_sdk_signer::Client::new(&sdk),
+        events: aws_sdk_eventbridge::Client::new(&sdk),
     };
     ota_lambda::run(|input| handle(input, &deps)).await
 }

@@ -67,6 +67,9 @@ fn deps_retrying(retry: RetryConfig, s3: &[&Rule], iot: &[&Rule]) -> Deps {
         iot: mock_client!(aws_sdk_iot, RuleMode::MatchAny, iot, |c| c
             .retry_config(retry.clone())),
         ota_role_arn: ROLE.into(),
+        tagging: mock_client!(aws_sdk_resourcegroupstagging, RuleMode::MatchAny, &[]),
+        signer: mock_client!(aws_sdk_signer, RuleMode::MatchAny, &[]),
+        events: mock_client!(aws_sdk_eventbridge, RuleMode::MatchAny, &[]),
     }
 }
 

@@ -48,6 +48,9 @@ impl Runs {
                 s3: l.s3.clone(),
                 iot: l.iot.clone(),
                 ota_role_arn: role.clone(),
+                tagging: aws_sdk_resourcegroupstagging::Client::new(&l.config),
+                signer: l.signer.clone(),
+                events: aws_sdk_eventbridge::Client::new(&l.config),
             },
             create: create_job::Deps {
                 iot: l.iot.clone(),

@@ -2,7 +2,12 @@
 //! Update Failed" events on the default EventBridge bus (source
 //! ota.pipeline), delivered by a rule the test makes as a user would, to an
 //! SQS queue. A folder marker, which the pipeline skips, emits nothing.
+//! The clean-up sweep and its Completed event: `clean_up_sweep.rs` (beside
+//! this file, as a module: the same subscription helpers).
 //! `#[ignore]`d: scripts/test.sh runs it with --ignored on the deployed stack.
+
+#[path = "notifications/clean_up_sweep.rs"]
+mod clean_up_sweep;
 
 use e2e::{firmware, Local};
 use serde_json::{json, Value};
@@ -10,7 +15,7 @@ use std::time::{Duration, Instant};
 
 /// A rule on the pipeline's events with a queue of its own as the target;
 /// the queue URL.
-async fn subscribe(l: &Local, name: &str) -> String {
+async fn subscribe(l: &Local, name: &str, detail_types: &[&str]) -> String {
     let sqs = aws_sdk_sqs::Client::new(&l.config);
     let events = aws_sdk_eventbridge::Client::new(&l.config);
     let queue = sqs
@@ -45,8 +50,7 @@ async fn subscribe(l: &Local, name: &str) -> String {
         .send()
         .await
         .expect("SetQueueAttributes");
-    let pattern = json!({"source": ["ota.pipeline"],
-        "detail-type": ["OTA Update Created", "OTA Update Failed"]});
+    let pattern = json!({"source": ["ota.pipeline"], "detail-type": detail_types});
     events
         .put_rule()
         .name(name)
@@ -128,7 +132,7 @@ async fn event_for(
 async fn a_rule_on_the_pipeline_events_hears_created_and_failed_and_nothing_for_a_folder_marker() {
     let l = Local::connect().await;
     let name = format!("ota-events-{}", std::process::id());
-    let url = subscribe(&l, &name).await;
+    let url = subscribe(&l, &name, &["OTA Update Created", "OTA Update Failed"]).await;
     let mut seen = Vec::new();
 
     // A folder marker first: the pipeline skips it.
@@ -204,23 +208,27 @@ async fn a_rule_on_the_pipeline_events_hears_created_and_failed_and_nothing_for_
             .any(|e| e["detail"]["source"]["key"] == folder.as_str()),
         "a skipped folder marker emits nothing: {seen:?}"
     );
+    unsubscribe(&l, &name, &url).await;
+}
+
+async fn unsubscribe(l: &Local, name: &str, url: &str) {
     let events = aws_sdk_eventbridge::Client::new(&l.config);
     events
         .remove_targets()
-        .rule(&name)
+        .rule(name)
         .ids("queue")
         .send()
         .await
         .expect("RemoveTargets");
     events
         .delete_rule()
-        .name(&name)
+        .name(name)
         .send()
         .await
         .expect("DeleteRule");
     aws_sdk_sqs::Client::new(&l.config)
         .delete_queue()
-        .queue_url(&url)
+        .queue_url(url)
         .send()
         .await
         .expect("DeleteQueue");

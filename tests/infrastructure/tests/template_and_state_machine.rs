@@ -372,6 +372,61 @@ fn the_run_notifies_created_and_failed_without_changing_its_outcome() {
     );
 }
 
+/// The sweep's schedule may invoke make-stream and nothing else, and only
+/// EventBridge Scheduler of this account may assume its role; the events
+/// source in the template is the code's.
+#[test]
+fn the_clean_up_schedule_invokes_only_make_stream_and_sources_agree() {
+    let t = template();
+    let schedule = &resources(&t)["CleanUpSchedule"];
+    assert_eq!(schedule["Type"], "AWS::Scheduler::Schedule");
+    let target = &schedule["Properties"]["Target"];
+    assert_eq!(
+        under_tag(&target["Arn"], "GetAtt").and_then(|v| v.as_str()),
+        Some("MakeStreamFunction.Arn")
+    );
+    assert_eq!(
+        under_tag(&schedule["Properties"]["ScheduleExpression"], "Ref").and_then(|v| v.as_str()),
+        Some("CleanUpInterval")
+    );
+    let role = &resources(&t)["CleanUpScheduleRole"]["Properties"];
+    let trust = &role["AssumeRolePolicyDocument"]["Statement"][0];
+    assert_eq!(trust["Principal"]["Service"], "scheduler.amazonaws.com");
+    assert!(!trust["Condition"]["StringEquals"]["aws:SourceAccount"].is_null());
+    let statements: Vec<&Yaml> = role["Policies"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .flat_map(|p| {
+            p["PolicyDocument"]["Statement"]
+                .as_sequence()
+                .into_iter()
+                .flatten()
+        })
+        .collect();
+    assert_eq!(statements.len(), 1);
+    assert_eq!(actions(statements[0]), ["lambda:InvokeFunction"]);
+    assert_eq!(
+        under_tag(&statements[0]["Resource"], "GetAtt").and_then(|v| v.as_str()),
+        Some("MakeStreamFunction.Arn")
+    );
+    let sm = state_machine(&t);
+    assert_eq!(
+        sm["Properties"]["DefinitionSubstitutions"]["EventSource"],
+        ota_core::create_job::NOTIFICATION_SOURCE
+    );
+    let text = std::fs::read_to_string(root("template.yaml")).unwrap();
+    assert_eq!(
+        text.matches(&format!(
+            "events:source: {}",
+            ota_core::create_job::NOTIFICATION_SOURCE
+        ))
+        .count(),
+        2,
+        "both PutEvents grants name the code's source"
+    );
+}
+
 /// A folder marker (key ending in '/') ends the run at once, before any
 /// Task: nothing signed, no function called.
 #[test]
@@ -602,6 +657,13 @@ fn every_event_file_deserializes_into_its_functions_input() {
     assert!(matches!(c, make_stream::MakeStreamInput::CleanUp { .. }));
     let m: make_stream::MakeStreamInput = serde_json::from_str(&read("make-stream.json")).unwrap();
     assert!(matches!(m, make_stream::MakeStreamInput::Make(_)));
+    // What the CleanUpSchedule sends, from the template itself.
+    let t = template();
+    let input = resources(&t)["CleanUpSchedule"]["Properties"]["Target"]["Input"]
+        .as_str()
+        .expect("the schedule's Input");
+    let sweep: make_stream::MakeStreamInput = serde_json::from_str(input).unwrap();
+    assert!(matches!(sweep, make_stream::MakeStreamInput::Sweep { .. }));
     let mut names: Vec<String> = std::fs::read_dir(root("events"))
         .unwrap()
         .map(|e| e.unwrap().file_name().into_string().unwrap())
@@ -759,7 +821,7 @@ fn aws_calls(binary: &str) -> BTreeSet<String> {
     let mut calls = BTreeSet::new();
     // `deps.s3.get_object()` and, in helpers that take the client,
     // `s3.get_object()`: any `<client>.<op>()`.
-    for client in ["s3", "signer", "iot"] {
+    for client in ["s3", "signer", "iot", "tagging", "events"] {
         let needle = format!("{client}.");
         for (i, _) in flat.match_indices(&needle) {
             let rest = &flat[i + needle.len()..];
@@ -767,10 +829,29 @@ fn aws_calls(binary: &str) -> BTreeSet<String> {
                 .chars()
                 .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
                 .collect();
-            if rest[op.len()..].starts_with("()") {
+            // `tagging` and `events` also name other things (an S3
+            // tagging's tag_set()): only their APIs' own operations count.
+            let theirs = match client {
+                "tagging" => [
+                    "get_resources",
+                    "get_tag_keys",
+                    "get_tag_values",
+                    "tag_resources",
+                    "untag_resources",
+                ]
+                .contains(&op.as_str()),
+                "events" => {
+                    op.starts_with("put_") || op.starts_with("delete_") || op.starts_with("list_")
+                }
+                _ => true,
+            };
+            if theirs && rest[op.len()..].starts_with("()") {
                 calls.insert(match (client, op.as_str()) {
                     ("s3", "head_object") => "s3:GetObject".to_string(),
                     ("s3", "list_object_versions") => "s3:ListBucketVersions".to_string(),
+                    // Always with a version id (job_resources::remove_signed).
+                    ("s3", "delete_object") => "s3:DeleteObjectVersion".to_string(),
+                    ("tagging", "get_resources") => "tag:GetResources".to_string(),
                     _ => format!("{client}:{}", pascal(&op)),
                 });
             }
@@ -1112,13 +1193,14 @@ fn each_function_has_its_own_role_writing_only_its_own_logs() {
                     "{name}: logs only to its own group"
                 );
             } else if resource == "*" {
-                // Only what supports no resource-level permissions.
+                // Only what supports no resource-level permissions: X-Ray,
+                // and the sweep's GetResources.
                 let mut acts = acts;
                 acts.sort();
-                assert_eq!(
-                    acts,
-                    ["xray:PutTelemetryRecords", "xray:PutTraceSegments"],
-                    "{name}: Resource * only for X-Ray"
+                assert!(
+                    acts == ["xray:PutTelemetryRecords", "xray:PutTraceSegments"]
+                        || acts == ["tag:GetResources"],
+                    "{name}: Resource * only for X-Ray and tag:GetResources, not {acts:?}"
                 );
             }
         }

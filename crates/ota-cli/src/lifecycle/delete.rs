@@ -9,12 +9,13 @@
 //! resources. If a later step fails the job is already gone, so the error
 //! names what is left and the command that removes it.
 
-use super::{jobs_tagged, resolve, PipelineJob};
+use super::{resolve, PipelineJob};
 use crate::args::{DeleteArgs, GlobalArgs};
 use crate::aws::Clients;
 use crate::error::{aws, CliError};
 use aws_sdk_iot::types::JobStatus;
 use ota_aws::found;
+use ota_aws::job_resources::{self, Outcome, Source, TaggedJob, TAG_CLEANED_UP};
 use ota_core::create_job::{
     TAG_SIGNED_VERSION, TAG_SIGNING_JOB, TAG_SOURCE_BUCKET, TAG_SOURCE_KEY, TAG_SOURCE_VERSION,
     TAG_STREAM,
@@ -121,6 +122,12 @@ pub async fn delete(
             job.job_id
         ),
     };
+    if let Some(when) = job.tag(TAG_CLEANED_UP) {
+        out.kept.push(format!(
+            "nothing else: the clean-up sweep removed the job's stream and signed object at {when}"
+        ));
+        return Ok(out);
+    }
     if let Some(stream_id) = job.tag(TAG_STREAM) {
         delete_stream(c, job, stream_id, &mut out)
             .await
@@ -229,91 +236,50 @@ async fn await_gone(
     }
 }
 
-/// The stream, when the pipeline made it for this job's upload (its
-/// description says so: ota_aws::stream::description) and no other job
-/// carries its tag.
+/// The stream, when the pipeline made it for this job's upload and no
+/// other job (not yet cleaned up) carries its tag.
 async fn delete_stream(
     c: &Clients,
     job: &PipelineJob,
     stream_id: &str,
     out: &mut Deleted,
 ) -> Result<(), CliError> {
-    let d = c.iot.describe_stream().stream_id(stream_id).send().await;
-    let Some(info) = found(d, |e| e.is_resource_not_found_exception())
-        .map_err(aws("DescribeStream"))?
-        .and_then(|d| d.stream_info)
-    else {
-        out.kept.push(format!(
-            "nothing for stream {stream_id}: it was already gone"
-        ));
-        return Ok(());
+    let tagged = job_resources::jobs_tagged(&c.tagging, TAG_STREAM, Some(stream_id)).await?;
+    let users: Vec<&TaggedJob> = tagged.iter().filter(|j| !j.cleaned_up()).collect();
+    let source = Source {
+        bucket: job.tag(TAG_SOURCE_BUCKET).unwrap_or_default(),
+        key: job.tag(TAG_SOURCE_KEY).unwrap_or_default(),
+        version_id: job.tag(TAG_SOURCE_VERSION).unwrap_or_default(),
     };
-    let ours = format!(
-        "OTA stream for s3://{}/{} version {} ",
-        job.tag(TAG_SOURCE_BUCKET).unwrap_or_default(),
-        job.tag(TAG_SOURCE_KEY).unwrap_or_default(),
-        job.tag(TAG_SOURCE_VERSION).unwrap_or_default()
-    );
-    if !info.description().is_some_and(|d| d.starts_with(&ours)) {
-        out.kept.push(format!(
-            "stream {stream_id}: the pipeline did not make it for this upload"
-        ));
-        return Ok(());
+    let outcome = match job_resources::still_used(&format!("stream {stream_id}"), &users) {
+        Some(kept) => kept,
+        None => job_resources::remove_stream(&c.iot, &source, stream_id).await?,
+    };
+    match outcome {
+        Outcome::Removed(id) => out.stream = Some(id),
+        Outcome::Kept(why) => out.kept.push(why),
     }
-    let users = jobs_tagged(c, TAG_STREAM, stream_id).await?;
-    if !users.is_empty() {
-        out.kept.push(format!(
-            "stream {stream_id}: still used by {}",
-            users.join(", ")
-        ));
-        return Ok(());
-    }
-    let r = c.iot.delete_stream().stream_id(stream_id).send().await;
-    found(r, |e| e.is_resource_not_found_exception()).map_err(aws("DeleteStream"))?;
-    out.stream = Some(stream_id.to_string());
     Ok(())
 }
 
-/// The signer's output object, that version only (the bucket is versioned:
-/// a delete without the version would add a marker and keep the bytes),
-/// when no other job carries the signing job's tag.
+/// The signer's output object version, when no other job (not yet
+/// cleaned up) carries the signing job's tag.
 async fn delete_signed(
     c: &Clients,
     signing_job: &str,
     version: &str,
     out: &mut Deleted,
 ) -> Result<(), CliError> {
-    let users = jobs_tagged(c, TAG_SIGNING_JOB, signing_job).await?;
-    if !users.is_empty() {
-        out.kept.push(format!(
-            "the signed object of signing job {signing_job}: still used by {}",
-            users.join(", ")
-        ));
-        return Ok(());
-    }
-    let d = c
-        .signer
-        .describe_signing_job()
-        .job_id(signing_job)
-        .send()
-        .await;
-    let s3 = found(d, |e| e.is_resource_not_found_exception())
-        .map_err(aws("DescribeSigningJob"))?
-        .and_then(|d| d.signed_object)
-        .and_then(|o| o.s3);
-    let Some((bucket, key)) = s3.and_then(|s| Some((s.bucket_name?, s.key?))) else {
-        out.kept.push(format!(
-            "the signed object of signing job {signing_job}: the signer no longer says where it is"
-        ));
-        return Ok(());
+    let tagged = job_resources::jobs_tagged(&c.tagging, TAG_SIGNING_JOB, Some(signing_job)).await?;
+    let users: Vec<&TaggedJob> = tagged.iter().filter(|j| !j.cleaned_up()).collect();
+    let what = format!("the signed object of signing job {signing_job}");
+    let outcome = match job_resources::still_used(&what, &users) {
+        Some(kept) => kept,
+        None => job_resources::remove_signed(&c.signer, &c.s3, signing_job, version).await?,
     };
-    c.s3.delete_object()
-        .bucket(&bucket)
-        .key(&key)
-        .version_id(version)
-        .send()
-        .await
-        .map_err(aws("DeleteObject"))?;
-    out.signed_object = Some(format!("s3://{bucket}/{key} version {version}"));
+    match outcome {
+        Outcome::Removed(o) => out.signed_object = Some(o),
+        Outcome::Kept(why) => out.kept.push(why),
+    }
     Ok(())
 }

@@ -14,7 +14,7 @@ use crate::aws::Clients;
 use crate::error::{aws, CliError};
 use crate::status::{self, job_tags_if_exists};
 use aws_sdk_iot::types::{Job, JobStatus};
-use ota_aws::{collect_all, found};
+use ota_aws::found;
 use ota_core::create_job::TAG_EXECUTION;
 
 /// A job the pipeline made, as DescribeJob and its tags show it now.
@@ -82,29 +82,4 @@ pub async fn resolve(c: &Clients, g: &GlobalArgs, r: &JobRef) -> Result<Pipeline
         )));
     }
     Ok(found)
-}
-
-/// The ARNs of the IoT jobs that carry tag `key` = `value` (Resource
-/// Groups Tagging API GetResources, which covers every resource type): what
-/// makes "does another job still use this stream?" a lookup.
-pub async fn jobs_tagged(c: &Clients, key: &str, value: &str) -> Result<Vec<String>, CliError> {
-    let filter = aws_sdk_resourcegroupstagging::types::TagFilter::builder()
-        .key(key)
-        .values(value)
-        .build();
-    let pages = collect_all(
-        c.tagging
-            .get_resources()
-            .tag_filters(filter)
-            .resource_type_filters("iot:job")
-            .into_paginator()
-            .send(),
-    )
-    .await
-    .map_err(aws("GetResources"))?;
-    Ok(pages
-        .iter()
-        .flat_map(|p| p.resource_tag_mapping_list())
-        .filter_map(|m| m.resource_arn().map(str::to_string))
-        .collect())
 }
