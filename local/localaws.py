@@ -218,9 +218,36 @@ def prepare(_args) -> None:
             signingParameters={"certname": CERTNAME},
         )
     _device_user_key()
+    _notification_topic()
     create_if_missing(lambda g: iot.create_thing_group(thingGroupName=g), THING_GROUPS)
     create_if_missing(lambda t: iot.create_thing(thingName=t), THINGS)
     log(f"signing profile {PROFILE} (certname {CERTNAME}), thing groups {THING_GROUPS}, things {THINGS}")
+
+
+NOTIFICATION_TOPIC = "ota-local-notifications"
+NOTIFICATION_QUEUE = "ota-local-notifications"
+
+
+def _notification_topic() -> None:
+    """The topic the stack's NotificationTopicArn names, with an SQS queue
+    subscribed (raw delivery) that the e2e test reads: the SNS route of the
+    pipeline's events, as a user with their own topic would set it up."""
+    sns, sqs = client("sns"), client("sqs")
+    topic = sns.create_topic(Name=NOTIFICATION_TOPIC)["TopicArn"]
+    url = sqs.create_queue(QueueName=NOTIFICATION_QUEUE)["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    sns.set_topic_attributes(TopicArn=topic, AttributeName="Policy", AttributeValue=json.dumps({
+        "Version": "2012-10-17", "Statement": [{
+            "Effect": "Allow", "Principal": {"Service": "events.amazonaws.com"},
+            "Action": "sns:Publish", "Resource": topic}]}))
+    sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn,
+                  Attributes={"RawMessageDelivery": "true"})
+    (STATE / "notification-queue-url").write_text(url)
+
+
+def notification_topic_arn() -> str:
+    account = client("sts").get_caller_identity()["Account"]
+    return f"arn:aws:sns:{REGION}:{account}:{NOTIFICATION_TOPIC}"
 
 
 # ---------------------------------------------------------------- deploy
@@ -236,7 +263,7 @@ def deploy(args) -> None:
            "--stack-name", STACK, "--resolve-s3", "--capabilities", "CAPABILITY_IAM",
            "--no-confirm-changeset", "--no-fail-on-empty-changeset", "--region", REGION,
            "--parameter-overrides", f"Architecture={args.architecture}", f"DefaultSigningProfile={PROFILE}",
-           "MaxSigningWaitSeconds=120"]
+           "MaxSigningWaitSeconds=120", f"NotificationTopicArn={notification_topic_arn()}"]
     log("sam deploy " + " ".join(cmd[2:]))
     started = time.time()
     res = subprocess.run(cmd, env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)

@@ -233,3 +233,33 @@ async fn unsubscribe(l: &Local, name: &str, url: &str) {
         .await
         .expect("DeleteQueue");
 }
+
+/// The SNS route (stack parameter NotificationTopicArn; `localaws prepare`
+/// makes the topic with an SQS queue subscribed, raw delivery): the
+/// pipeline's events reach the topic's subscriber through the stack's
+/// NotificationRule.
+#[tokio::test]
+#[ignore = "needs the deployed local stack: scripts/test.sh runs it with --ignored"]
+async fn the_stacks_notification_rule_delivers_the_events_to_the_sns_topic() {
+    let l = Local::connect().await;
+    let url = std::fs::read_to_string(e2e::local_dir().join("notification-queue-url"))
+        .expect("localaws prepare wrote the notification queue's URL")
+        .trim()
+        .to_string();
+    let bad = l.unique_key("sns-bad");
+    let version = l
+        .upload(
+            &bad,
+            &firmware(1_000, 23),
+            &[
+                ("ota:targets", "thinggroup/Lab"),
+                ("ota:retry", "FAILED:11"),
+            ],
+        )
+        .await;
+    let mut seen = Vec::new();
+    let failed = event_for(&l, &url, "OTA Update Failed", &bad, &mut seen).await;
+    assert_eq!(failed["source"], "ota.pipeline");
+    assert_eq!(failed["detail"]["errorType"], "InvalidRequest");
+    assert_eq!(failed["detail"]["source"]["versionId"], version.as_str());
+}

@@ -37,10 +37,23 @@ fn template_with_kms_key(kms_key: bool) -> Yaml {
                 .collect()
         })
         .unwrap_or_default();
+    // resolve() resolves UseBucketKmsKey (it shapes the functions' roles);
+    // the notification conditions only choose the SNS resources, which
+    // the_sns_route_is_one_rule_to_one_topic_that_only_it_publishes_to
+    // checks as written.
     assert_eq!(
         conditions,
-        BTreeSet::from(["UseBucketKmsKey".to_string()]),
-        "resolve() knows only UseBucketKmsKey"
+        BTreeSet::from(
+            [
+                "UseBucketKmsKey",
+                "HasNotificationTopic",
+                "HasNotificationEmail",
+                "MakeNotificationTopic",
+                "NotifyBySns"
+            ]
+            .map(String::from)
+        ),
+        "a new condition: teach resolve() whether it shapes a role"
     );
     resolve(&raw, kms_key).expect("the template itself is not AWS::NoValue")
 }
@@ -48,10 +61,13 @@ fn template_with_kms_key(kms_key: bool) -> Yaml {
 fn resolve(v: &Yaml, kms_key: bool) -> Option<Yaml> {
     match v {
         Yaml::Tagged(t) if t.tag == "Ref" && t.value == "AWS::NoValue" => None,
-        Yaml::Tagged(t) if t.tag == "If" => {
+        Yaml::Tagged(t)
+            if t.tag == "If"
+                && t.value.as_sequence().and_then(|a| a.first())
+                    == Some(&Yaml::from("UseBucketKmsKey")) =>
+        {
             let args = t.value.as_sequence().expect("!If [condition, then, else]");
             assert_eq!(args.len(), 3, "!If [condition, then, else]");
-            assert_eq!(args[0], "UseBucketKmsKey", "unknown condition");
             resolve(&args[if kms_key { 1 } else { 2 }], kms_key)
         }
         Yaml::Tagged(t) => Some(Yaml::Tagged(Box::new(serde_yaml::value::TaggedValue {
@@ -424,6 +440,74 @@ fn the_clean_up_schedule_invokes_only_make_stream_and_sources_agree() {
         .count(),
         2,
         "both PutEvents grants name the code's source"
+    );
+}
+
+/// NotificationEmail / NotificationTopicArn: one rule, for the pipeline's
+/// three events, to the given topic or to the stack's own encrypted one,
+/// which only that rule may publish to; nothing of it without a parameter.
+#[test]
+fn the_sns_route_is_one_rule_to_one_topic_that_only_it_publishes_to() {
+    let t = template();
+    let r = resources(&t);
+    let rule = &r["NotificationRule"];
+    assert_eq!(rule["Condition"], "NotifyBySns");
+    let pattern = &rule["Properties"]["EventPattern"];
+    assert_eq!(
+        pattern["source"][0],
+        ota_core::create_job::NOTIFICATION_SOURCE
+    );
+    let types: Vec<&str> = pattern["detail-type"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .filter_map(|v| v.as_str())
+        .collect();
+    assert_eq!(
+        types,
+        [
+            "OTA Update Created",
+            "OTA Update Failed",
+            "OTA Update Completed"
+        ]
+    );
+    let targets = rule["Properties"]["Targets"].as_sequence().unwrap();
+    assert_eq!(targets.len(), 1);
+    let chosen = under_tag(&targets[0]["Arn"], "If").and_then(|v| v.as_sequence());
+    assert!(
+        chosen.is_some_and(|c| c[0] == "HasNotificationTopic"),
+        "{:?}",
+        targets[0]
+    );
+    for name in [
+        "NotificationKey",
+        "NotificationTopic",
+        "NotificationTopicPolicy",
+    ] {
+        assert_eq!(r[name]["Condition"], "MakeNotificationTopic", "{name}");
+    }
+    assert_eq!(
+        under_tag(
+            &r["NotificationTopic"]["Properties"]["KmsMasterKeyId"],
+            "Ref"
+        )
+        .and_then(|v| v.as_str()),
+        Some("NotificationKey")
+    );
+    assert_eq!(
+        r["NotificationKey"]["Properties"]["EnableKeyRotation"],
+        true
+    );
+    let publish = &r["NotificationTopicPolicy"]["Properties"]["PolicyDocument"]["Statement"];
+    assert_eq!(publish.as_sequence().map(Vec::len), Some(1));
+    assert_eq!(publish[0]["Principal"]["Service"], "events.amazonaws.com");
+    assert_eq!(
+        under_tag(
+            &publish[0]["Condition"]["ArnEquals"]["aws:SourceArn"],
+            "GetAtt"
+        )
+        .and_then(|v| v.as_str()),
+        Some("NotificationRule.Arn")
     );
 }
 
