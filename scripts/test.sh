@@ -26,8 +26,10 @@ unset AWS_ENDPOINT_URL AWS_PROFILE
 # (as scripts/build-host.sh does), so they all resolve one feature set and the
 # AWS SDK is compiled once for all of them. The e2e tests are #[ignore]d here
 # (listed as ignored, not passed) and run in step 3.
+logs=build/test-logs
+mkdir -p "$logs"
 echo "== unit, property, handler and infrastructure tests"
-cargo test --workspace --locked --lib --bins --tests "$@"
+cargo test --workspace --locked --lib --bins --tests "$@" 2>&1 | tee "$logs/step1.log"
 
 py=.venv-emulator/bin/python
 echo "== local emulator check"
@@ -40,4 +42,8 @@ trap '"$py" local/localaws.py down' EXIT
 "$py" local/localaws.py prepare
 "$py" local/localaws.py deploy
 # tests/e2e (the pipeline) and crates/ota-cli (the `ota` command).
-cargo test --workspace --locked --test pipeline --test devices --test fleet --test fleet_mqtt --test duplicate_runs --test notifications --test cli_e2e -- --ignored
+cargo test --workspace --locked --test pipeline --test devices --test fleet --test fleet_mqtt --test duplicate_runs --test notifications --test cli_e2e -- --ignored 2>&1 | tee "$logs/step3.log"
+
+# One line for the whole run, from cargo's own `test result:` lines; fails
+# when an #[ignore]d test ran nowhere (scripts/test-summary.py).
+python3 scripts/test-summary.py "$logs/step1.log" "$logs/step3.log" ${1:+--filtered}

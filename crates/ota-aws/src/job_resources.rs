@@ -106,10 +106,7 @@ pub async fn remove_stream(
             "nothing for stream {stream_id}: it was already gone"
         )));
     };
-    let ours = format!(
-        "OTA stream for s3://{}/{} version {} ",
-        source.bucket, source.key, source.version_id
-    );
+    let ours = crate::stream::description_of_upload(source.bucket, source.key, source.version_id);
     if !info.description().is_some_and(|d| d.starts_with(&ours)) {
         return Ok(Outcome::Kept(format!(
             "stream {stream_id}: the pipeline did not make it for this upload"

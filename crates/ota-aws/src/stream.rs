@@ -39,9 +39,17 @@ const MAX_DESCRIPTION_CHARS: usize = 2028;
 /// (or restored) the stream.
 pub fn description(bucket: &str, key: &str, version_id: &str, execution_id: &str) -> String {
     let d = format!(
-        "OTA stream for s3://{bucket}/{key} version {version_id} (execution {execution_id})"
+        "{}(execution {execution_id})",
+        description_of_upload(bucket, key, version_id)
     );
     d.chars().take(MAX_DESCRIPTION_CHARS).collect()
+}
+
+/// The start of [`description`] that names the upload whatever execution
+/// made the stream: how `ota delete` and the clean-up sweep tell a stream
+/// the pipeline made for an upload from one a user made.
+pub fn description_of_upload(bucket: &str, key: &str, version_id: &str) -> String {
+    format!("OTA stream for s3://{bucket}/{key} version {version_id} ")
 }
 
 impl StreamSpec {

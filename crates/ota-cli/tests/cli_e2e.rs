@@ -802,21 +802,6 @@ fn upload_to(l: &Local, name: &str, len: usize, seed: u8, group: &str) -> (Strin
     (key, json_out(&o))
 }
 
-/// The value of a job's tag, from IoT.
-async fn job_tag(l: &Local, job_arn: &str, key: &str) -> Option<String> {
-    let tags = l
-        .iot
-        .list_tags_for_resource()
-        .resource_arn(job_arn)
-        .send()
-        .await
-        .expect("ListTagsForResource");
-    tags.tags()
-        .iter()
-        .find(|t| t.key() == key)
-        .and_then(|t| t.value().map(str::to_string))
-}
-
 #[tokio::test]
 #[ignore = "needs the local emulator with the stack deployed: scripts/test.sh"]
 async fn cancel_then_delete_removes_the_job_its_stream_and_signed_object_but_not_the_firmware() {
@@ -825,20 +810,17 @@ async fn cancel_then_delete_removes_the_job_its_stream_and_signed_object_but_not
     let (key, r) = upload_to(&l, "cli-lifecycle", 30_000, 9, &group);
     let job_id = r["jobId"].as_str().expect("jobId").to_string();
     let version = r["versionId"].as_str().expect("versionId").to_string();
-    let job = l.describe_job(&job_id).await;
-    let job_arn = job.job_arn().expect("job arn").to_string();
-
     // The job names what the run made, for ota delete to look up.
-    let stream_id = job_tag(&l, &job_arn, "ota:stream")
-        .await
-        .expect("ota:stream tag");
+    let tags = l.job_tags(&job_id).await;
+    let tag = |k: &str| {
+        tags.get(k)
+            .cloned()
+            .unwrap_or_else(|| panic!("{k} tag: {tags:?}"))
+    };
+    let stream_id = tag("ota:stream");
     assert_eq!(stream_id, l.default_stream_id(&key, &version));
-    let signing_job = job_tag(&l, &job_arn, "ota:signing-job")
-        .await
-        .expect("ota:signing-job tag");
-    let signed_version = job_tag(&l, &job_arn, "ota:signed-version")
-        .await
-        .expect("ota:signed-version tag");
+    let signing_job = tag("ota:signing-job");
+    let signed_version = tag("ota:signed-version");
     let signed = l
         .signer
         .describe_signing_job()
@@ -964,39 +946,21 @@ async fn delete_keeps_the_stream_and_signed_object_another_job_still_uses() {
     let (group, group_arn) = new_group(&l, "lifecycle-keep").await;
     let (key, r) = upload_to(&l, "cli-keep", 20_000, 10, &group);
     let job_id = r["jobId"].as_str().expect("jobId").to_string();
-    let job_arn = l
-        .describe_job(&job_id)
-        .await
-        .job_arn()
-        .expect("arn")
-        .to_string();
-    let stream_id = job_tag(&l, &job_arn, "ota:stream").await.expect("stream");
-    let signing_job = job_tag(&l, &job_arn, "ota:signing-job")
-        .await
-        .expect("signing job");
+    let tags = l.job_tags(&job_id).await;
+    let (stream_id, signing_job) = (tags["ota:stream"].clone(), tags["ota:signing-job"].clone());
     // A second job that serves the same stream and signature.
     let keeper = format!("{job_id}-keeper");
-    let tag = |k: &str, v: &str| {
-        aws_sdk_iot::types::Tag::builder()
-            .key(k)
-            .value(v)
-            .build()
-            .expect("tag")
-    };
     let keeper_arn = l
-        .iot
-        .create_job()
-        .job_id(&keeper)
-        .targets(&group_arn)
-        .document(l.job_document(&job_id).await.to_string())
-        .tags(tag("ota:stream", &stream_id))
-        .tags(tag("ota:signing-job", &signing_job))
-        .send()
-        .await
-        .expect("CreateJob")
-        .job_arn()
-        .expect("keeper arn")
-        .to_string();
+        .hand_made_job(
+            &keeper,
+            &group_arn,
+            &l.job_document(&job_id).await,
+            &[
+                ("ota:stream", &stream_id),
+                ("ota:signing-job", &signing_job),
+            ],
+        )
+        .await;
 
     let o = ota(&l, &["delete", &key, "--force", "--output", "json"]);
     assert_eq!(o.status.code(), Some(0), "{}", err(&o));
@@ -1016,13 +980,7 @@ async fn delete_keeps_the_stream_and_signed_object_another_job_still_uses() {
         .send()
         .await
         .expect("the stream the keeper uses is still there");
-    l.iot
-        .delete_job()
-        .job_id(&keeper)
-        .force(true)
-        .send()
-        .await
-        .expect("DeleteJob keeper");
+    l.delete_job_now(&keeper).await;
 }
 
 #[tokio::test]

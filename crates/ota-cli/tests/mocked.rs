@@ -840,3 +840,57 @@ fn described_job(
         })
         .build()
 }
+
+#[tokio::test]
+async fn retry_is_refused_while_a_run_for_the_version_is_running_and_starts_nothing() {
+    let tags = mock!(aws_sdk_sfn::Client::list_tags_for_resource).then_output(|| {
+        aws_sdk_sfn::operation::list_tags_for_resource::ListTagsForResourceOutput::builder()
+            .tags(
+                aws_sdk_sfn::types::Tag::builder()
+                    .key("ota:firmware-bucket")
+                    .value("b")
+                    .build(),
+            )
+            .build()
+    });
+    let head = mock!(aws_sdk_s3::Client::head_object).then_output(|| {
+        aws_sdk_s3::operation::head_object::HeadObjectOutput::builder()
+            .version_id("v1")
+            .last_modified(DateTime::from_secs(0))
+            .build()
+    });
+    let arn = "arn:aws:states:us-east-1:123456789012:execution:ota:running";
+    let list = mock!(aws_sdk_sfn::Client::list_executions).then_output(move || {
+        ListExecutionsOutput::builder()
+            .executions(item(arn))
+            .build()
+            .unwrap()
+    });
+    let running = described(arn, "firmware/app.bin", "v1", 0);
+    let start = mock!(aws_sdk_sfn::Client::start_execution).then_output(|| {
+        aws_sdk_sfn::operation::start_execution::StartExecutionOutput::builder()
+            .execution_arn("arn:aws:states:us-east-1:123456789012:execution:ota:new")
+            .start_date(DateTime::from_secs(1))
+            .build()
+            .unwrap()
+    });
+    let c = clients(&[&head], &[&tags, &list, &running, &start]);
+    let mut g = global();
+    g.state_machine = Some(MACHINE.into());
+    let a = ota_cli::args::RetryArgs {
+        key: "firmware/app.bin".into(),
+        bucket: None,
+        version_id: None,
+        no_wait: true,
+        wait_timeout: None,
+    };
+    let e = ota_cli::lifecycle::retry::retry(&c, &g, &a)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&e, CliError::Refused(m) if m.contains("still RUNNING") && m.contains(arn)),
+        "{e}"
+    );
+    assert_eq!(e.exit_code(), 2);
+    assert_eq!(start.num_calls(), 0, "nothing was started");
+}

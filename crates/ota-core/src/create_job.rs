@@ -46,6 +46,13 @@ pub fn made_by_run_tags(state: &crate::PipelineState) -> Vec<(String, String)> {
 /// condition on events:PutEvents say the same (tests/infrastructure).
 pub const NOTIFICATION_SOURCE: &str = "ota.pipeline";
 
+/// The IoT console page of a job (`ota status`, the OTA Update Completed
+/// event; the state machine's Notify Created spells the same with
+/// States.Format).
+pub fn console_url(region: &str, job_id: &str) -> String {
+    format!("https://{region}.console.aws.amazon.com/iot/home?region={region}#/jobhub/jobdetails/{job_id}")
+}
+
 /// IoT tag values are at most 256 characters; keep the end (the file name).
 pub fn tag_value(v: &str) -> String {
     let n = v.chars().count();

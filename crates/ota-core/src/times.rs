@@ -5,6 +5,17 @@ use serde::{Deserialize, Serialize};
 use time::macros::format_description;
 use time::{Duration, OffsetDateTime, PrimitiveDateTime};
 
+/// The time now in UTC, RFC 3339 to the second (`2026-12-02T20:41:07Z`): an
+/// `ota retry` event's time, the `ota:cleaned-up` tag. Empty only for a
+/// clock outside years 0-9999, which RFC 3339 cannot write.
+pub fn now_rfc3339() -> String {
+    let now = OffsetDateTime::now_utc();
+    now.replace_nanosecond(0)
+        .unwrap_or(now)
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
+}
+
 /// A start or end time as the user wrote it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum TimeSpec {

@@ -20,8 +20,8 @@ use ota_aws::job_resources::{
 };
 use ota_aws::{classify, found};
 use ota_core::create_job::{
-    NOTIFICATION_SOURCE, TAG_EXECUTION, TAG_SIGNED_VERSION, TAG_SIGNING_JOB, TAG_SOURCE_BUCKET,
-    TAG_SOURCE_KEY, TAG_SOURCE_VERSION, TAG_STREAM,
+    console_url, NOTIFICATION_SOURCE, TAG_EXECUTION, TAG_SIGNED_VERSION, TAG_SIGNING_JOB,
+    TAG_SOURCE_BUCKET, TAG_SOURCE_KEY, TAG_SOURCE_VERSION, TAG_STREAM,
 };
 use ota_core::OtaError;
 use serde::Serialize;
@@ -168,17 +168,9 @@ async fn clean_up_job<'a>(
         put_completed(deps, j, job, &source).await?;
         report.completed_events += 1;
     }
-    let now = time::OffsetDateTime::now_utc()
-        .replace_nanosecond(0)
-        .ok()
-        .and_then(|t| {
-            t.format(&time::format_description::well_known::Rfc3339)
-                .ok()
-        })
-        .unwrap_or_default();
     let tag = Tag::builder()
         .key(TAG_CLEANED_UP)
-        .value(now)
+        .value(ota_core::times::now_rfc3339())
         .build()
         .map_err(|e| OtaError::Internal(format!("Tag: {e}")))?;
     deps.iot
@@ -213,7 +205,7 @@ async fn put_completed(
     let detail = json!({
         "jobId": j.job_id(),
         "jobArn": j.arn,
-        "consoleUrl": format!("https://{region}.console.aws.amazon.com/iot/home?region={region}#/jobhub/jobdetails/{}", j.job_id()),
+        "consoleUrl": console_url(region, j.job_id()),
         "source": {"bucket": source.bucket, "key": source.key, "versionId": source.version_id},
         "succeeded": n(|d| d.number_of_succeeded_things()),
         "failed": n(|d| d.number_of_failed_things()),

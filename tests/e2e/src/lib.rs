@@ -170,6 +170,76 @@ impl Local {
             .clone()
     }
 
+    /// The job's tags (ListTagsForResource), by key.
+    pub async fn job_tags(&self, job_id: &str) -> std::collections::BTreeMap<String, String> {
+        let arn = self
+            .describe_job(job_id)
+            .await
+            .job_arn()
+            .expect("job arn")
+            .to_string();
+        let t = self
+            .iot
+            .list_tags_for_resource()
+            .resource_arn(arn)
+            .send()
+            .await
+            .expect("ListTagsForResource");
+        t.tags()
+            .iter()
+            .map(|t| {
+                (
+                    t.key().to_string(),
+                    t.value().unwrap_or_default().to_string(),
+                )
+            })
+            .collect()
+    }
+
+    /// A job made by hand, not by the pipeline, for `target` (an ARN),
+    /// that carries `tags`: a second job using what a pipeline job uses.
+    /// Its ARN. [`Local::delete_job_now`] removes it.
+    pub async fn hand_made_job(
+        &self,
+        job_id: &str,
+        target: &str,
+        document: &Value,
+        tags: &[(&str, &str)],
+    ) -> String {
+        let mut call = self
+            .iot
+            .create_job()
+            .job_id(job_id)
+            .targets(target)
+            .document(document.to_string());
+        for (k, v) in tags {
+            call = call.tags(
+                aws_sdk_iot::types::Tag::builder()
+                    .key(*k)
+                    .value(*v)
+                    .build()
+                    .expect("tag"),
+            );
+        }
+        call.send()
+            .await
+            .expect("CreateJob")
+            .job_arn()
+            .expect("job arn")
+            .to_string()
+    }
+
+    /// DeleteJob with force, whatever state the job is in.
+    pub async fn delete_job_now(&self, job_id: &str) {
+        self.iot
+            .delete_job()
+            .job_id(job_id)
+            .force(true)
+            .send()
+            .await
+            .expect("DeleteJob");
+    }
+
     pub async fn job_document(&self, job_id: &str) -> Value {
         let d = self
             .iot

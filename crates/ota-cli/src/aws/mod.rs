@@ -79,7 +79,4 @@ pub struct Uploaded {
     pub uploaded_at: Option<i64>,
 }
 
-/// The IoT console page of a job.
-pub fn console_url(region: &str, job_id: &str) -> String {
-    format!("https://{region}.console.aws.amazon.com/iot/home?region={region}#/jobhub/jobdetails/{job_id}")
-}
+pub use ota_core::create_job::console_url;

@@ -23,7 +23,10 @@ use std::time::Duration;
 const SCAN_EXECUTIONS: usize = 1000;
 
 pub async fn run(g: &GlobalArgs, a: &RetryArgs) -> Result<Report, CliError> {
-    let c = Clients::new(g).await?;
+    retry(&Clients::new(g).await?, g, a).await
+}
+
+pub async fn retry(c: &Clients, g: &GlobalArgs, a: &RetryArgs) -> Result<Report, CliError> {
     let pipeline = c.pipeline(g).await?;
     let bucket = pipeline.bucket(a.bucket.as_ref())?;
     pipeline.check_key(&a.key)?;
@@ -62,7 +65,7 @@ pub async fn run(g: &GlobalArgs, a: &RetryArgs) -> Result<Report, CliError> {
         size: head.content_length().unwrap_or(0).max(0) as u64,
         uploaded_at: head.last_modified().map(|t| t.secs()),
     };
-    let attempt = next_attempt(&c, g, &pipeline.state_machine, &up).await?;
+    let attempt = next_attempt(c, g, &pipeline.state_machine, &up).await?;
     let region = pipeline
         .state_machine
         .split(':')
@@ -88,7 +91,7 @@ pub async fn run(g: &GlobalArgs, a: &RetryArgs) -> Result<Report, CliError> {
         (&partition, &region, &account),
         &name,
         attempt,
-    )?;
+    );
     let started = c
         .sfn
         .start_execution()
@@ -124,7 +127,7 @@ pub async fn run(g: &GlobalArgs, a: &RetryArgs) -> Result<Report, CliError> {
             .unwrap_or(crate::upload::DEFAULT_MAX_SIGNING_WAIT_SECONDS)
             + 600,
     );
-    crate::upload::follow_started(&c, &up, &arn, Duration::from_secs(within)).await
+    crate::upload::follow_started(c, &up, &arn, Duration::from_secs(within)).await
 }
 
 /// The attempt number of the new run: one more than the newest run's for
@@ -200,16 +203,9 @@ fn event(
     (partition, region, account): (&str, &str, &str),
     id: &str,
     attempt: u32,
-) -> Result<Value, CliError> {
-    let now = time::OffsetDateTime::now_utc()
-        .replace_nanosecond(0)
-        .ok()
-        .and_then(|t| {
-            t.format(&time::format_description::well_known::Rfc3339)
-                .ok()
-        })
-        .ok_or_else(|| CliError::Usage("the clock cannot be read as RFC 3339".into()))?;
-    Ok(json!({
+) -> Value {
+    let now = ota_core::times::now_rfc3339();
+    json!({
         "version": "0",
         "id": id,
         "detail-type": "Object Created",
@@ -230,5 +226,5 @@ fn event(
             "reason": "ota retry",
         },
         "ota-attempt": attempt,
-    }))
+    })
 }

@@ -8,34 +8,7 @@ use super::{drain, event_for, subscribe, unsubscribe};
 use e2e::{firmware, Local};
 use ota_core::devices::DeviceFamily;
 use serde_json::Value;
-use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
-
-/// The job's tags, from IoT.
-async fn tags_of(l: &Local, job_id: &str) -> BTreeMap<String, String> {
-    let arn = l
-        .describe_job(job_id)
-        .await
-        .job_arn()
-        .expect("arn")
-        .to_string();
-    let t = l
-        .iot
-        .list_tags_for_resource()
-        .resource_arn(arn)
-        .send()
-        .await
-        .expect("ListTagsForResource");
-    t.tags()
-        .iter()
-        .map(|t| {
-            (
-                t.key().to_string(),
-                t.value().unwrap_or_default().to_string(),
-            )
-        })
-        .collect()
-}
 
 /// Whether `key` still has `version` (not a delete marker in its place).
 async fn has_version(l: &Local, key: &str, version: &str) -> bool {
@@ -111,8 +84,8 @@ async fn the_sweep_cleans_up_after_a_completed_job_keeps_a_shared_stream_and_ann
     let tags = [("ota:targets", targets.as_str())];
     let alone = l.update("sweep-alone", &firmware(9_000, 51), &tags).await;
     let shared = l.update("sweep-shared", &firmware(9_000, 52), &tags).await;
-    let alone_tags = tags_of(&l, &alone.job_id).await;
-    let shared_tags = tags_of(&l, &shared.job_id).await;
+    let alone_tags = l.job_tags(&alone.job_id).await;
+    let shared_tags = l.job_tags(&shared.job_id).await;
 
     // Another job, not finished, that serves `shared`'s stream.
     let elsewhere = l.new_thing("sweep-keeper").await;
@@ -127,29 +100,21 @@ async fn the_sweep_cleans_up_after_a_completed_job_keeps_a_shared_stream_and_ann
         .expect("thing arn")
         .to_string();
     let keeper = format!("{}-keeper", shared.job_id);
-    let tag = |k: &str, v: &str| {
-        aws_sdk_iot::types::Tag::builder()
-            .key(k)
-            .value(v)
-            .build()
-            .expect("tag")
-    };
-    l.iot
-        .create_job()
-        .job_id(&keeper)
-        .targets(thing_arn)
-        // Streams the same file (no HTTP URL, so no presigned config).
-        .document(
-            serde_json::json!({"afr_ota": {"streamname": shared_tags["ota:stream"]}}).to_string(),
-        )
-        .tags(tag(
-            "ota:execution",
-            "arn:aws:states:us-east-1:000000000000:execution:by-hand:1",
-        ))
-        .tags(tag("ota:stream", &shared_tags["ota:stream"]))
-        .send()
-        .await
-        .expect("CreateJob keeper");
+    // Streams the same file (no HTTP URL, so no presigned config).
+    let document = serde_json::json!({"afr_ota": {"streamname": shared_tags["ota:stream"]}});
+    l.hand_made_job(
+        &keeper,
+        &thing_arn,
+        &document,
+        &[
+            (
+                "ota:execution",
+                "arn:aws:states:us-east-1:000000000000:execution:by-hand:1",
+            ),
+            ("ota:stream", &shared_tags["ota:stream"]),
+        ],
+    )
+    .await;
 
     // The reference device takes both jobs and completes them.
     let dir = e2e::local_dir().join("sweep");
@@ -201,7 +166,7 @@ async fn the_sweep_cleans_up_after_a_completed_job_keeps_a_shared_stream_and_ann
     assert!(!has_version(&l, &key, &shared_tags["ota:signed-version"]).await);
     for job in [&alone.job_id, &shared.job_id] {
         assert!(
-            tags_of(&l, job).await.contains_key("ota:cleaned-up"),
+            l.job_tags(job).await.contains_key("ota:cleaned-up"),
             "{job}"
         );
     }
@@ -224,12 +189,6 @@ async fn the_sweep_cleans_up_after_a_completed_job_keeps_a_shared_stream_and_ann
         .count();
     assert_eq!(announced, 1, "{seen:?}");
 
-    l.iot
-        .delete_job()
-        .job_id(&keeper)
-        .force(true)
-        .send()
-        .await
-        .expect("DeleteJob keeper");
+    l.delete_job_now(&keeper).await;
     unsubscribe(&l, &name, &url).await;
 }
