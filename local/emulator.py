@@ -25,6 +25,10 @@ on 127.0.0.1, with the two gaps this project needs closed:
     (ministack only reports retryAttempt).
   * Resource Groups Tagging API GetResources lists IoT resources (jobs) by
     tag, with ResourceTypeFilters "iot:job" (ministack leaves IoT out).
+  * The Software Package Catalog (local/emulator_packages.py): packages and
+    their versions (draft -> published, immutable attributes and artifact,
+    the 3 KB attribute limit, client tokens), and CreateJob's refusal of a
+    draft destination version (ministack has no package API).
 
 Usage:
   python local/emulator.py --state-dir DIR [--port 0] [--persist] [--ready-file F]
@@ -254,23 +258,9 @@ def install_iot_streams() -> None:
     iot.handle_request = handle_request
 
     # Persistence (/_ministack/reset and PERSIST_STATE) piggy-backs on iot's.
-    orig_get_state, orig_load, orig_reset = iot.get_state, iot.load_persisted_state, iot.reset
+    from emulator_state import persist_with_iot
 
-    def get_state():
-        st = orig_get_state()
-        st["x_emu_streams"] = [[list(k), v] for k, v in streams._data.items()]
-        return st
-
-    def load_persisted_state(data):
-        for k, v in (data or {}).pop("x_emu_streams", []):
-            streams._data[tuple(k)] = v
-        return orig_load(data)
-
-    def reset():
-        streams._data.clear()
-        return orig_reset()
-
-    iot.get_state, iot.load_persisted_state, iot.reset = get_state, load_persisted_state, reset
+    persist_with_iot("x_emu_streams", streams)
     return streams
 
 
@@ -597,6 +587,7 @@ def main() -> None:
 
     import ministack.app as msapp  # noqa: E402  (env must be set first)
     from emulator_mqtt import install_mtls_loopback, install_ws_sigv4
+    from emulator_packages import install_package_catalog
     from emulator_retry import install_job_retries, install_jobs_clock
     from emulator_streams import install_stream_data_plane
 
@@ -605,6 +596,7 @@ def main() -> None:
     install_s3_multipart_tagging()
     install_s3_versioned_range()
     install_tagging_iot()
+    install_package_catalog()
     install_iot_presigned_versions()
     install_signer_delay(args.signer_delay)
     install_ws_sigv4()

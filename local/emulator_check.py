@@ -2,7 +2,8 @@
 """Checks the local emulator (local/emulator.py) does what the pipeline needs:
 the IoT stream routes it adds, the S3 -> EventBridge version-id it adds, the
 MQTT additions (emulator_check_mqtt.py: SigV4 on the WebSocket upgrade, the
-mTLS listener on loopback, the MQTT file-stream data plane), and
+mTLS listener on loopback, the MQTT file-stream data plane), the Software
+Package Catalog (emulator_check_packages.py), and
 the IoT job and Signer + ACM behaviour ministack itself provides. Starts its own
 emulator on 127.0.0.1 and stops it. Run with .venv-emulator/bin/python."""
 from __future__ import annotations
@@ -329,11 +330,12 @@ def main():
     proc, ep = start(state, "--mtls-file", mtls_file, "--jobs-clock-file", clock_file)
     print("endpoint", ep, "state", state)
     from emulator_check_mqtt import mtls, stream_data_plane, ws_sigv4
+    from emulator_check_packages import package_catalog
     from emulator_check_retry import job_retries
 
     try:
         ok = streams(ep) & s3_eventbridge(ep) & jobs(ep) & signer(ep) & presigned_versions(ep)
-        ok &= tagging_iot(ep)
+        ok &= tagging_iot(ep) & package_catalog(ep)
         ok &= ws_sigv4(ep) & stream_data_plane(ep) & job_retries(ep, clock_file)
         deadline = time.time() + 30
         while not os.path.exists(mtls_file) and time.time() < deadline:

@@ -5,6 +5,9 @@
 //! - [`job_resources`]: a job's stream and signed object, found by its
 //!   tags and removed when no other job uses them;
 //! - [`manifest`]: read the manifest an upload names;
+//! - [`package_catalog`]: the package version an upload registers as
+//!   (draft, publish, default); [`package_draft`]: Clean Up's removal of
+//!   the draft a failed run made;
 //! - [`preflight`]: the signing profile and document checks made before
 //!   anything is signed (start-signing) or uploaded (`ota upload`);
 //! - [`signer`]: the signer look (DescribeSigningJob, judged);
@@ -19,6 +22,8 @@
 pub mod device_log;
 pub mod job_resources;
 pub mod manifest;
+pub mod package_catalog;
+pub mod package_draft;
 pub mod preflight;
 pub mod sdk_error;
 pub mod signer;

@@ -94,7 +94,7 @@ fn classify_service_error(op: &str, code: &str, message: &str, status: u16) -> O
         OtaError::AccessDenied(text)
     } else if UNAVAILABLE_CODES.contains(&code) || status >= 500 {
         OtaError::ServiceUnavailable(text)
-    } else if code == "LimitExceededException" {
+    } else if code == "LimitExceededException" || code == "ServiceQuotaExceededException" {
         OtaError::LimitExceeded(text)
     } else if NOT_FOUND_CODES.contains(&code) || status == 404 {
         OtaError::ResourceNotFound(text)
@@ -192,6 +192,8 @@ mod tests {
         assert_eq!(kind("AccessDenied", 403), "AccessDenied");
         assert_eq!(kind("InternalError", 500), "ServiceUnavailable");
         assert_eq!(kind("LimitExceededException", 410), "LimitExceeded");
+        // The Software Package Catalog's quota error (CreatePackageVersion).
+        assert_eq!(kind("ServiceQuotaExceededException", 402), "LimitExceeded");
         assert_eq!(kind("NoSuchVersion", 404), "ResourceNotFound");
         assert_eq!(kind("ResourceAlreadyExistsException", 409), "Conflict");
         assert_eq!(kind("ValidationException", 400), "InvalidRequest");

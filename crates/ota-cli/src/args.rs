@@ -322,6 +322,13 @@ pub struct RequestFlags {
     /// ota:packages: `PACKAGE@VERSION`, repeatable.
     #[arg(long = "package", value_name = "PACKAGE@VERSION")]
     pub packages: Vec<String>,
+    /// ota:register-package: register this upload as that Software Package
+    /// Catalog version (draft, published before the job), deployed by the job.
+    #[arg(long, value_name = "PACKAGE@VERSION")]
+    pub register_package: Option<String>,
+    /// ota:register-default=true: also make it the package's default version.
+    #[arg(long)]
+    pub register_default: bool,
     /// ota:job-id: the job id (default: derived from bucket, key and version).
     #[arg(long, value_name = "ID")]
     pub job_id: Option<String>,

@@ -37,6 +37,11 @@ pub fn tags_from_flags(f: &RequestFlags) -> (Vec<(String, String)>, Problems) {
     one("ota:end-behavior", &f.end_behavior);
     one("ota:rollout", &f.rollout);
     one("ota:presigned-expiry", &f.presigned_expiry);
+    one("ota:register-package", &f.register_package);
+    one(
+        "ota:register-default",
+        &f.register_default.then(|| "true".to_string()),
+    );
     one("ota:job-id", &f.job_id);
     one("ota:manifest", &f.manifest);
     // Lists: the tag grammar separates items with spaces, so a repeated flag
@@ -257,5 +262,25 @@ mod tests {
         let fields: Vec<&str> = p.iter().map(|q| q.field.as_str()).collect();
         assert_eq!(fields, ["ota:profile", "--tag"]);
         assert!(tags.contains(&("team".into(), "fw".into())));
+    }
+
+    #[test]
+    fn register_flags_are_the_register_tags() {
+        let f = RequestFlags {
+            register_package: Some("App@1.4.0".into()),
+            register_default: true,
+            ..Default::default()
+        };
+        let (tags, p) = tags_from_flags(&f);
+        assert!(p.is_empty(), "{p}");
+        assert_eq!(
+            tags,
+            [
+                ("ota:register-package".to_string(), "App@1.4.0".to_string()),
+                ("ota:register-default".to_string(), "true".to_string())
+            ]
+        );
+        let (tags, _) = tags_from_flags(&RequestFlags::default());
+        assert!(tags.is_empty(), "no flag, no tag: {tags:?}");
     }
 }

@@ -17,7 +17,7 @@ pub const MAX_JOB_ID_LEN: usize = 64;
 pub const MAX_STREAM_ID_LEN: usize = 44;
 const HASH_HEX_LEN: usize = 12;
 
-fn digest(parts: &[&str]) -> String {
+pub(crate) fn digest(parts: &[&str]) -> String {
     let mut h = Sha256::new();
     for p in parts {
         // Length-prefixed, so ("a/b", "c") and ("a", "b/c") differ.

@@ -11,6 +11,7 @@ pub mod event;
 pub mod ids;
 pub mod job_document;
 pub mod manifest;
+pub mod package_version;
 pub mod request;
 pub mod signed_object;
 pub mod signing_wait;

@@ -82,6 +82,8 @@ request_spec! {
     rollout: Rollout => "ota:rollout", "jobExecutionsRolloutConfig";
     presigned_expiry_seconds: u32 => "ota:presigned-expiry", "presignedUrlConfig.expiresInSec";
     packages: Vec<PackageRef> => "ota:packages", "destinationPackageVersions";
+    register_package: PackageVersionName => "ota:register-package", "registerPackage";
+    register_default: bool => "ota:register-default", "registerDefault";
     job_id: String => "ota:job-id", "jobId";
     manifest: String => "ota:manifest", "-";
 }

@@ -1,12 +1,14 @@
 //! create-job: the job document and CreateJob with every configured field
 //! (targets, selection, timeout, retries, scheduling and maintenance windows,
 //! abort, rollout, presigned URLs, package versions; [`configure`]) and tags
-//! naming the source object and the execution. An identical existing job is
+//! naming the source object and the execution; first, the package version
+//! the upload registers as ([`register`]). An identical existing job is
 //! success; a different job with the same id is a Conflict. The stream the
 //! document names is confirmed (and restored when gone) right before and
 //! right after CreateJob.
 
 pub mod configure;
+pub mod register;
 
 use aws_sdk_iot::types::Tag;
 use configure::build_err;
@@ -62,6 +64,7 @@ async fn create(mut state: PipelineState, deps: &Deps) -> Result<PipelineState, 
     if let Some(spec) = &stream {
         ota_aws::stream::confirm(&deps.iot, spec, "before CreateJob").await?;
     }
+    register::register(&deps.iot, &state).await?;
 
     let mut call = configure(deps.iot.create_job(), req, &deps.ota_role_arn)?.document(&text);
     let mut tags = job_tags(&src.bucket, &src.key, &src.version_id, &state.execution_id);

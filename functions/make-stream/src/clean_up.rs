@@ -1,11 +1,14 @@
-//! Clean Up: after a failed run, delete the stream this execution created,
+//! Clean Up: after a failed run, delete the draft package version it
+//! registered, and the stream this execution created,
 //! unless a job uses it or another execution made it; and if a job that uses
 //! it appears while it is being deleted (a duplicate run's create-job), put
 //! it back (ota_aws::stream says why both sides look after they act).
 
 use crate::{CleanUpReport, CleanUpRequest, Deps};
+use ota_aws::package_draft::{delete_own_draft, DraftCleanUp};
 use ota_aws::stream::{self, StreamSpec};
 use ota_aws::{classify, found};
+use ota_core::package_version::PackageRegistration;
 use ota_core::{OtaError, PipelineState};
 use serde_json::Value;
 use tracing::{info, warn, Instrument};
@@ -13,6 +16,7 @@ use tracing::{info, warn, Instrument};
 fn report(deleted: Option<String>, note: &str) -> CleanUpReport {
     CleanUpReport {
         deleted_stream: deleted,
+        deleted_package_version: None,
         note: note.to_string(),
     }
 }
@@ -70,6 +74,42 @@ fn target(state: &Value, role_arn: &str) -> Result<Option<Target>, OtaError> {
 }
 
 pub async fn clean_up_stream(req: CleanUpRequest, deps: &Deps) -> Result<CleanUpReport, OtaError> {
+    let draft = remove_own_draft(&req.state, deps).await?;
+    let mut report = clean_up_own_stream(req, deps).await?;
+    report.deleted_package_version = draft;
+    Ok(report)
+}
+
+/// The draft package version this object version's run registered
+/// (`ota:register-package`): a run that failed after CreatePackageVersion
+/// and before its publish leaves one. A published version, or a draft made
+/// for another upload, is kept (ota_aws::package_draft).
+async fn remove_own_draft(state: &Value, deps: &Deps) -> Result<Option<String>, OtaError> {
+    let reg = state
+        .pointer("/request/packageRegistration")
+        .cloned()
+        .map(serde_json::from_value::<PackageRegistration>)
+        .transpose()
+        .map_err(|e| {
+            OtaError::Internal(format!(
+                "Clean Up cannot read the run's package registration ({e}); nothing was deleted"
+            ))
+        })?;
+    let text = |p: &str| state.pointer(p).and_then(Value::as_str);
+    let (Some(reg), Some(key), Some(version)) =
+        (reg, text("/source/key"), text("/source/versionId"))
+    else {
+        return Ok(None);
+    };
+    let span = tracing::info_span!("step", step = "clean_up", package_version = %reg.arn);
+    let outcome = delete_own_draft(&deps.iot, &reg, key, version)
+        .instrument(span)
+        .await?;
+    Ok((outcome == DraftCleanUp::Deleted)
+        .then(|| format!("{}@{}", reg.package_name, reg.version_name)))
+}
+
+async fn clean_up_own_stream(req: CleanUpRequest, deps: &Deps) -> Result<CleanUpReport, OtaError> {
     let Some(target) = target(&req.state, &deps.ota_role_arn)? else {
         return Ok(report(
             None,

@@ -1,7 +1,7 @@
 //! make-stream: the signed object -> size, signature, algorithm; CreateStream
 //! over the exact uploaded version ([`make`]). Also the state machine's Clean
 //! Up step ([`clean_up`]): it removes a stream this execution created when no
-//! job was created; and the scheduled clean-up sweep ([`sweep`]): a job's
+//! job was created, and the draft package version it registered; and the scheduled clean-up sweep ([`sweep`]): a job's
 //! stream and signed object once the job has ended.
 
 pub mod clean_up;
@@ -94,6 +94,10 @@ pub enum MakeStreamOutput {
 pub struct CleanUpReport {
     /// The stream deleted, if any.
     pub deleted_stream: Option<String>,
+    /// The draft package version deleted (`ota:register-package`), if any:
+    /// `NAME@VERSION`. A published version is never deleted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deleted_package_version: Option<String>,
     /// Why nothing (more) was deleted.
     pub note: String,
 }

@@ -94,6 +94,7 @@ pub async fn handle(input: StartSigningInput, deps: &Deps) -> Result<PipelineSta
         tracing::Span::current().record("job_id", request.job_id.as_str());
         let checked = ota_aws::check_signing(&deps.signer, &request, &merged, &source).await?;
         ota_aws::device_log::warn_findings(&checked.device_warnings);
+        ota_core::package_version::check_request(&request, &source, &checked.certfile)?;
         let attempt = input.event.attempt;
         let signing = sign::start(deps, &request, &source, checked.certfile, attempt).await?;
         Ok(PipelineState {

@@ -915,6 +915,38 @@ async fn oversize_inputs_fail_before_anything_is_signed() {
 }
 
 #[tokio::test]
+async fn a_package_version_whose_attributes_cannot_fit_3kb_is_refused_before_signing() {
+    // ota:register-package: the attributes carry the certificate path and
+    // the signature AWS Signer has yet to make, counted at its largest
+    // (512 base64 characters); 3 KB in all (ota_core::package_version).
+    let with = |reg: &'static str| -> Vec<(&'static str, &'static str)> {
+        let mut t = GOOD_TAGS.to_vec();
+        t.push(("ota:register-package", reg));
+        t
+    };
+    let (tags, start) = (tagging(&with("App@1.4.0")), start_ok());
+    let profile = profile_rule("AmazonFreeRTOS-Default", "c".repeat(2_600), "");
+    let d = deps(&[&tags], &[&profile, &start], settings());
+    let e = handle(input(), &d).await.unwrap_err();
+    assert_eq!(e.error_type(), "InvalidRequest", "{e}");
+    assert_eq!(e.problems()[0].field, "ota:register-package", "{e}");
+    assert!(e.to_string().contains("3072"), "{e}");
+    assert_eq!(start.num_calls(), 0, "nothing is signed");
+    // A certificate path that leaves room for the largest signature fits.
+    let (tags, start) = (tagging(&with("App@1.4.0")), start_ok());
+    let profile = profile_rule("AmazonFreeRTOS-Default", "c".repeat(1_500), "");
+    let d = deps(&[&tags], &[&profile, &start], settings());
+    let s = handle(input(), &d).await.unwrap();
+    assert_eq!(start.num_calls(), 1);
+    let reg = s.request.package_registration.expect("registration");
+    assert_eq!(
+        reg.arn,
+        "arn:aws:iot:us-east-1:123456789012:package/App/version/1.4.0"
+    );
+    assert!(s.request.package_versions.contains(&reg.arn));
+}
+
+#[tokio::test]
 async fn a_failure_is_logged_with_the_ids_and_its_error_type() {
     // As the runner calls the handler (ota_lambda::run -> invoke): an
     // invalid request, before any job id exists.

@@ -944,6 +944,55 @@ fn aws_calls(binary: &str) -> BTreeSet<String> {
     calls
 }
 
+/// The Software Package Catalog calls: "Requires permission to access the
+/// CreatePackageVersion and GetIndexingConfiguration actions" (IoT API
+/// reference; also CreatePackage, UpdatePackage, UpdatePackageVersion), a
+/// permission no call in the code names. Each catalog grant is on package
+/// ARNs; only make-stream's Clean Up deletes, and only versions.
+#[test]
+fn package_catalog_grants_are_on_packages_with_the_indexing_read_they_need() {
+    let t = template();
+    let needs_indexing = [
+        "iot:CreatePackage",
+        "iot:CreatePackageVersion",
+        "iot:UpdatePackage",
+        "iot:UpdatePackageVersion",
+    ];
+    let mut deleters = Vec::new();
+    for (_, f) in functions_of(std::slice::from_ref(&t)) {
+        let binary = f["Metadata"]["BuildProperties"]["Binary"].as_str().unwrap();
+        let granted = granted_actions(&t, f);
+        if needs_indexing.iter().any(|a| granted.contains(*a)) {
+            assert!(
+                granted.contains("iot:GetIndexingConfiguration"),
+                "{binary}: catalog writes need iot:GetIndexingConfiguration"
+            );
+        }
+        for st in function_statements(&t, f) {
+            let acts = actions(st);
+            if !acts.iter().any(|a| a.contains("Package")) {
+                continue;
+            }
+            let resource = under_tag(&st["Resource"], "Sub").and_then(|v| v.as_str());
+            assert!(
+                resource.is_some_and(|r| r.contains(":package/")),
+                "{binary}: package actions {acts:?} only on package ARNs, not {:?}",
+                st["Resource"]
+            );
+            if acts.contains(&"iot:DeletePackageVersion") {
+                deleters.push(binary.to_string());
+                assert_eq!(
+                    resource.and_then(|r| r.rsplit(':').next()),
+                    Some("package/*/version/*"),
+                    "{binary}: deletes versions only, never packages"
+                );
+                assert!(!acts.contains(&"iot:DeletePackage"));
+            }
+        }
+    }
+    assert_eq!(deleters, ["make-stream"]);
+}
+
 #[test]
 fn every_aws_call_in_a_functions_code_is_granted_by_its_policy() {
     // A call without its permission fails only in AWS (the emulator does not
@@ -1027,6 +1076,13 @@ fn every_permission_a_function_holds_is_one_its_code_needs() {
             "iot:CreateStream" => &["iam:PassRole"],
             // CreateJob with tags (ota:source-*) and the OTA role.
             "iot:CreateJob" => &["iot:TagResource", "iam:PassRole"],
+            // "Requires permission to access the CreatePackageVersion and
+            // GetIndexingConfiguration actions" (IoT API reference; the same
+            // for CreatePackage, UpdatePackage, UpdatePackageVersion).
+            "iot:CreatePackage"
+            | "iot:CreatePackageVersion"
+            | "iot:UpdatePackage"
+            | "iot:UpdatePackageVersion" => &["iot:GetIndexingConfiguration"],
             _ => &[],
         }
     };
@@ -1278,13 +1334,15 @@ fn each_function_has_its_own_role_writing_only_its_own_logs() {
                 );
             } else if resource == "*" {
                 // Only what supports no resource-level permissions: X-Ray,
-                // and the sweep's GetResources.
+                // the sweep's GetResources, and the GetIndexingConfiguration
+                // the package catalog calls require.
                 let mut acts = acts;
                 acts.sort();
                 assert!(
                     acts == ["xray:PutTelemetryRecords", "xray:PutTraceSegments"]
-                        || acts == ["tag:GetResources"],
-                    "{name}: Resource * only for X-Ray and tag:GetResources, not {acts:?}"
+                        || acts == ["tag:GetResources"]
+                        || acts == ["iot:GetIndexingConfiguration"],
+                    "{name}: Resource * only for X-Ray, tag:GetResources and iot:GetIndexingConfiguration, not {acts:?}"
                 );
             }
         }

@@ -105,10 +105,16 @@ pub(super) fn job_rules(c: &mut Collector, s: &mut RequestSpec, m: &mut Manifest
     }
 }
 
-/// destinationPackageVersions and jobId.
+/// destinationPackageVersions, registerPackage, registerDefault and jobId.
 pub(super) fn references(c: &mut Collector, s: &mut RequestSpec, m: &mut Manifest) {
     if let Some(v) = m.destination_package_versions.take() {
         s.packages = c.all("packages", v, |x| parse_package(&x));
+    }
+    if let Some(v) = m.register_package.take() {
+        s.register_package = c.take("register_package", parse_package_registration(&v));
+    }
+    if let Some(v) = m.register_default {
+        s.register_default = Some(v);
     }
     if let Some(v) = m.job_id.take() {
         s.job_id = c.take("job_id", parse_job_id(&v));

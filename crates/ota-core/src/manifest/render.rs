@@ -95,6 +95,12 @@ pub fn render_manifest(s: &RequestSpec) -> Value {
     if let Some(v) = &s.packages {
         put("destinationPackageVersions", texts(v));
     }
+    if let Some(v) = &s.register_package {
+        put("registerPackage", json!(v.to_string()));
+    }
+    if let Some(v) = s.register_default {
+        put("registerDefault", json!(v));
+    }
     if let Some(v) = &s.job_id {
         put("jobId", json!(v));
     }

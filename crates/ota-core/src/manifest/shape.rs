@@ -25,6 +25,8 @@ pub(super) struct Manifest {
     pub(super) job_executions_rollout_config: Option<RolloutConfig>,
     pub(super) presigned_url_config: Option<PresignedUrlConfig>,
     pub(super) destination_package_versions: Option<Vec<String>>,
+    pub(super) register_package: Option<String>,
+    pub(super) register_default: Option<bool>,
     pub(super) job_id: Option<String>,
 }
 

@@ -5,11 +5,13 @@
 //! its problems to the same list: `format` (afr_ota or Nordic's aws_fota,
 //! and the fields each takes), `targets` (target and package ARNs),
 //! `signing` (profile, pre-signed, or none for aws_fota), `protocols` (MQTT/HTTP and the
-//! presigned URL lifetime), `schedule` (start, end, windows) and `naming`
-//! (job id and description).
+//! presigned URL lifetime), `schedule` (start, end, windows), `package` (the
+//! package version the upload registers as) and `naming` (job id and
+//! description).
 
 mod format;
 mod naming;
+mod package;
 mod protocols;
 pub mod reschedule;
 mod schedule;
@@ -128,8 +130,11 @@ pub struct OtaRequest {
     pub rollout: Option<Rollout>,
     /// Set when HTTP is among the protocols (3600 unless given).
     pub presigned_expiry_seconds: Option<u32>,
-    /// destinationPackageVersions ARNs.
+    /// destinationPackageVersions ARNs (the registered version's among them).
     pub package_versions: Vec<String>,
+    /// The package version this upload registers as (`ota:register-package`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub package_registration: Option<crate::package_version::PackageRegistration>,
 }
 
 impl OtaRequest {
@@ -161,7 +166,11 @@ pub fn validate(spec: &RequestSpec, ctx: &RequestContext) -> Result<OtaRequest, 
     };
     let presigned_expiry_seconds = protocols::presigned_expiry(spec, &protocols, &mut p);
     let schedule = schedule::schedule(spec, ctx.upload_time, &mut p);
-    let package_versions = targets::package_arns(spec, ctx, &mut p);
+    let mut package_versions = targets::package_arns(spec, ctx, &mut p);
+    let package_registration = package::registration(spec, ctx, &package_versions, &mut p);
+    if let Some(r) = &package_registration {
+        package_versions.push(r.arn.clone());
+    }
     let job_id = naming::job_id(spec, ctx);
     let description = naming::description(spec, ctx);
 
@@ -186,6 +195,7 @@ pub fn validate(spec: &RequestSpec, ctx: &RequestContext) -> Result<OtaRequest, 
         rollout: spec.rollout,
         presigned_expiry_seconds,
         package_versions,
+        package_registration,
     })
 }
 
@@ -518,6 +528,72 @@ mod tests {
             ("ota:presigned-expiry", "100"),
         ]);
         assert_eq!(p.len(), 5, "{p:?}");
+    }
+
+    #[test]
+    fn a_registered_version_is_deployed_by_the_job() {
+        let r = validate(
+            &spec(&with(&[
+                ("ota:packages", "Radio@2.0"),
+                ("ota:register-package", "App@1.4.0"),
+                ("ota:register-default", "true"),
+            ])),
+            &ctx(),
+        )
+        .unwrap();
+        let reg = r.package_registration.clone().unwrap();
+        assert_eq!(
+            (reg.package_name.as_str(), reg.version_name.as_str()),
+            ("App", "1.4.0")
+        );
+        assert!(reg.make_default);
+        assert_eq!(
+            r.package_versions,
+            [
+                "arn:aws:iot:us-east-1:123456789012:package/Radio/version/2.0",
+                "arn:aws:iot:us-east-1:123456789012:package/App/version/1.4.0"
+            ]
+        );
+        // The state carries it; an older state without it still reads.
+        let text = serde_json::to_value(&r).unwrap();
+        assert_eq!(text["packageRegistration"]["versionName"], "1.4.0");
+        let mut old = text.clone();
+        old.as_object_mut().unwrap().remove("packageRegistration");
+        let back: OtaRequest = serde_json::from_value(old).unwrap();
+        assert_eq!(back.package_registration, None);
+    }
+
+    #[test]
+    fn registration_problems_name_their_tags() {
+        let found = |pairs: &[(&'static str, &'static str)]| -> Vec<(String, String)> {
+            match validate(&spec(&with(pairs)), &ctx()) {
+                Ok(_) => Vec::new(),
+                Err(e) => e
+                    .problems()
+                    .iter()
+                    .map(|p| (p.field.clone(), p.message.clone()))
+                    .collect(),
+            }
+        };
+        let p = found(&[("ota:register-default", "true")]);
+        assert_eq!(p.len(), 1, "{p:?}");
+        assert_eq!(p[0].0, "ota:register-default");
+        assert!(p[0].1.contains("ota:register-package"), "{p:?}");
+        let p = found(&[
+            ("ota:register-package", "App@2.0"),
+            ("ota:packages", "App@1.0"),
+        ]);
+        assert_eq!(p.len(), 1, "{p:?}");
+        assert_eq!(p[0].0, "ota:register-package");
+        assert!(p[0].1.contains("App@1.0"), "{p:?}");
+        let many: String = (0..25).map(|i| format!("P{i}@1 ")).collect();
+        let many: &'static str = Box::leak(many.into_boxed_str());
+        let p = found(&[("ota:register-package", "App@2.0"), ("ota:packages", many)]);
+        assert!(
+            p.iter()
+                .any(|(f, m)| f == "ota:register-package" && m.contains("26")),
+            "{p:?}"
+        );
     }
 
     #[test]

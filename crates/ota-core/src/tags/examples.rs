@@ -29,6 +29,8 @@ pub const EXAMPLES: &[(&str, &str)] = &[
     ("ota:rollout", "max:100"),
     ("ota:presigned-expiry", "600"),
     ("ota:packages", "MyPkg@1.4.0"),
+    ("ota:register-package", "Firmware@1.4.0"),
+    ("ota:register-default", "true"),
     ("ota:job-id", "release-1_4"),
     ("ota:manifest", "manifests/app-1.4.json"),
 ];

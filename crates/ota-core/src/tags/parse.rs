@@ -219,13 +219,16 @@ fn parse_job_rules(
     true
 }
 
-/// What the job refers to: package versions, its own id, the manifest. False
+/// What the job refers to: package versions (and the one this upload
+/// becomes), its own id, the manifest. False
 /// for any other field.
 fn parse_references(s: &mut RequestSpec, field: &'static str, v: &str, p: &mut Problems) -> bool {
     match field {
         "packages" => {
             s.packages = list(field, v, parse_package, p).filter(|t| no_duplicates(field, t, p))
         }
+        "register_package" => s.register_package = one(field, v, parse_package_registration, p),
+        "register_default" => s.register_default = one(field, v, parse_switch, p),
         "job_id" => s.job_id = one(field, v, parse_job_id, p),
         "manifest" => s.manifest = one(field, v, parse_s3_key, p),
         _ => return false,

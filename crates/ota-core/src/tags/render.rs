@@ -137,6 +137,12 @@ fn render_references(s: &RequestSpec, out: &mut Tags) {
         let forms: Vec<String> = v.iter().map(crate::values::package_tag_form).collect();
         put(out, "packages", forms.join(" "));
     }
+    if let Some(v) = &s.register_package {
+        put(out, "register_package", v.to_string());
+    }
+    if let Some(v) = s.register_default {
+        put(out, "register_default", v.to_string());
+    }
     if let Some(v) = &s.job_id {
         put(out, "job_id", v.clone());
     }

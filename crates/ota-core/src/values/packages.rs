@@ -121,6 +121,45 @@ fn parse_package_arn(s: &str) -> Option<PackageRef> {
     Some(PackageRef::Arn(format!("{stem}{v}")))
 }
 
+/// The package version this upload is registered as (`ota:register-package`):
+/// `NAME@VERSION` with a real version name. Not an ARN (the version is made
+/// in this account and region) and not `$default` / `$null` (reserved:
+/// CreatePackageVersion's versionName pattern `[a-zA-Z0-9-_.]+` has no `$`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PackageVersionName {
+    pub name: String,
+    pub version: String,
+}
+
+impl fmt::Display for PackageVersionName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}@{}", self.name, self.version)
+    }
+}
+
+pub fn parse_package_registration(s: &str) -> Result<PackageVersionName, String> {
+    let expected = "expected NAME@VERSION (NAME: 1-128 of letters, digits, '-', '_', '.'; VERSION: 1-64 of the same), the package version this upload becomes";
+    match s.split_once('@') {
+        Some((n, v)) if is_package_name(n) && is_version_name(v) => Ok(PackageVersionName {
+            name: n.to_string(),
+            version: v.to_string(),
+        }),
+        Some((_, v)) if version(v).is_some() => Err(format!(
+            "'{s}' names a reserved version ({v}); a registered version needs a name of its own; {expected}"
+        )),
+        _ => Err(format!("'{s}' is not a package version name; {expected}")),
+    }
+}
+
+/// `true` or `false`, as a tag spells a switch (`ota:register-default`).
+pub fn parse_switch(s: &str) -> Result<bool, String> {
+    match s {
+        "true" => Ok(true),
+        "false" => Ok(false),
+        _ => Err(format!("'{s}' is not true or false")),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -163,5 +202,36 @@ mod tests {
         );
         assert!(parse_package("MyPkg@+latest").is_err());
         assert!(parse_package("MyPkg@$latest").is_err());
+    }
+
+    #[test]
+    fn registrations() {
+        let r = parse_package_registration("Firmware-App@1.4.0").unwrap();
+        assert_eq!(
+            (r.name.as_str(), r.version.as_str()),
+            ("Firmware-App", "1.4.0")
+        );
+        assert_eq!(r.to_string(), "Firmware-App@1.4.0");
+        for bad in [
+            "App",
+            "App@",
+            "@1",
+            "App@$default",
+            "App@+null",
+            "My App@1",
+            "App@1+b",
+        ] {
+            assert!(parse_package_registration(bad).is_err(), "{bad}");
+        }
+        let reserved = parse_package_registration("App@+default").unwrap_err();
+        assert!(reserved.contains("reserved"), "{reserved}");
+        assert!(parse_package_registration(
+            "arn:aws:iot:us-east-1:123456789012:package/P/version/1"
+        )
+        .is_err());
+        assert_eq!(parse_switch("true"), Ok(true));
+        assert_eq!(parse_switch("false"), Ok(false));
+        assert!(parse_switch("yes").is_err());
+        assert!(parse_switch("True").is_err());
     }
 }

@@ -1,0 +1,187 @@
+//! `ota:register-package` through the real stack on the local emulator
+//! (its Software Package Catalog is emulated: local/emulator_packages.py):
+//! the upload becomes a published package version whose attributes are
+//! the job document's signature and stream and whose artifact is the exact
+//! uploaded version, deployed by the job; a version name another upload
+//! published is refused with nothing half-created; a version published
+//! before a failed CreateJob is kept.
+//!
+//! `#[ignore]`d like every end-to-end test: scripts/test.sh runs them with
+//! `--ignored` against the deployed local stack.
+
+use aws_sdk_iot::types::PackageVersionStatus;
+use aws_sdk_sfn::types::ExecutionStatus;
+use e2e::{firmware, Local, Update};
+use ota_core::ids;
+
+/// A package name no other test (or earlier run on a kept state) uses.
+fn unique_package(name: &str) -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or_default();
+    format!("e2e-{name}-{nanos}")
+}
+
+async fn package_version(
+    l: &Local,
+    package: &str,
+    version: &str,
+) -> aws_sdk_iot::operation::get_package_version::GetPackageVersionOutput {
+    l.iot
+        .get_package_version()
+        .package_name(package)
+        .version_name(version)
+        .send()
+        .await
+        .expect("GetPackageVersion")
+}
+
+#[tokio::test]
+#[ignore = "needs the deployed local stack: scripts/test.sh runs it with --ignored"]
+async fn an_upload_becomes_the_published_package_version_its_job_deploys() {
+    let l = Local::connect().await;
+    let package = unique_package("app");
+    let register = format!("{package}@1.4.0");
+    let fw = firmware(20_000, 21);
+    let Update {
+        key,
+        version,
+        job_id,
+        document,
+    } = l
+        .update(
+            "package",
+            &fw,
+            &[
+                ("ota:targets", "thinggroup/Lab"),
+                ("ota:register-package", &register),
+                ("ota:register-default", "true"),
+            ],
+        )
+        .await;
+    let arn = format!("arn:aws:iot:us-east-1:000000000000:package/{package}/version/1.4.0");
+    let job = l.describe_job(&job_id).await;
+    assert_eq!(
+        job.destination_package_versions(),
+        std::slice::from_ref(&arn)
+    );
+
+    let v = package_version(&l, &package, "1.4.0").await;
+    assert_eq!(v.status(), Some(&PackageVersionStatus::Published));
+    assert_eq!(v.package_version_arn(), Some(arn.as_str()));
+    let attrs = v.attributes().expect("attributes");
+    let file = &document["afr_ota"]["files"][0];
+    let signature = file["sig-sha256-ecdsa"].as_str().expect("signature");
+    assert_eq!(attrs["signature"], signature);
+    assert!(
+        l.verify(&fw, &attrs["signature"]),
+        "the attribute is the real signature"
+    );
+    assert_eq!(attrs["signatureAlgorithm"], "SHA256withECDSA");
+    assert_eq!(attrs["certfile"], file["certfile"].as_str().unwrap());
+    assert_eq!(attrs["fileSize"], "20000");
+    assert_eq!(attrs["streamName"], l.default_stream_id(&key, &version));
+    assert_eq!(
+        attrs["streamName"],
+        document["afr_ota"]["streamname"].as_str().unwrap()
+    );
+    assert_eq!(attrs["fileId"], "0");
+    assert_eq!(attrs["s3Key"], key);
+    assert_eq!(attrs["s3VersionId"], version);
+    let loc = v
+        .artifact()
+        .and_then(|a| a.s3_location())
+        .expect("artifact");
+    assert_eq!(
+        (loc.bucket(), loc.key(), loc.version()),
+        (
+            Some(l.bucket.as_str()),
+            Some(key.as_str()),
+            Some(version.as_str())
+        )
+    );
+    let p = l
+        .iot
+        .get_package()
+        .package_name(&package)
+        .send()
+        .await
+        .expect("GetPackage");
+    assert_eq!(p.default_version_name(), Some("1.4.0"));
+}
+
+#[tokio::test]
+#[ignore = "needs the deployed local stack: scripts/test.sh runs it with --ignored"]
+async fn a_version_name_another_upload_published_is_refused_and_nothing_is_left() {
+    let l = Local::connect().await;
+    let package = unique_package("taken");
+    let register = format!("{package}@2.0");
+    let tags = [
+        ("ota:targets", "thinggroup/Lab"),
+        ("ota:register-package", register.as_str()),
+    ];
+    let first = l.update("taken-1", &firmware(5_000, 22), &tags).await;
+
+    let key = l.unique_key("taken-2");
+    let version = l.upload(&key, &firmware(5_000, 23), &tags).await;
+    let done = l.wait_for(&key, &version, 1).await;
+    let f = &done[0];
+    assert_eq!(f.status, ExecutionStatus::Failed);
+    assert_eq!(f.error, "Conflict", "{}", f.cause);
+    assert!(
+        f.cause.contains("already published") && f.cause.contains("register a new version name"),
+        "{}",
+        f.cause
+    );
+    // Nothing half-created: no job, the stream cleaned up, and the first
+    // upload's published version untouched.
+    assert!(l
+        .iot
+        .describe_job()
+        .job_id(ids::job_id(&l.bucket, &key, &version))
+        .send()
+        .await
+        .is_err());
+    let stream = l.default_stream_id(&key, &version);
+    assert!(
+        l.iot
+            .describe_stream()
+            .stream_id(&stream)
+            .send()
+            .await
+            .is_err(),
+        "{stream}"
+    );
+    let v = package_version(&l, &package, "2.0").await;
+    assert_eq!(v.status(), Some(&PackageVersionStatus::Published));
+    assert_eq!(v.attributes().unwrap()["s3VersionId"], first.version);
+}
+
+#[tokio::test]
+#[ignore = "needs the deployed local stack: scripts/test.sh runs it with --ignored"]
+async fn a_version_published_before_a_failed_create_job_is_kept() {
+    // A published version is never deleted by the pipeline: Clean Up
+    // removes only a draft of its own.
+    let l = Local::connect().await;
+    let package = unique_package("kept");
+    let register = format!("{package}@3.0");
+    let key = l.unique_key("kept");
+    let version = l
+        .upload(
+            &key,
+            &firmware(4_000, 24),
+            &[
+                ("ota:targets", "thinggroup/DoesNotExist"),
+                ("ota:register-package", &register),
+            ],
+        )
+        .await;
+    let done = l.wait_for(&key, &version, 1).await;
+    let f = &done[0];
+    assert_eq!(f.status, ExecutionStatus::Failed);
+    assert_eq!(f.error, "ResourceNotFound", "{}", f.cause);
+    let v = package_version(&l, &package, "3.0").await;
+    assert_eq!(v.status(), Some(&PackageVersionStatus::Published));
+    assert_eq!(v.attributes().unwrap()["s3VersionId"], version);
+}
