@@ -83,8 +83,30 @@ def package_catalog(ep):
                    iot.update_package_version, packageName="fw", versionName="9.9", action="PUBLISH")
     iot.delete_package_version(packageName="fw", versionName="9.9")
     ok &= check("DeletePackageVersion of a missing version succeeds", True)
+    ok &= substitution(ep, iot, arn)
     iot.create_package_version(packageName="fw", versionName="2.0")
     iot.delete_package_version(packageName="fw", versionName="2.0")
     ok &= _refused("a deleted draft is gone", "ResourceNotFoundException",
                    iot.get_package_version, packageName="fw", versionName="2.0")
+    return ok
+
+
+def substitution(ep, iot, arn):
+    """Substitution parameters: refused unless the version is deployed by
+    the job; filled in where a device reads the document; kept by
+    GetJobDocument."""
+    ok = True
+    param = "${aws:iot:package:fw:version:1.0:attributes:signature}"
+    doc = '{"afr_ota":{"files":[{"sig-sha256-ecdsa":"%s"}]}}' % param
+    thing = iot.create_thing(thingName="catalog-dev")["thingArn"]
+    ok &= _refused("CreateJob naming a version it does not deploy -> InvalidRequest",
+                   "InvalidRequestException", iot.create_job, jobId="param-mismatch",
+                   targets=[thing], document=doc)
+    iot.create_job(jobId="param-job", targets=[thing], document=doc, destinationPackageVersions=[arn])
+    ok &= check("GetJobDocument keeps the parameter",
+                param in iot.get_job_document(jobId="param-job")["document"])
+    jobs = client("iot-jobs-data", ep)
+    got = jobs.describe_job_execution(jobId="param-job", thingName="catalog-dev")["execution"]["jobDocument"]
+    ok &= check("a device reads the attribute's value",
+                '"sig-sha256-ecdsa":"new"' in got.replace(" ", ""), got)
     return ok

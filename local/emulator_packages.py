@@ -30,6 +30,16 @@ second PUBLISH are ConflictException. DeletePackageVersion of a missing
 version succeeds (its error list has no not-found). CreateJob naming a draft
 version is an InvalidRequestException (AWS documents that a draft cannot be
 deployed, not the code).
+
+Substitution parameters ("Preparing AWS IoT Jobs"): a job document may name
+a version's attribute as ${aws:iot:package:NAME:version:VERSION:attributes:KEY};
+"the package version in the job document" must match one in
+destinationPackageVersions, else CreateJob is refused (InvalidRequestException
+here; the guide says only that an error prompts to make both references
+match). IoT Jobs fills the parameter in when it hands the document to a
+device (the jobs data plane and its MQTT topics); GetJobDocument keeps the
+parameters. Only this named-attribute form is modelled (not the empty-name
+or all-attributes forms).
 """
 from __future__ import annotations
 
@@ -46,6 +56,9 @@ MAX_ATTRIBUTES_BYTES = 3072
 MAX_RECIPE = 3072
 MAX_DESCRIPTION = 1024
 _VERSION_ARN_RE = re.compile(r"^arn:[^:]+:iot:[^:]*:[^:]*:package/([^/]+)/version/([^/]+)$")
+# "Preparing AWS IoT Jobs", Substitution parameters: a named version's
+# attribute, ${aws:iot:package:<packageName>:version:<versionName>:attributes:<attributekey>}.
+_PARAM_RE = re.compile(r"\$\{aws:iot:package:([a-zA-Z0-9._-]+):version:([a-zA-Z0-9._$-]+):attributes:([a-zA-Z0-9:_-]+)\}")
 
 
 def _has_category_c(s: str) -> bool:
@@ -274,6 +287,16 @@ def install_package_catalog() -> dict:
                 return error_response_json(
                     "InvalidRequestException",
                     f"Package version {m.group(1)}/{m.group(2)} is DRAFT; only a published version can be deployed", 400)
+        deployed = set()
+        for arn in payload.get("destinationPackageVersions") or []:
+            m = _VERSION_ARN_RE.match(arn if isinstance(arn, str) else "")
+            if m:
+                deployed.add((m.group(1), m.group(2)))
+        for m in _PARAM_RE.finditer(str(payload.get("document") or "")):
+            if (m.group(1), m.group(2)) not in deployed:
+                return error_response_json(
+                    "InvalidRequestException",
+                    f"The job document names package version {m.group(1)}/{m.group(2)}, which destinationPackageVersions does not: make both references match", 400)
         return None
 
     orig_handle = iot.handle_request
@@ -290,6 +313,27 @@ def install_package_catalog() -> dict:
         return await orig_handle(method, path, headers, body, query_params)
 
     iot.handle_request = handle_request
+
+    def substitute(document):
+        def value(m):
+            rec = packages.get(m.group(1))
+            v = rec["versions"].get(m.group(2)) if rec else None
+            attr = (v or {}).get("attributes", {}).get(m.group(3))
+            # Inside a JSON string: the value JSON-escaped, without quotes.
+            return m.group(0) if attr is None else json.dumps(attr)[1:-1]
+        return _PARAM_RE.sub(value, document)
+
+    # ministack builds every document a device receives (jobs data plane,
+    # MQTT) through _jobs_presigned_document (iot.py); GetJobDocument does not.
+    orig_presigned = iot._jobs_presigned_document
+
+    def presigned(job):
+        document = job.get("document")
+        if isinstance(document, str) and "${aws:iot:package:" in document:
+            job = dict(job, document=substitute(document))
+        return orig_presigned(job)
+
+    iot._jobs_presigned_document = presigned
 
     from emulator_state import persist_with_iot
 

@@ -36,6 +36,8 @@ pub struct VersionRequest<'a> {
     pub key: &'a str,
     pub version_id: &'a str,
     pub description: String,
+    /// The job document as the version's recipe (`ota:document-values=package`).
+    pub recipe: Option<String>,
     pub client_token: String,
 }
 
@@ -142,6 +144,7 @@ async fn put_draft(
         .description(&v.description)
         .set_attributes(Some(attribute_map(v)))
         .artifact(artifact(v))
+        .set_recipe(v.recipe.clone())
         .client_token(&v.client_token)
         .send()
         .await;
@@ -207,6 +210,7 @@ async fn existing(
                 .description(&v.description)
                 .set_attributes(Some(attribute_map(v)))
                 .artifact(artifact(v))
+                .set_recipe(v.recipe.clone())
                 .send()
                 .await
                 .map_err(|e| classify("UpdatePackageVersion", &e))?;

@@ -329,6 +329,10 @@ pub struct RequestFlags {
     /// ota:register-default=true: also make it the package's default version.
     #[arg(long)]
     pub register_default: bool,
+    /// ota:document-values: `literal` (default) or `package` (the document
+    /// names the registered version's attributes by substitution parameter).
+    #[arg(long, value_name = "literal|package")]
+    pub document_values: Option<String>,
     /// ota:job-id: the job id (default: derived from bucket, key and version).
     #[arg(long, value_name = "ID")]
     pub job_id: Option<String>,

@@ -42,6 +42,7 @@ pub fn tags_from_flags(f: &RequestFlags) -> (Vec<(String, String)>, Problems) {
         "ota:register-default",
         &f.register_default.then(|| "true".to_string()),
     );
+    one("ota:document-values", &f.document_values);
     one("ota:job-id", &f.job_id);
     one("ota:manifest", &f.manifest);
     // Lists: the tag grammar separates items with spaces, so a repeated flag
@@ -215,6 +216,7 @@ pub fn preview(req: &OtaRequest, target: &Target<'_>) -> Result<Value, CliError>
         stream_id: Some("<stream created by make-stream>"),
     };
     let (document, _) = job_document::build(req, &facts)?;
+    let document = ota_core::package_version::sent_document(req, &document)?;
     let tags = ota_core::create_job::job_tags(
         target.bucket,
         target.key,
@@ -269,6 +271,7 @@ mod tests {
         let f = RequestFlags {
             register_package: Some("App@1.4.0".into()),
             register_default: true,
+            document_values: Some("package".into()),
             ..Default::default()
         };
         let (tags, p) = tags_from_flags(&f);
@@ -277,7 +280,8 @@ mod tests {
             tags,
             [
                 ("ota:register-package".to_string(), "App@1.4.0".to_string()),
-                ("ota:register-default".to_string(), "true".to_string())
+                ("ota:register-default".to_string(), "true".to_string()),
+                ("ota:document-values".to_string(), "package".to_string())
             ]
         );
         let (tags, _) = tags_from_flags(&RequestFlags::default());

@@ -41,6 +41,10 @@ pub fn check_document(
     };
     let facts = facts(source, certfile, &stream_id, signature, algorithm);
     let (document, _) = job_document::build(request, &facts)?;
+    // With ota:document-values=package, what CreateJob will receive (and
+    // the version's recipe) must fit too; it does not depend on the
+    // signature, which becomes a substitution parameter.
+    crate::package_version::sent_document(request, &document)?;
     let findings = devices::findings_for(
         &request.devices,
         request.format,

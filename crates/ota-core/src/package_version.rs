@@ -170,6 +170,82 @@ pub fn check_request(
     })
 }
 
+/// A version's recipe (its inline job document) is at most this long
+/// (PackageVersionRecipe, max 3072).
+pub const MAX_RECIPE_CHARS: usize = 3072;
+
+/// The substitution parameter for one attribute of a named version
+/// ("Preparing AWS IoT Jobs", Substitution parameters:
+/// `${aws:iot:package:<packageName>:version:<versionName>:attributes:<attributekey>}`).
+pub fn placeholder(reg: &PackageRegistration, attribute: &str) -> String {
+    format!(
+        "${{aws:iot:package:{}:version:{}:attributes:{attribute}}}",
+        reg.package_name, reg.version_name
+    )
+}
+
+/// The document CreateJob receives, from the document devices must see
+/// (`literal`, built by crate::job_document): with
+/// `ota:document-values=package`, the `afr_ota` document's string values
+/// that are attributes of the registered version (the signature, the
+/// certificate path, the stream name) become substitution parameters, which
+/// IoT Jobs replaces with the attribute values when it hands the document to
+/// a device. Numbers stay literal: a parameter is replaced inside a JSON
+/// string, and the devices read `filesize` and `fileid` as numbers (the
+/// FreeRTOS OTA agent's job document model types them OTA_JSON_UINT32 in
+/// source/ota.c otaJobDocModelParamStructure; the Jobs OTA parser reads them
+/// with its number parser, otaJobParser/job_parser.c). The same text is the
+/// version's recipe, so it must fit 3072 characters as well as CreateJob's
+/// 32 KB.
+pub fn sent_document(
+    req: &crate::OtaRequest,
+    literal: &serde_json::Value,
+) -> Result<serde_json::Value, crate::OtaError> {
+    let (Some(reg), crate::values::DocumentValues::Package) =
+        (&req.package_registration, req.document_values)
+    else {
+        return Ok(literal.clone());
+    };
+    let mut doc = literal.clone();
+    let put = |v: &mut serde_json::Value, attribute: &str| {
+        if v.as_str().is_some_and(|s| !s.is_empty()) {
+            *v = serde_json::Value::String(placeholder(reg, attribute));
+        }
+    };
+    if let Some(ota) = doc.get_mut("afr_ota").and_then(|o| o.as_object_mut()) {
+        if let Some(s) = ota.get_mut("streamname") {
+            put(s, ATTR_STREAM_NAME);
+        }
+        for file in ota
+            .get_mut("files")
+            .and_then(|f| f.as_array_mut())
+            .into_iter()
+            .flatten()
+            .filter_map(|f| f.as_object_mut())
+        {
+            for (k, v) in file.iter_mut() {
+                if k == "certfile" {
+                    put(v, ATTR_CERTFILE);
+                } else if k.starts_with("sig-") {
+                    put(v, ATTR_SIGNATURE);
+                }
+            }
+        }
+    }
+    let len = doc.to_string().chars().count();
+    let limit = MAX_RECIPE_CHARS.min(crate::job_document::MAX_DOCUMENT_BYTES);
+    if len > limit {
+        return Err(crate::error::invalid(
+            reg.field.clone(),
+            format!(
+                "with ota:document-values=package the job document is also {}@{}'s recipe, at most {MAX_RECIPE_CHARS} characters; it would be {len} (the file path and the key are the long parts)",
+                reg.package_name, reg.version_name
+            ),
+        ));
+    }
+    Ok(doc)
+}
+
 /// CreatePackageVersion's clientToken: derived from the exact object
 /// version and the job id, so a duplicate event or a retried Lambda for that
 /// version is one request, while `ota retry` (job id `-rN`) is a new one: its
@@ -256,6 +332,52 @@ mod tests {
         let mut odd = BTreeMap::new();
         odd.insert("bad name".to_string(), "v".to_string());
         assert!(check_attributes(&odd).is_err());
+    }
+
+    #[test]
+    fn package_values_become_substitution_parameters_and_numbers_stay() {
+        use crate::values::DocumentValues;
+        let reg = PackageRegistration {
+            package_name: "App".into(),
+            version_name: "1.4.0".into(),
+            make_default: false,
+            arn: "arn".into(),
+            field: "ota:register-package".into(),
+        };
+        let literal = serde_json::json!({"afr_ota": {"protocols": ["MQTT"], "streamname": "AFR_OTA-s", "files": [{
+            "filepath": "app.bin", "filesize": 10, "fileid": 0, "fileType": 0,
+            "certfile": "/c.pem", "sig-sha256-ecdsa": "MEUC"}]}});
+        let mut req: crate::OtaRequest = serde_json::from_value(serde_json::json!({
+            "jobId": "j", "targets": [], "targetSelection": "SNAPSHOT", "description": "d",
+            "protocols": ["MQTT"], "filePath": null, "fileType": null,
+            "signing": {"kind": "unsigned"}, "timeoutMinutes": null, "retry": [], "schedule": null,
+            "abort": [], "rollout": null, "presignedExpirySeconds": null, "packageVersions": []
+        }))
+        .unwrap();
+        assert_eq!(
+            sent_document(&req, &literal).unwrap(),
+            literal,
+            "literal by default"
+        );
+        req.package_registration = Some(reg);
+        req.document_values = DocumentValues::Package;
+        let sent = sent_document(&req, &literal).unwrap();
+        let p = |a: &str| format!("${{aws:iot:package:App:version:1.4.0:attributes:{a}}}");
+        assert_eq!(sent["afr_ota"]["streamname"], p("streamName"));
+        let f = &sent["afr_ota"]["files"][0];
+        assert_eq!(f["sig-sha256-ecdsa"], p("signature"));
+        assert_eq!(f["certfile"], p("certfile"));
+        assert_eq!(
+            (f["filesize"].as_u64(), f["fileid"].as_u64()),
+            (Some(10), Some(0))
+        );
+        assert_eq!(f["filepath"], "app.bin");
+        // Over the recipe's 3072 characters: refused naming the field.
+        let mut long = literal.clone();
+        long["afr_ota"]["files"][0]["filepath"] = serde_json::json!("p".repeat(3000));
+        let e = sent_document(&req, &long).unwrap_err();
+        assert_eq!(e.problems()[0].field, "ota:register-package");
+        assert!(e.to_string().contains("3072"), "{e}");
     }
 
     #[test]

@@ -84,6 +84,7 @@ request_spec! {
     packages: Vec<PackageRef> => "ota:packages", "destinationPackageVersions";
     register_package: PackageVersionName => "ota:register-package", "registerPackage";
     register_default: bool => "ota:register-default", "registerDefault";
+    document_values: DocumentValues => "ota:document-values", "documentValues";
     job_id: String => "ota:job-id", "jobId";
     manifest: String => "ota:manifest", "-";
 }

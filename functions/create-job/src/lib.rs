@@ -53,8 +53,13 @@ async fn create(mut state: PipelineState, deps: &Deps) -> Result<PipelineState, 
         certfile: &state.signing.certfile,
         stream_id: state.stream.as_ref().map(|s| s.stream_id.as_str()),
     };
-    let (document, text) = job_document::build(req, &facts)?;
-    let findings = device_findings(req, &document)?;
+    // Devices see `literal` (IoT Jobs replaces any substitution parameter
+    // before a device reads it), so the device rules judge it; CreateJob
+    // receives `sent` (ota_core::package_version::sent_document).
+    let (literal, _) = job_document::build(req, &facts)?;
+    let findings = device_findings(req, &literal)?;
+    let document = ota_core::package_version::sent_document(req, &literal)?;
+    let text = document.to_string();
     // Before and after CreateJob: a duplicate run's Clean Up may delete the
     // shared stream at any point; see ota_aws::stream for why both looks.
     let stream = state
@@ -64,7 +69,7 @@ async fn create(mut state: PipelineState, deps: &Deps) -> Result<PipelineState, 
     if let Some(spec) = &stream {
         ota_aws::stream::confirm(&deps.iot, spec, "before CreateJob").await?;
     }
-    register::register(&deps.iot, &state).await?;
+    register::register(&deps.iot, &state, &text).await?;
 
     let mut call = configure(deps.iot.create_job(), req, &deps.ota_role_arn)?.document(&text);
     let mut tags = job_tags(&src.bucket, &src.key, &src.version_id, &state.execution_id);

@@ -10,7 +10,13 @@ use ota_core::package_version::{self as pv, AttributeFacts};
 use ota_core::{OtaError, PipelineState};
 use tracing::info;
 
-pub async fn register(iot: &aws_sdk_iot::Client, state: &PipelineState) -> Result<(), OtaError> {
+/// `document` is the text CreateJob will receive: with
+/// `ota:document-values=package` it is also the version's recipe.
+pub async fn register(
+    iot: &aws_sdk_iot::Client,
+    state: &PipelineState,
+    document: &str,
+) -> Result<(), OtaError> {
     let Some(reg) = &state.request.package_registration else {
         return Ok(());
     };
@@ -44,6 +50,7 @@ pub async fn register(iot: &aws_sdk_iot::Client, state: &PipelineState) -> Resul
         key: &src.key,
         version_id: &src.version_id,
         description: pv::description(&src.bucket, &src.key, &src.version_id),
+        recipe: (!state.request.document_values.is_literal()).then(|| document.to_string()),
         client_token: pv::client_token(
             &src.bucket,
             &src.key,

@@ -440,3 +440,42 @@ async fn attributes_over_3kb_are_refused_before_any_catalog_call() {
         "{p}"
     );
 }
+
+#[tokio::test]
+async fn package_document_values_send_parameters_and_store_the_document_as_the_recipe() {
+    let mut s = state(false);
+    s.request.document_values = ota_core::values::DocumentValues::Package;
+    let recipe: Arc<Mutex<Option<String>>> = Arc::default();
+    let recipe_in = recipe.clone();
+    let get = package_present();
+    let create_version = mock!(aws_sdk_iot::Client::create_package_version)
+        .match_requests(move |r| {
+            *recipe_in.lock().unwrap() = r.recipe().map(str::to_string);
+            true
+        })
+        .then_output(draft_created);
+    let publish = mock!(aws_sdk_iot::Client::update_package_version)
+        .then_output(|| UpdatePackageVersionOutput::builder().build());
+    let sent: Arc<Mutex<Option<String>>> = Arc::default();
+    let sent_in = sent.clone();
+    let create_job = mock!(aws_sdk_iot::Client::create_job)
+        .match_requests(move |r| {
+            *sent_in.lock().unwrap() = r.document().map(str::to_string);
+            true
+        })
+        .then_output(|| CreateJobOutput::builder().job_arn("arn:job").build());
+    let d = deps(
+        RetryConfig::disabled(),
+        &[&get, &create_version, &publish, &create_job],
+    );
+    handle(s, &d).await.unwrap();
+    let sent = sent.lock().unwrap().clone().expect("CreateJob's document");
+    assert_eq!(recipe.lock().unwrap().as_deref(), Some(sent.as_str()));
+    let doc: serde_json::Value = serde_json::from_str(&sent).unwrap();
+    let p = |a: &str| format!("${{aws:iot:package:App:version:1.4.0:attributes:{a}}}");
+    assert_eq!(doc["afr_ota"]["streamname"], p("streamName"));
+    let f = &doc["afr_ota"]["files"][0];
+    assert_eq!(f["sig-sha256-ecdsa"], p("signature"));
+    assert_eq!(f["certfile"], p("certfile"));
+    assert_eq!(f["filesize"], 366816, "numbers stay literal");
+}

@@ -4,15 +4,20 @@
 //! the job document's signature and stream and whose artifact is the exact
 //! uploaded version, deployed by the job; a version name another upload
 //! published is refused with nothing half-created; a version published
-//! before a failed CreateJob is kept.
+//! before a failed CreateJob is kept; with `ota:document-values=package`
+//! the job names the version's attributes and a reference device, reading
+//! them filled in, downloads, verifies and succeeds.
 //!
 //! `#[ignore]`d like every end-to-end test: scripts/test.sh runs them with
 //! `--ignored` against the deployed local stack.
 
 use aws_sdk_iot::types::PackageVersionStatus;
 use aws_sdk_sfn::types::ExecutionStatus;
+use e2e::mqtt::test_stream_options;
 use e2e::{firmware, Local, Update};
+use ota_core::devices::{DeviceFamily, NrfLimits};
 use ota_core::ids;
+use ota_device::Outcome;
 
 /// A package name no other test (or earlier run on a kept state) uses.
 fn unique_package(name: &str) -> String {
@@ -184,4 +189,120 @@ async fn a_version_published_before_a_failed_create_job_is_kept() {
     let v = package_version(&l, &package, "3.0").await;
     assert_eq!(v.status(), Some(&PackageVersionStatus::Published));
     assert_eq!(v.attributes().unwrap()["s3VersionId"], version);
+}
+
+/// An update for a new thing over `protocols` that registers a new package
+/// at `version` with `ota:document-values=package`: the package name, the
+/// thing, the firmware and the job.
+async fn package_values_update(
+    l: &Local,
+    name: &str,
+    protocols: &str,
+    body: Vec<u8>,
+) -> (String, String, Vec<u8>, Update) {
+    let package = unique_package(name);
+    let register = format!("{package}@1.0");
+    let thing = l.new_thing(name).await;
+    let target = format!("thing/{thing}");
+    let update = l
+        .update(
+            name,
+            &body,
+            &[
+                ("ota:targets", &target),
+                ("ota:protocols", protocols),
+                ("ota:register-package", &register),
+                ("ota:document-values", "package"),
+            ],
+        )
+        .await;
+    (package, thing, body, update)
+}
+
+/// The device's outcome is SUCCEEDED on `update`'s job with `body` written
+/// and its signature checked, and IoT holds SUCCEEDED; whether it streamed.
+async fn assert_completed(
+    l: &Local,
+    thing: &str,
+    outcome: Outcome,
+    update: &Update,
+    body: &[u8],
+) -> bool {
+    let streamed = match outcome {
+        Outcome::Succeeded {
+            job_id,
+            checked,
+            path,
+            streamed,
+            ..
+        } => {
+            assert_eq!(job_id, update.job_id);
+            assert_eq!(checked, "signature");
+            assert_eq!(std::fs::read(path).expect("the downloaded file"), body);
+            streamed.is_some()
+        }
+        other => panic!("the device did not complete the update: {other:?}"),
+    };
+    assert_eq!(l.execution_status(&update.job_id, thing).await, "SUCCEEDED");
+    streamed
+}
+
+#[tokio::test]
+#[ignore = "needs the deployed local stack: scripts/test.sh runs it with --ignored"]
+async fn a_document_of_package_values_is_filled_in_for_the_device_which_completes_it() {
+    let l = Local::connect().await;
+    let (package, thing, body, update) =
+        package_values_update(&l, "package-values", "HTTP", firmware(40_000, 25)).await;
+    // GetJobDocument holds the parameters, and the same document is the
+    // version's recipe.
+    let param = |a: &str| format!("${{aws:iot:package:{package}:version:1.0:attributes:{a}}}");
+    let file = &update.document["afr_ota"]["files"][0];
+    assert_eq!(file["sig-sha256-ecdsa"], param("signature"));
+    assert_eq!(file["certfile"], param("certfile"));
+    assert_eq!(file["filesize"], 40_000, "numbers stay literal");
+    let v = package_version(&l, &package, "1.0").await;
+    let recipe: serde_json::Value =
+        serde_json::from_str(v.recipe().expect("a recipe")).expect("JSON recipe");
+    assert_eq!(recipe, update.document);
+
+    // The reference Jobs OTA parser device reads them filled in: the
+    // signature it verifies over the downloaded bytes is the attribute's.
+    let dir = e2e::local_dir().join("package-values");
+    let agent = l.agent(
+        &thing,
+        DeviceFamily::AwsIotJobsParser,
+        NrfLimits::default(),
+        &dir,
+    );
+    let outcome = agent.run_once().await.expect("the agent ran");
+    assert!(!assert_completed(&l, &thing, outcome, &update, &body).await);
+    assert!(l.verify(&body, &v.attributes().unwrap()["signature"]));
+}
+
+#[tokio::test]
+#[ignore = "needs the deployed local stack: scripts/test.sh runs it with --ignored"]
+async fn a_freertos_device_streams_the_stream_its_filled_in_document_names() {
+    // MQTT: the stream name is a parameter too; the FreeRTOS agent reads it
+    // filled in over the Jobs MQTT topics and streams that stream.
+    let l = Local::connect().await;
+    let (package, thing, body, update) =
+        package_values_update(&l, "package-stream", "MQTT", firmware(3 * 4096 + 77, 27)).await;
+    assert_eq!(
+        update.document["afr_ota"]["streamname"],
+        format!("${{aws:iot:package:{package}:version:1.0:attributes:streamName}}")
+    );
+    let dir = e2e::local_dir().join("package-stream");
+    let agents = l
+        .ws_fleet(
+            std::slice::from_ref(&thing),
+            DeviceFamily::FreertosOtaAgent,
+            &dir,
+            test_stream_options(),
+        )
+        .await;
+    let outcome = agents[0].run_once().await.expect("the agent ran");
+    assert!(
+        assert_completed(&l, &thing, outcome, &update, &body).await,
+        "it came over the stream"
+    );
 }

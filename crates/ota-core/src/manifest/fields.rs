@@ -105,7 +105,8 @@ pub(super) fn job_rules(c: &mut Collector, s: &mut RequestSpec, m: &mut Manifest
     }
 }
 
-/// destinationPackageVersions, registerPackage, registerDefault and jobId.
+/// destinationPackageVersions, registerPackage, registerDefault,
+/// documentValues and jobId.
 pub(super) fn references(c: &mut Collector, s: &mut RequestSpec, m: &mut Manifest) {
     if let Some(v) = m.destination_package_versions.take() {
         s.packages = c.all("packages", v, |x| parse_package(&x));
@@ -115,6 +116,9 @@ pub(super) fn references(c: &mut Collector, s: &mut RequestSpec, m: &mut Manifes
     }
     if let Some(v) = m.register_default {
         s.register_default = Some(v);
+    }
+    if let Some(v) = m.document_values.take() {
+        s.document_values = c.take("document_values", DocumentValues::parse(&v));
     }
     if let Some(v) = m.job_id.take() {
         s.job_id = c.take("job_id", parse_job_id(&v));

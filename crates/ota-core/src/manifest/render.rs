@@ -101,6 +101,9 @@ pub fn render_manifest(s: &RequestSpec) -> Value {
     if let Some(v) = s.register_default {
         put("registerDefault", json!(v));
     }
+    if let Some(v) = s.document_values {
+        put("documentValues", json!(v.as_str()));
+    }
     if let Some(v) = &s.job_id {
         put("jobId", json!(v));
     }

@@ -27,6 +27,7 @@ pub(super) struct Manifest {
     pub(super) destination_package_versions: Option<Vec<String>>,
     pub(super) register_package: Option<String>,
     pub(super) register_default: Option<bool>,
+    pub(super) document_values: Option<String>,
     pub(super) job_id: Option<String>,
 }
 

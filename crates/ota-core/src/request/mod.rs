@@ -21,7 +21,8 @@ mod targets;
 use crate::error::{OtaError, Problems};
 use crate::spec::RequestSpec;
 use crate::values::{
-    AbortCriterion, DocumentFormat, EndBehavior, Protocol, RetryCriterion, Rollout, TargetSelection,
+    AbortCriterion, DocumentFormat, DocumentValues, EndBehavior, Protocol, RetryCriterion, Rollout,
+    TargetSelection,
 };
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
@@ -135,6 +136,10 @@ pub struct OtaRequest {
     /// The package version this upload registers as (`ota:register-package`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub package_registration: Option<crate::package_version::PackageRegistration>,
+    /// `ota:document-values`: literal values, or the registered version's
+    /// attributes by substitution parameter.
+    #[serde(default, skip_serializing_if = "DocumentValues::is_literal")]
+    pub document_values: DocumentValues,
 }
 
 impl OtaRequest {
@@ -168,6 +173,7 @@ pub fn validate(spec: &RequestSpec, ctx: &RequestContext) -> Result<OtaRequest, 
     let schedule = schedule::schedule(spec, ctx.upload_time, &mut p);
     let mut package_versions = targets::package_arns(spec, ctx, &mut p);
     let package_registration = package::registration(spec, ctx, &package_versions, &mut p);
+    let document_values = package::document_values(spec, format, &mut p);
     if let Some(r) = &package_registration {
         package_versions.push(r.arn.clone());
     }
@@ -196,6 +202,7 @@ pub fn validate(spec: &RequestSpec, ctx: &RequestContext) -> Result<OtaRequest, 
         presigned_expiry_seconds,
         package_versions,
         package_registration,
+        document_values,
     })
 }
 
@@ -575,6 +582,41 @@ mod tests {
                     .collect(),
             }
         };
+        let p = found(&[("ota:document-values", "package")]);
+        assert_eq!(p.len(), 1, "{p:?}");
+        assert!(
+            p[0].0 == "ota:document-values" && p[0].1.contains("ota:register-package"),
+            "{p:?}"
+        );
+        let fota = validate(
+            &spec(&[
+                ("ota:targets", "thinggroup/Lab"),
+                ("ota:document-values", "package"),
+                ("ota:register-package", "App@1"),
+                ("ota:format", "aws_fota"),
+            ]),
+            &ctx(),
+        )
+        .unwrap_err();
+        let p: Vec<(String, String)> = fota
+            .problems()
+            .iter()
+            .map(|p| (p.field.clone(), p.message.clone()))
+            .collect();
+        assert!(
+            p.iter()
+                .any(|(f, m)| f == "ota:document-values" && m.contains("afr_ota")),
+            "{p:?}"
+        );
+        let ok = validate(
+            &spec(&with(&[
+                ("ota:document-values", "package"),
+                ("ota:register-package", "App@1"),
+            ])),
+            &ctx(),
+        )
+        .unwrap();
+        assert_eq!(ok.document_values, crate::values::DocumentValues::Package);
         let p = found(&[("ota:register-default", "true")]);
         assert_eq!(p.len(), 1, "{p:?}");
         assert_eq!(p[0].0, "ota:register-default");

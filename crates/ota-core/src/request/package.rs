@@ -10,7 +10,7 @@ use super::RequestContext;
 use crate::error::Problems;
 use crate::package_version::PackageRegistration;
 use crate::spec::RequestSpec;
-use crate::values::PackageRef;
+use crate::values::{DocumentFormat, DocumentValues, PackageRef};
 
 pub(super) fn registration(
     spec: &RequestSpec,
@@ -68,4 +68,35 @@ pub(super) fn registration(
         arn,
         field: spec.source_of("register_package"),
     })
+}
+
+/// `ota:document-values=package`: substitution parameters name the
+/// registered version's attributes, so it needs `ota:register-package`; and
+/// only the `afr_ota` document has string values to substitute (Nordic's
+/// `aws_fota` carries a presigned URL and a number).
+pub(super) fn document_values(
+    spec: &RequestSpec,
+    format: DocumentFormat,
+    p: &mut Problems,
+) -> DocumentValues {
+    let v = spec.document_values.unwrap_or_default();
+    if v == DocumentValues::Package {
+        let field = spec.source_of("document_values");
+        if spec.register_package.is_none() && !spec.is_unparsed("register_package") {
+            p.push(
+                field.clone(),
+                format!(
+                    "names the registered package version's attributes, but none is registered; set {} too",
+                    spec.source_of("register_package")
+                ),
+            );
+        }
+        if format != DocumentFormat::AfrOta {
+            p.push(
+                field,
+                "only the afr_ota document takes substitution parameters (aws_fota's values are a presigned URL and a number)",
+            );
+        }
+    }
+    v
 }

@@ -31,6 +31,7 @@ pub const EXAMPLES: &[(&str, &str)] = &[
     ("ota:packages", "MyPkg@1.4.0"),
     ("ota:register-package", "Firmware@1.4.0"),
     ("ota:register-default", "true"),
+    ("ota:document-values", "package"),
     ("ota:job-id", "release-1_4"),
     ("ota:manifest", "manifests/app-1.4.json"),
 ];

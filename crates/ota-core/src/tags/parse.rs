@@ -229,6 +229,7 @@ fn parse_references(s: &mut RequestSpec, field: &'static str, v: &str, p: &mut P
         }
         "register_package" => s.register_package = one(field, v, parse_package_registration, p),
         "register_default" => s.register_default = one(field, v, parse_switch, p),
+        "document_values" => s.document_values = one(field, v, DocumentValues::parse, p),
         "job_id" => s.job_id = one(field, v, parse_job_id, p),
         "manifest" => s.manifest = one(field, v, parse_s3_key, p),
         _ => return false,

@@ -143,6 +143,9 @@ fn render_references(s: &RequestSpec, out: &mut Tags) {
     if let Some(v) = s.register_default {
         put(out, "register_default", v.to_string());
     }
+    if let Some(v) = s.document_values {
+        put(out, "document_values", v.as_str().to_string());
+    }
     if let Some(v) = &s.job_id {
         put(out, "job_id", v.clone());
     }

@@ -43,8 +43,8 @@ pub use keywords::{
 };
 pub use names::{parse_job_id, parse_profile_name};
 pub use packages::{
-    package_tag_form, parse_package, parse_package_registration, parse_switch, PackageRef,
-    PackageVersionName,
+    package_tag_form, parse_package, parse_package_registration, parse_switch, DocumentValues,
+    PackageRef, PackageVersionName,
 };
 pub use retry::{check_retry_list, parse_retry_criterion, RetryCriterion};
 pub use rollout::{parse_increment_factor, render_tenths, ExponentialRate, RateIncrease, Rollout};

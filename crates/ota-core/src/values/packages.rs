@@ -151,6 +151,39 @@ pub fn parse_package_registration(s: &str) -> Result<PackageVersionName, String>
     }
 }
 
+/// Where the job document's file values come from (`ota:document-values`):
+/// the values themselves (`literal`, the default), or substitution
+/// parameters naming the registered package version's attributes
+/// (`package`; crate::package_version::sent_document).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DocumentValues {
+    #[default]
+    Literal,
+    Package,
+}
+
+impl DocumentValues {
+    pub fn parse(s: &str) -> Result<Self, String> {
+        match s {
+            "literal" => Ok(Self::Literal),
+            "package" => Ok(Self::Package),
+            _ => Err(format!(
+                "'{s}' is not literal (the values in the document, the default) or package (substitution parameters naming the registered package version's attributes)"
+            )),
+        }
+    }
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Literal => "literal",
+            Self::Package => "package",
+        }
+    }
+    pub fn is_literal(&self) -> bool {
+        *self == Self::Literal
+    }
+}
+
 /// `true` or `false`, as a tag spells a switch (`ota:register-default`).
 pub fn parse_switch(s: &str) -> Result<bool, String> {
     match s {
@@ -229,6 +262,15 @@ mod tests {
             "arn:aws:iot:us-east-1:123456789012:package/P/version/1"
         )
         .is_err());
+        assert_eq!(
+            DocumentValues::parse("package"),
+            Ok(DocumentValues::Package)
+        );
+        assert_eq!(
+            DocumentValues::parse("literal"),
+            Ok(DocumentValues::Literal)
+        );
+        assert!(DocumentValues::parse("Package").is_err());
         assert_eq!(parse_switch("true"), Ok(true));
         assert_eq!(parse_switch("false"), Ok(false));
         assert!(parse_switch("yes").is_err());
