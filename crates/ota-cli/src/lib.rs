@@ -38,6 +38,13 @@ pub async fn run(cli: Cli) -> ExitCode {
                 if let Some(key) = v["manifest"]["key"].as_str() {
                     eprintln!("ota: more than {} tags: ota upload would write the settings to the manifest {key} (see --output json)", ota_core::tags::MAX_TAGS);
                 }
+                let p = &v["packageVersion"];
+                if let (Some(name), Some(version)) =
+                    (p["packageName"].as_str(), p["versionName"].as_str())
+                {
+                    let default = if p["makeDefault"] == true { ", then made the package's default" } else { "" };
+                    eprintln!("ota: registers package version {name}@{version}: a draft with the signature, certificate, stream and S3 version as attributes, published before CreateJob{default} (see --output json)");
+                }
             }
             let text = pretty(&v["createJobRequest"]);
             (v, text)

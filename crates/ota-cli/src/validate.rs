@@ -63,12 +63,25 @@ pub async fn validate(g: &GlobalArgs, a: &ValidateArgs) -> Result<Value, CliErro
             ota_core::ids::ID_PREFIX
         ));
     }
-    Ok(json!({
+    let mut out = json!({
         "createJobRequest": request,
         "tagging": ota_core::tags::tagging_string(&placed.tags),
         "manifest": written(&placed),
         "deviceWarnings": warnings.iter().map(ToString::to_string).collect::<Vec<_>>(),
-    }))
+    });
+    if let Some(r) = &req.package_registration {
+        // What create-job will register (ota_aws::package_catalog), before
+        // the job: the attributes are known only once the firmware is signed.
+        out["packageVersion"] = json!({
+            "packageName": r.package_name,
+            "versionName": r.version_name,
+            "arn": r.arn,
+            "makeDefault": r.make_default,
+            "documentValues": req.document_values.as_str(),
+            "attributes": ota_core::package_version::ATTRIBUTE_NAMES,
+        });
+    }
+    Ok(out)
 }
 
 /// The document checks start-signing makes, without the pipeline: the

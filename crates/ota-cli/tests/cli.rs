@@ -295,6 +295,61 @@ fn more_than_ten_tags_become_a_manifest_that_tags_and_validate_show() {
 }
 
 #[test]
+fn validate_says_which_package_version_it_registers() {
+    let args = [
+        "validate",
+        "--targets",
+        "thing/dev-1",
+        "--profile",
+        "OtaProfile",
+        "--register-package",
+        "App@1.4.0",
+        "--register-default",
+        "--document-values",
+        "package",
+    ];
+    let o = ota(&args);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("ota: registers package version App@1.4.0")
+            && stderr(&o).contains("made the package's default"),
+        "{}",
+        stderr(&o)
+    );
+    let mut json = args.to_vec();
+    json.extend(["--output", "json"]);
+    let r = stdout_json(&ota(&json));
+    let p = &r["packageVersion"];
+    // AWS_REGION is eu-west-1 in these tests (`ota` above).
+    assert_eq!(
+        p["arn"],
+        "arn:aws:iot:eu-west-1:ACCOUNT_ID:package/App/version/1.4.0"
+    );
+    assert_eq!(p["documentValues"], "package");
+    let job = &r["createJobRequest"];
+    assert_eq!(job["destinationPackageVersions"][0], p["arn"]);
+    assert_eq!(
+        job["document"]["afr_ota"]["files"][0]["sig-sha256-ecdsa"],
+        "${aws:iot:package:App:version:1.4.0:attributes:signature}"
+    );
+    // A registration that cannot be: refused, naming the tag.
+    let o = ota(&[
+        "validate",
+        "--targets",
+        "thing/dev-1",
+        "--profile",
+        "OtaProfile",
+        "--register-default",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("ota:register-default"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
 fn validate_prints_what_the_device_families_would_find_offline() {
     // HTTP alone: the FreeRTOS agent's default build takes MQTT only
     // (ota_interface.c L85-86), a warning without --devices...

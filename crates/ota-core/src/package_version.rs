@@ -48,6 +48,18 @@ pub const ATTR_FILE_ID: &str = "fileId";
 pub const ATTR_S3_KEY: &str = "s3Key";
 pub const ATTR_S3_VERSION_ID: &str = "s3VersionId";
 
+/// Every attribute a registered version can carry, in the README's order.
+pub const ATTRIBUTE_NAMES: [&str; 8] = [
+    ATTR_SIGNATURE,
+    ATTR_SIGNATURE_ALGORITHM,
+    ATTR_CERTFILE,
+    ATTR_FILE_SIZE,
+    ATTR_STREAM_NAME,
+    ATTR_FILE_ID,
+    ATTR_S3_KEY,
+    ATTR_S3_VERSION_ID,
+];
+
 /// What the attributes say about the file. A value that is absent (no
 /// signature for an unsigned `aws_fota` update, no stream without MQTT) is
 /// left out: an attribute value cannot be empty.
