@@ -7,10 +7,12 @@ import boto3
 from botocore.config import Config
 
 
-def client(name, endpoint):
+def client(name, endpoint, validate=True):
+    """validate=False: botocore sends what its own checks would stop, so the
+    emulator's validation of it can be checked."""
     return boto3.client(name, endpoint_url=endpoint, region_name="us-east-1",
                         aws_access_key_id="test", aws_secret_access_key="test",
-                        config=Config(retries={"max_attempts": 1}))
+                        config=Config(retries={"max_attempts": 1}, parameter_validation=validate))
 
 
 def code(e):

@@ -88,6 +88,37 @@ def package_catalog(ep):
     iot.delete_package_version(packageName="fw", versionName="2.0")
     ok &= _refused("a deleted draft is gone", "ResourceNotFoundException",
                    iot.get_package_version, packageName="fw", versionName="2.0")
+    ok &= package_configuration(iot, client("iot", ep, validate=False))
+    return ok
+
+
+def package_configuration(iot, unchecked):
+    """The account's versionUpdateByJobsConfig: off until set; set with a
+    role; a client token replays, and conflicts with another configuration
+    (changing nothing)."""
+    ok = True
+    role = "arn:aws:iam::000000000000:role/package-shadow"
+    got = iot.get_package_configuration()["versionUpdateByJobsConfig"]
+    ok &= check("GetPackageConfiguration: off until set", got.get("enabled") is False, str(got))
+    ok &= _refused("UpdatePackageConfiguration roleArn under 20 characters -> Validation",
+                   "ValidationException", unchecked.update_package_configuration,
+                   versionUpdateByJobsConfig={"enabled": True, "roleArn": "arn:short"})
+    ok &= _refused("UpdatePackageConfiguration client token with spaces -> Validation",
+                   "ValidationException", iot.update_package_configuration,
+                   versionUpdateByJobsConfig={"enabled": True, "roleArn": role}, clientToken="a b " * 10)
+    cfg = {"enabled": True, "roleArn": role}
+    iot.update_package_configuration(versionUpdateByJobsConfig=cfg, clientToken=TOKEN)
+    got = iot.get_package_configuration()["versionUpdateByJobsConfig"]
+    ok &= check("UpdatePackageConfiguration turns it on with the role", got == cfg, str(got))
+    r = iot.update_package_configuration(versionUpdateByJobsConfig=cfg, clientToken=TOKEN)
+    got = iot.get_package_configuration()["versionUpdateByJobsConfig"]
+    ok &= check("the same client token and configuration: a replay, accepted, nothing changed",
+                r["ResponseMetadata"]["HTTPStatusCode"] == 200 and got == cfg, str(got))
+    ok &= _refused("the same client token, another configuration -> Conflict", "ConflictException",
+                   iot.update_package_configuration,
+                   versionUpdateByJobsConfig={"enabled": False}, clientToken=TOKEN)
+    got = iot.get_package_configuration()["versionUpdateByJobsConfig"]
+    ok &= check("a refused request changes nothing", got == cfg, str(got))
     return ok
 
 

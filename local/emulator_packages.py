@@ -40,6 +40,17 @@ match). IoT Jobs fills the parameter in when it hands the document to a
 device (the jobs data plane and its MQTT topics); GetJobDocument keeps the
 parameters. Only this named-attribute form is modelled (not the empty-name
 or all-attributes forms).
+
+The account's package configuration (GetPackageConfiguration, GET
+/package-configuration; UpdatePackageConfiguration, PATCH
+/package-configuration?clientToken=): versionUpdateByJobsConfig {enabled,
+roleArn 20..2048}, one per account and Region; an account that never set it
+reads as not enabled. UpdatePackageConfiguration answers an empty 200; a
+client token reused with another configuration is a ConflictException (its
+documented error list: Conflict, InternalServer, Throttling, Validation).
+The emulator's own choice where AWS documents nothing: fields a PATCH leaves
+out keep their value (the pipeline always sends both). Whether IoT Jobs then
+writes the $package shadow is not modelled.
 """
 from __future__ import annotations
 
@@ -72,6 +83,8 @@ def install_package_catalog() -> dict:
     from ministack.services import iot
 
     packages = AccountRegionScopedDict()  # packageName -> record (with "versions")
+    # "config" -> versionUpdateByJobsConfig; "tokens" -> {clientToken: config}
+    package_configuration = AccountRegionScopedDict()
 
     def bad(msg):
         return error_response_json("ValidationException", msg, 400)
@@ -274,6 +287,40 @@ def install_package_catalog() -> dict:
             return update_version(rec, v, payload, qp)
         return None
 
+    def configuration(method, raw, qp):
+        """GET / PATCH /package-configuration."""
+        if method == "GET":
+            return json_response({"versionUpdateByJobsConfig":
+                                  package_configuration.get("config") or {"enabled": False}})
+        if method != "PATCH":
+            return None
+        payload = body_of(raw)
+        if payload is None:
+            return bad("Invalid JSON body")
+        token = one(qp, "clientToken")
+        if err := check_token(token):
+            return err
+        config = payload.get("versionUpdateByJobsConfig")
+        if config is None:
+            return json_response({})
+        if not isinstance(config, dict) or set(config) - {"enabled", "roleArn"}:
+            return bad("versionUpdateByJobsConfig takes enabled and roleArn")
+        enabled, role = config.get("enabled"), config.get("roleArn")
+        if enabled is not None and not isinstance(enabled, bool):
+            return bad("versionUpdateByJobsConfig.enabled must be a boolean")
+        if role is not None and (not isinstance(role, str) or not 20 <= len(role) <= 2048):
+            return bad("versionUpdateByJobsConfig.roleArn must be 20 to 2048 characters")
+        tokens = dict(package_configuration.get("tokens") or {})
+        if token is not None and token in tokens and tokens[token] != config:
+            return conflict("clientToken was used with another package configuration")
+        if token is not None:
+            tokens[token] = config
+            package_configuration["tokens"] = tokens
+        current = dict(package_configuration.get("config") or {"enabled": False})
+        current.update(config)
+        package_configuration["config"] = current
+        return json_response({})
+
     def refuse_drafts(path, raw):
         """CreateJob (PUT /jobs/{jobId}) with a draft destination version."""
         payload = body_of(raw) or {}
@@ -302,6 +349,10 @@ def install_package_catalog() -> dict:
     orig_handle = iot.handle_request
 
     async def handle_request(method, path, headers, body, query_params):
+        if path.rstrip("/") == "/package-configuration":
+            resp = configuration(method, body, query_params or {})
+            if resp is not None:
+                return resp
         if path.startswith("/packages/"):
             resp = route(method, path, body, query_params or {})
             if resp is not None:
@@ -338,4 +389,5 @@ def install_package_catalog() -> dict:
     from emulator_state import persist_with_iot
 
     persist_with_iot("x_emu_packages", packages)
+    persist_with_iot("x_emu_package_configuration", package_configuration)
     return packages

@@ -263,7 +263,10 @@ def deploy(args) -> None:
            "--stack-name", STACK, "--resolve-s3", "--capabilities", "CAPABILITY_IAM",
            "--no-confirm-changeset", "--no-fail-on-empty-changeset", "--region", REGION,
            "--parameter-overrides", f"Architecture={args.architecture}", f"DefaultSigningProfile={PROFILE}",
-           "MaxSigningWaitSeconds=120", f"NotificationTopicArn={notification_topic_arn()}"]
+           "MaxSigningWaitSeconds=120", f"NotificationTopicArn={notification_topic_arn()}",
+           # The custom resource (make-stream answering CloudFormation) runs on
+           # every local deploy; tests/e2e/tests/package_catalog.rs reads the result.
+           "PackageShadowUpdates=Enabled"]
     log("sam deploy " + " ".join(cmd[2:]))
     started = time.time()
     res = subprocess.run(cmd, env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)

@@ -7,7 +7,8 @@
 //! - [`manifest`]: read the manifest an upload names;
 //! - [`package_catalog`]: the package version an upload registers as
 //!   (draft, publish, default); [`package_draft`]: Clean Up's removal of
-//!   the draft a failed run made;
+//!   the draft a failed run made; [`package_configuration`]: the
+//!   account's `$package` shadow setting (the `PackageShadowUpdates` option);
 //! - [`preflight`]: the signing profile and document checks made before
 //!   anything is signed (start-signing) or uploaded (`ota upload`);
 //! - [`signer`]: the signer look (DescribeSigningJob, judged);
@@ -23,6 +24,7 @@ pub mod device_log;
 pub mod job_resources;
 pub mod manifest;
 pub mod package_catalog;
+pub mod package_configuration;
 pub mod package_draft;
 pub mod preflight;
 pub mod sdk_error;

@@ -2,10 +2,14 @@
 //! over the exact uploaded version ([`make`]). Also the state machine's Clean
 //! Up step ([`clean_up`]): it removes a stream this execution created when no
 //! job was created, and the draft package version it registered; and the scheduled clean-up sweep ([`sweep`]): a job's
-//! stream and signed object once the job has ended.
+//! stream and signed object once the job has ended. And the
+//! `PackageShadowUpdates` stack option's custom resource ([`package_shadow`],
+//! answered through [`custom_resource`]).
 
 pub mod clean_up;
+pub mod custom_resource;
 pub mod make;
+pub mod package_shadow;
 pub mod sweep;
 
 use ota_core::{OtaError, PipelineState};
@@ -22,11 +26,15 @@ pub struct Deps {
     pub signer: aws_sdk_signer::Client,
     /// The sweep: "OTA Update Completed" (PutEvents).
     pub events: aws_sdk_eventbridge::Client,
+    /// PackageShadowUpdates: the answer to CloudFormation, and how long to
+    /// wait for IAM to settle.
+    pub package_shadow: package_shadow::Settings,
 }
 
 /// What the state machine sends: the pipeline state, or (from the Clean Up
 /// step) `{"cleanUp": {"state": ...}}`; or, from the CleanUpSchedule,
-/// `{"sweep": {}}`.
+/// `{"sweep": {}}`; or, from CloudFormation, the PackageShadowUpdatesSetting
+/// custom resource's request (`RequestType`, `ResponseURL`...).
 #[derive(Debug, Deserialize)]
 #[serde(untagged)]
 pub enum MakeStreamInput {
@@ -37,6 +45,7 @@ pub enum MakeStreamInput {
     Sweep {
         sweep: SweepRequest,
     },
+    PackageShadow(Box<custom_resource::CustomResourceRequest>),
     Make(Box<PipelineState>),
 }
 
@@ -50,6 +59,13 @@ impl ota_lambda::RunSpan for MakeStreamInput {
         match self {
             MakeStreamInput::Make(s) => s.run_span(),
             MakeStreamInput::Sweep { .. } => tracing::info_span!("run", mode = "sweep"),
+            MakeStreamInput::PackageShadow(r) => tracing::info_span!(
+                "run",
+                mode = "package-shadow-updates",
+                request_type = ?r.request_type,
+                stack_id = %r.stack_id,
+                request_id = %r.request_id
+            ),
             MakeStreamInput::CleanUp { clean_up } => {
                 // A pipeline state, or the original event when start-signing
                 // failed: take the ids from wherever they are.
@@ -87,6 +103,7 @@ pub enum MakeStreamOutput {
     Made(Box<PipelineState>),
     CleanedUp(CleanUpReport),
     Swept(sweep::SweepReport),
+    PackageShadow(package_shadow::PackageShadowReport),
 }
 
 #[derive(Debug, Serialize, PartialEq, Eq)]
@@ -111,5 +128,8 @@ pub async fn handle(input: MakeStreamInput, deps: &Deps) -> Result<MakeStreamOut
             .await
             .map(MakeStreamOutput::CleanedUp),
         MakeStreamInput::Sweep { .. } => sweep::sweep(deps).await.map(MakeStreamOutput::Swept),
+        MakeStreamInput::PackageShadow(request) => package_shadow::answer(*request, deps)
+            .await
+            .map(MakeStreamOutput::PackageShadow),
     }
 }

@@ -11,6 +11,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         tagging: aws_sdk_resourcegroupstagging::Client::new(&sdk),
         signer: aws_sdk_signer::Client::new(&sdk),
         events: aws_sdk_eventbridge::Client::new(&sdk),
+        package_shadow: Default::default(),
     };
     ota_lambda::run(|input| handle(input, &deps)).await
 }

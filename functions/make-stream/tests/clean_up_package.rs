@@ -39,6 +39,7 @@ fn deps(iot: &[&Rule]) -> Deps {
         tagging: mock_client!(aws_sdk_resourcegroupstagging, RuleMode::MatchAny, &[]),
         signer: mock_client!(aws_sdk_signer, RuleMode::MatchAny, &[]),
         events: mock_client!(aws_sdk_eventbridge, RuleMode::MatchAny, &[]),
+        package_shadow: Default::default(),
     }
 }
 

@@ -70,6 +70,7 @@ fn deps_retrying(retry: RetryConfig, s3: &[&Rule], iot: &[&Rule]) -> Deps {
         tagging: mock_client!(aws_sdk_resourcegroupstagging, RuleMode::MatchAny, &[]),
         signer: mock_client!(aws_sdk_signer, RuleMode::MatchAny, &[]),
         events: mock_client!(aws_sdk_eventbridge, RuleMode::MatchAny, &[]),
+        package_shadow: Default::default(),
     }
 }
 

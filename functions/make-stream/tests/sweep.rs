@@ -114,6 +114,7 @@ fn deps(
             .retry_config(fast_retries())),
         events: mock_client!(aws_sdk_eventbridge, RuleMode::MatchAny, events, |c| c
             .retry_config(fast_retries())),
+        package_shadow: Default::default(),
     }
 }
 

@@ -51,6 +51,7 @@ impl Runs {
                 tagging: aws_sdk_resourcegroupstagging::Client::new(&l.config),
                 signer: l.signer.clone(),
                 events: aws_sdk_eventbridge::Client::new(&l.config),
+                package_shadow: Default::default(),
             },
             create: create_job::Deps {
                 iot: l.iot.clone(),

@@ -6,7 +6,10 @@
 //! published is refused with nothing half-created; a version published
 //! before a failed CreateJob is kept; with `ota:document-values=package`
 //! the job names the version's attributes and a reference device, reading
-//! them filled in, downloads, verifies and succeeds.
+//! them filled in, downloads, verifies and succeeds. And the stack option
+//! PackageShadowUpdates (local/localaws.py deploys with it Enabled):
+//! CloudFormation's custom resource, answered by make-stream, turned the
+//! account's `$package` shadow updates on with the stack's own role.
 //!
 //! `#[ignore]`d like every end-to-end test: scripts/test.sh runs them with
 //! `--ignored` against the deployed local stack.
@@ -305,4 +308,29 @@ async fn a_freertos_device_streams_the_stream_its_filled_in_document_names() {
         assert_completed(&l, &thing, outcome, &update, &body).await,
         "it came over the stream"
     );
+}
+
+#[tokio::test]
+#[ignore = "needs the deployed local stack: scripts/test.sh runs it with --ignored"]
+async fn the_deploy_turned_package_shadow_updates_on_with_the_stacks_role() {
+    let l = Local::connect().await;
+    let outputs: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(e2e::local_dir().join("stack-outputs.json")).unwrap(),
+    )
+    .unwrap();
+    let role = outputs["PackageShadowRoleArn"]
+        .as_str()
+        .expect("stack output PackageShadowRoleArn (PackageShadowUpdates=Enabled)");
+    assert!(role.contains(":role/"), "{role}");
+    let config = l
+        .iot
+        .get_package_configuration()
+        .send()
+        .await
+        .expect("GetPackageConfiguration");
+    let by_jobs = config
+        .version_update_by_jobs_config()
+        .expect("versionUpdateByJobsConfig set by the custom resource");
+    assert_eq!(by_jobs.enabled(), Some(true));
+    assert_eq!(by_jobs.role_arn(), Some(role));
 }

@@ -17,15 +17,68 @@ fn asl() -> Json {
 }
 
 /// The template as CloudFormation sees it with the default parameters
-/// (no bucket KMS key).
+/// (no bucket KMS key, PackageShadowUpdates Disabled).
 fn template() -> Yaml {
-    template_with_kms_key(false)
+    template_with(Shaping::default())
 }
 
-/// The template with the `UseBucketKmsKey` condition resolved: `!If` picks
-/// its branch and `!Ref AWS::NoValue` disappears, as in CloudFormation, so
-/// the policy checks below see the statements a deployed stack has.
+/// The template with a bucket KMS key or not (PackageShadowUpdates off).
 fn template_with_kms_key(kms_key: bool) -> Yaml {
+    template_with(Shaping {
+        kms_key,
+        shadow_updates: false,
+    })
+}
+
+/// The conditions that shape the functions' roles: `UseBucketKmsKey`
+/// (BucketKmsKeyArn set) and `UpdatePackageShadows`
+/// (PackageShadowUpdates=Enabled).
+#[derive(Debug, Clone, Copy, Default)]
+struct Shaping {
+    kms_key: bool,
+    shadow_updates: bool,
+}
+
+impl Shaping {
+    const EVERY: [Shaping; 4] = [
+        Shaping {
+            kms_key: false,
+            shadow_updates: false,
+        },
+        Shaping {
+            kms_key: true,
+            shadow_updates: false,
+        },
+        Shaping {
+            kms_key: false,
+            shadow_updates: true,
+        },
+        Shaping {
+            kms_key: true,
+            shadow_updates: true,
+        },
+    ];
+
+    /// Whether `condition` holds, if it is one of these.
+    fn holds(&self, condition: &Yaml) -> Option<bool> {
+        match condition.as_str()? {
+            "UseBucketKmsKey" => Some(self.kms_key),
+            "UpdatePackageShadows" => Some(self.shadow_updates),
+            _ => None,
+        }
+    }
+}
+
+/// The template under every combination of the role-shaping conditions.
+fn every_template() -> Vec<Yaml> {
+    Shaping::EVERY.into_iter().map(template_with).collect()
+}
+
+/// The template with the role-shaping conditions resolved: `!If` picks its
+/// branch, `!Ref AWS::NoValue` disappears and a resource whose `Condition`
+/// is false is not there, as in CloudFormation, so the policy checks below
+/// see the statements a deployed stack has.
+fn template_with(shaping: Shaping) -> Yaml {
     let text = std::fs::read_to_string(root("template.yaml")).unwrap();
     let raw: Yaml = serde_yaml::from_str(&text).unwrap();
     let conditions: BTreeSet<String> = raw["Conditions"]
@@ -37,7 +90,7 @@ fn template_with_kms_key(kms_key: bool) -> Yaml {
                 .collect()
         })
         .unwrap_or_default();
-    // resolve() resolves UseBucketKmsKey (it shapes the functions' roles);
+    // resolve() resolves the conditions that shape the functions' roles;
     // the notification conditions only choose the SNS resources, which
     // the_sns_route_is_one_rule_to_one_topic_that_only_it_publishes_to
     // checks as written.
@@ -49,37 +102,50 @@ fn template_with_kms_key(kms_key: bool) -> Yaml {
                 "HasNotificationTopic",
                 "HasNotificationEmail",
                 "MakeNotificationTopic",
-                "NotifyBySns"
+                "NotifyBySns",
+                "UpdatePackageShadows"
             ]
             .map(String::from)
         ),
         "a new condition: teach resolve() whether it shapes a role"
     );
-    resolve(&raw, kms_key).expect("the template itself is not AWS::NoValue")
+    resolve(&raw, shaping).expect("the template itself is not AWS::NoValue")
 }
 
-fn resolve(v: &Yaml, kms_key: bool) -> Option<Yaml> {
+fn resolve(v: &Yaml, shaping: Shaping) -> Option<Yaml> {
     match v {
         Yaml::Tagged(t) if t.tag == "Ref" && t.value == "AWS::NoValue" => None,
         Yaml::Tagged(t)
             if t.tag == "If"
-                && t.value.as_sequence().and_then(|a| a.first())
-                    == Some(&Yaml::from("UseBucketKmsKey")) =>
+                && t.value
+                    .as_sequence()
+                    .and_then(|a| a.first())
+                    .and_then(|c| shaping.holds(c))
+                    .is_some() =>
         {
             let args = t.value.as_sequence().expect("!If [condition, then, else]");
             assert_eq!(args.len(), 3, "!If [condition, then, else]");
-            resolve(&args[if kms_key { 1 } else { 2 }], kms_key)
+            let then = shaping.holds(&args[0]) == Some(true);
+            resolve(&args[if then { 1 } else { 2 }], shaping)
         }
         Yaml::Tagged(t) => Some(Yaml::Tagged(Box::new(serde_yaml::value::TaggedValue {
             tag: t.tag.clone(),
-            value: resolve(&t.value, kms_key)?,
+            value: resolve(&t.value, shaping)?,
         }))),
         Yaml::Sequence(s) => Some(Yaml::Sequence(
-            s.iter().filter_map(|x| resolve(x, kms_key)).collect(),
+            s.iter().filter_map(|x| resolve(x, shaping)).collect(),
         )),
+        // A resource (Type) or output (Value) that exists only under a
+        // false condition.
+        Yaml::Mapping(m)
+            if shaping.holds(&v["Condition"]) == Some(false)
+                && (m.contains_key("Type") || m.contains_key("Value")) =>
+        {
+            None
+        }
         Yaml::Mapping(m) => Some(Yaml::Mapping(
             m.iter()
-                .filter_map(|(k, x)| Some((k.clone(), resolve(x, kms_key)?)))
+                .filter_map(|(k, x)| Some((k.clone(), resolve(x, shaping)?)))
                 .collect(),
         )),
         other => Some(other.clone()),
@@ -667,20 +733,106 @@ fn policies_never_grant_every_action_and_pass_role_only_to_iot() {
         !text.contains("Action: \"*\"") && !text.contains("Action: '*'"),
         "no Action \"*\""
     );
-    let t = template();
-    for (name, r) in resources(&t) {
-        for st in statements(r) {
-            let actions = actions(st);
-            if actions.contains(&"iam:PassRole") {
+    for t in every_template() {
+        let mut shadow_role_passed = false;
+        for (name, r) in resources(&t) {
+            for st in statements(r) {
+                let actions = actions(st);
+                if !actions.contains(&"iam:PassRole") {
+                    continue;
+                }
                 assert_eq!(actions.len(), 1, "{name:?}: PassRole in its own statement");
                 assert_eq!(
                     st["Condition"]["StringEquals"]["iam:PassedToService"], "iot.amazonaws.com",
                     "{name:?}: PassRole only to iot"
                 );
-                assert_ne!(st["Resource"], "*", "{name:?}: PassRole only the OTA role");
+                match under_tag(&st["Resource"], "GetAtt").and_then(|v| v.as_str()) {
+                    Some("OtaRole.Arn") => {}
+                    // The second and last exception: UpdatePackageConfiguration
+                    // (PackageShadowUpdates) names the role IoT Jobs assumes.
+                    Some("PackageShadowRole.Arn") => {
+                        assert_eq!(
+                            name, "MakeStreamRole",
+                            "only make-stream passes PackageShadowRole"
+                        );
+                        shadow_role_passed = true;
+                    }
+                    other => panic!(
+                        "{name:?}: PassRole only the OTA role or PackageShadowRole, not {other:?}"
+                    ),
+                }
             }
         }
+        assert_eq!(
+            shadow_role_passed,
+            resources(&t).contains_key("PackageShadowRole"),
+            "PackageShadowRole is passed exactly when it exists"
+        );
     }
+}
+
+/// PackageShadowUpdates: off by default; when Enabled, a custom resource
+/// answered by make-stream (no new binary) names PackageShadowRole, which
+/// IoT alone assumes, may only read and update the `$package` shadow, and
+/// outlives the stack as the account setting does (the stack never turns
+/// it off).
+#[test]
+fn package_shadow_updates_is_an_opt_in_custom_resource_of_make_stream() {
+    let param = &template()["Parameters"]["PackageShadowUpdates"];
+    assert_eq!(param["Default"], "Disabled");
+    let off = template();
+    for name in ["PackageShadowRole", "PackageShadowUpdatesSetting"] {
+        assert!(
+            !resources(&off).contains_key(name),
+            "{name} only when Enabled"
+        );
+    }
+    assert!(off["Outputs"]["PackageShadowRoleArn"].is_null());
+    let on = template_with(Shaping {
+        kms_key: false,
+        shadow_updates: true,
+    });
+    assert_eq!(
+        under_tag(&on["Outputs"]["PackageShadowRoleArn"]["Value"], "GetAtt")
+            .and_then(|v| v.as_str()),
+        Some("PackageShadowRole.Arn")
+    );
+    let setting = &resources(&on)["PackageShadowUpdatesSetting"];
+    assert_eq!(setting["Type"], "Custom::PackageShadowUpdates");
+    let p = &setting["Properties"];
+    assert_eq!(
+        under_tag(&p["ServiceToken"], "GetAtt").and_then(|v| v.as_str()),
+        Some("MakeStreamFunction.Arn")
+    );
+    assert_eq!(
+        under_tag(&p["RoleArn"], "GetAtt").and_then(|v| v.as_str()),
+        Some("PackageShadowRole.Arn")
+    );
+    assert!(
+        p["ServiceTimeout"].as_u64().is_some_and(|s| s <= 300),
+        "fail fast, not in an hour"
+    );
+
+    let role = &resources(&on)["PackageShadowRole"];
+    assert_eq!(role["DeletionPolicy"], "Retain");
+    assert_eq!(role["UpdateReplacePolicy"], "Retain");
+    let trust = role["Properties"]["AssumeRolePolicyDocument"]["Statement"]
+        .as_sequence()
+        .unwrap();
+    assert_eq!(trust.len(), 1);
+    assert_eq!(trust[0]["Principal"]["Service"], "iot.amazonaws.com");
+    assert!(!trust[0]["Condition"]["StringEquals"]["aws:SourceAccount"].is_null());
+    let granted: Vec<&Yaml> = statements(role).collect();
+    assert_eq!(granted.len(), 1);
+    assert_eq!(
+        actions(granted[0]),
+        ["iot:GetThingShadow", "iot:UpdateThingShadow"]
+    );
+    assert_eq!(
+        under_tag(&granted[0]["Resource"], "Sub").and_then(|v| v.as_str()),
+        Some("arn:${AWS::Partition}:iot:${AWS::Region}:${AWS::AccountId}:thing/*/$package"),
+        "the reserved named shadow only"
+    );
 }
 
 #[test]
@@ -741,6 +893,10 @@ fn every_event_file_deserializes_into_its_functions_input() {
     assert!(matches!(c, make_stream::MakeStreamInput::CleanUp { .. }));
     let m: make_stream::MakeStreamInput = serde_json::from_str(&read("make-stream.json")).unwrap();
     assert!(matches!(m, make_stream::MakeStreamInput::Make(_)));
+    // What CloudFormation sends for PackageShadowUpdatesSetting.
+    let p: make_stream::MakeStreamInput =
+        serde_json::from_str(&read("package-shadow-updates.json")).unwrap();
+    assert!(matches!(p, make_stream::MakeStreamInput::PackageShadow(_)));
     // What the CleanUpSchedule sends, from the template itself.
     let t = template();
     let input = resources(&t)["CleanUpSchedule"]["Properties"]["Target"]["Input"]
@@ -761,6 +917,7 @@ fn every_event_file_deserializes_into_its_functions_input() {
             "create-job-aws-fota.json",
             "create-job.json",
             "make-stream.json",
+            "package-shadow-updates.json",
             "start-signing.json"
         ]
     );
@@ -997,11 +1154,20 @@ fn package_catalog_grants_are_on_packages_with_the_indexing_read_they_need() {
 fn every_aws_call_in_a_functions_code_is_granted_by_its_policy() {
     // A call without its permission fails only in AWS (the emulator does not
     // enforce IAM), so it must fail here. With and without a bucket KMS key.
-    let templates = [template_with_kms_key(false), template_with_kms_key(true)];
+    // With each combination of the role-shaping conditions.
+    let templates = every_template();
     for (t, f) in functions_of(&templates) {
         let binary = f["Metadata"]["BuildProperties"]["Binary"].as_str().unwrap();
         let granted = granted_actions(t, f);
-        let calls = aws_calls(binary);
+        let mut calls = aws_calls(binary);
+        // make-stream's package_shadow mode answers only the
+        // PackageShadowUpdatesSetting custom resource, which exists only
+        // with PackageShadowUpdates=Enabled (checked in
+        // package_shadow_updates_is_an_opt_in_custom_resource_of_make_stream).
+        if !resources(t).contains_key("PackageShadowUpdatesSetting") {
+            calls.remove("iot:GetPackageConfiguration");
+            calls.remove("iot:UpdatePackageConfiguration");
+        }
         assert!(
             !calls.is_empty(),
             "{binary}: found no AWS calls in its source"
@@ -1083,10 +1249,13 @@ fn every_permission_a_function_holds_is_one_its_code_needs() {
             | "iot:CreatePackageVersion"
             | "iot:UpdatePackage"
             | "iot:UpdatePackageVersion" => &["iot:GetIndexingConfiguration"],
+            // "Requires permission to access the UpdatePackageConfiguration
+            // and iam:PassRole actions" (IoT API reference): the role it names.
+            "iot:UpdatePackageConfiguration" => &["iam:PassRole"],
             _ => &[],
         }
     };
-    let templates = [template_with_kms_key(false), template_with_kms_key(true)];
+    let templates = every_template();
     for (t, f) in functions_of(&templates) {
         let binary = f["Metadata"]["BuildProperties"]["Binary"].as_str().unwrap();
         let mut needed: BTreeSet<String> = RUNTIME_ACTIONS.map(String::from).into();
@@ -1283,7 +1452,13 @@ fn with_a_kms_key_the_bucket_uses_it_and_exactly_its_readers_and_writers_may() {
 
 #[test]
 fn each_function_has_its_own_role_writing_only_its_own_logs() {
-    let t = template();
+    for t in every_template() {
+        roles_of(&t);
+    }
+}
+
+fn roles_of(t: &Yaml) {
+    let t = t.clone();
     let mut roles = BTreeSet::new();
     for f in resources(&t)
         .values()
@@ -1334,15 +1509,17 @@ fn each_function_has_its_own_role_writing_only_its_own_logs() {
                 );
             } else if resource == "*" {
                 // Only what supports no resource-level permissions: X-Ray,
-                // the sweep's GetResources, and the GetIndexingConfiguration
-                // the package catalog calls require.
+                // the sweep's GetResources, the GetIndexingConfiguration
+                // the package catalog calls require, and the account's
+                // package configuration (PackageShadowUpdates).
                 let mut acts = acts;
                 acts.sort();
                 assert!(
                     acts == ["xray:PutTelemetryRecords", "xray:PutTraceSegments"]
                         || acts == ["tag:GetResources"]
-                        || acts == ["iot:GetIndexingConfiguration"],
-                    "{name}: Resource * only for X-Ray, tag:GetResources and iot:GetIndexingConfiguration, not {acts:?}"
+                        || acts == ["iot:GetIndexingConfiguration"]
+                        || acts == ["iot:GetPackageConfiguration", "iot:UpdatePackageConfiguration"],
+                    "{name}: Resource * only for X-Ray, tag:GetResources, iot:GetIndexingConfiguration and the package configuration, not {acts:?}"
                 );
             }
         }

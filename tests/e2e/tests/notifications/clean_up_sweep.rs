@@ -57,6 +57,7 @@ async fn sweep(l: &Local) -> Vec<String> {
         tagging: aws_sdk_resourcegroupstagging::Client::new(&l.config),
         signer: l.signer.clone(),
         events: aws_sdk_eventbridge::Client::new(&l.config),
+        package_shadow: Default::default(),
     };
     let input: make_stream::MakeStreamInput =
         serde_json::from_str(r#"{"sweep": {}}"#).expect("the schedule's input");
