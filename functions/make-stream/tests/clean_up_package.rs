@@ -3,10 +3,12 @@
 //! deleted; a published version, another upload's draft or a version that
 //! is not there is kept; the catalog's errors map to their errorType.
 
+mod common;
+
 use aws_sdk_iot::operation::delete_package_version::DeletePackageVersionOutput;
 use aws_sdk_iot::operation::get_package_version::GetPackageVersionOutput;
 use aws_sdk_iot::types::PackageVersionStatus;
-use aws_smithy_mocks::{mock, mock_client, Rule, RuleMode};
+use aws_smithy_mocks::{mock, Rule};
 use make_stream::{handle, CleanUpReport, Deps, MakeStreamInput, MakeStreamOutput};
 use ota_aws::test_support::{event, json_error};
 use std::collections::HashMap;
@@ -31,16 +33,7 @@ fn input() -> MakeStreamInput {
 }
 
 fn deps(iot: &[&Rule]) -> Deps {
-    Deps {
-        s3: mock_client!(aws_sdk_s3, RuleMode::MatchAny, &[]),
-        iot: mock_client!(aws_sdk_iot, RuleMode::MatchAny, iot, |c| c
-            .retry_config(aws_sdk_iot::config::retry::RetryConfig::disabled())),
-        ota_role_arn: "arn:aws:iam::123456789012:role/ota-pipeline-OtaRole".into(),
-        tagging: mock_client!(aws_sdk_resourcegroupstagging, RuleMode::MatchAny, &[]),
-        signer: mock_client!(aws_sdk_signer, RuleMode::MatchAny, &[]),
-        events: mock_client!(aws_sdk_eventbridge, RuleMode::MatchAny, &[]),
-        package_shadow: Default::default(),
-    }
+    common::iot_only_deps(iot)
 }
 
 fn version(status: PackageVersionStatus, s3_version: &'static str) -> Rule {

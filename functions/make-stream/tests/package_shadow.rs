@@ -6,17 +6,18 @@
 //! FAILED with its errorType, so the stack does not wait out the timeout;
 //! an answer that cannot be delivered fails the invocation.
 
+mod common;
+
 use aws_sdk_iot::operation::get_package_configuration::GetPackageConfigurationOutput;
 use aws_sdk_iot::operation::update_package_configuration::UpdatePackageConfigurationOutput;
 use aws_sdk_iot::types::VersionUpdateByJobsConfig;
-use aws_smithy_mocks::{mock, mock_client, Rule, RuleMode};
+use aws_smithy_mocks::{mock, Rule};
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
 use make_stream::{handle, Deps, MakeStreamInput, MakeStreamOutput};
 use ota_aws::test_support::{event, json_error};
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -80,17 +81,11 @@ fn input(request_type: &str, url: &str) -> MakeStreamInput {
 
 fn deps(iot: &[&Rule]) -> Deps {
     Deps {
-        s3: mock_client!(aws_sdk_s3, RuleMode::MatchAny, &[]),
-        iot: mock_client!(aws_sdk_iot, RuleMode::MatchAny, iot, |c| c
-            .retry_config(aws_sdk_iot::config::retry::RetryConfig::disabled())),
-        ota_role_arn: "arn:aws:iam::123456789012:role/ota-pipeline-OtaRole".into(),
-        tagging: mock_client!(aws_sdk_resourcegroupstagging, RuleMode::MatchAny, &[]),
-        signer: mock_client!(aws_sdk_signer, RuleMode::MatchAny, &[]),
-        events: mock_client!(aws_sdk_eventbridge, RuleMode::MatchAny, &[]),
         package_shadow: make_stream::package_shadow::Settings {
             responder: Default::default(),
             iam_settle: SETTLE,
         },
+        ..common::iot_only_deps(iot)
     }
 }
 
@@ -113,22 +108,18 @@ fn config_now(enabled: Option<bool>, role: Option<&'static str>) -> Rule {
 }
 
 /// An UpdatePackageConfiguration rule that accepts only enabled=true with
-/// the stack's role and CloudFormation's RequestId as client token, and
-/// counts its calls.
-fn updates() -> (Rule, Arc<AtomicUsize>) {
-    let n = Arc::new(AtomicUsize::new(0));
-    let n_in = n.clone();
-    let rule = mock!(aws_sdk_iot::Client::update_package_configuration)
-        .match_requests(move |r| {
+/// the stack's role and CloudFormation's RequestId as client token (its
+/// calls counted by the rule's own `num_calls`).
+fn updates() -> Rule {
+    mock!(aws_sdk_iot::Client::update_package_configuration)
+        .match_requests(|r| {
             let c = r.version_update_by_jobs_config().unwrap();
             assert_eq!(c.enabled(), Some(true));
             assert_eq!(c.role_arn(), Some(ROLE));
             assert_eq!(r.client_token(), Some(REQUEST_ID));
-            n_in.fetch_add(1, Ordering::SeqCst);
             true
         })
-        .then_output(|| UpdatePackageConfigurationOutput::builder().build());
-    (rule, n)
+        .then_output(|| UpdatePackageConfigurationOutput::builder().build())
 }
 
 fn the_one_answer(received: &Received) -> serde_json::Value {
@@ -146,13 +137,13 @@ fn the_one_answer(received: &Received) -> serde_json::Value {
 #[tokio::test]
 async fn create_turns_shadow_updates_on_with_the_stacks_role_and_answers_success() {
     let (url, received) = response_url(200).await;
-    let (update, n) = updates();
+    let update = updates();
     let get = config_now(None, None);
     let out = handle(input("Create", &url), &deps(&[&get, &update]))
         .await
         .unwrap();
     assert!(matches!(out, MakeStreamOutput::PackageShadow(_)), "{out:?}");
-    assert_eq!(n.load(Ordering::SeqCst), 1);
+    assert_eq!(update.num_calls(), 1);
     let answer = the_one_answer(&received);
     assert_eq!(answer["Status"], "SUCCESS", "{answer}");
     assert_eq!(answer["PhysicalResourceId"], "package-shadow-updates");
@@ -170,13 +161,13 @@ async fn create_turns_shadow_updates_on_with_the_stacks_role_and_answers_success
 #[tokio::test]
 async fn update_with_another_role_in_place_names_the_stacks_role_and_says_what_was_there() {
     let (url, received) = response_url(200).await;
-    let (update, n) = updates();
+    let update = updates();
     let other = "arn:aws:iam::123456789012:role/hand-made-package-role";
     let get = config_now(Some(true), Some(other));
     handle(input("Update", &url), &deps(&[&get, &update]))
         .await
         .unwrap();
-    assert_eq!(n.load(Ordering::SeqCst), 1);
+    assert_eq!(update.num_calls(), 1);
     let answer = the_one_answer(&received);
     assert_eq!(answer["Status"], "SUCCESS", "{answer}");
     assert_eq!(answer["Data"]["PreviousRoleArn"], other);
@@ -186,12 +177,12 @@ async fn update_with_another_role_in_place_names_the_stacks_role_and_says_what_w
 #[tokio::test]
 async fn already_on_with_the_stacks_role_changes_nothing() {
     let (url, received) = response_url(200).await;
-    let (update, n) = updates();
+    let update = updates();
     let get = config_now(Some(true), Some(ROLE));
     handle(input("Create", &url), &deps(&[&get, &update]))
         .await
         .unwrap();
-    assert_eq!(n.load(Ordering::SeqCst), 0, "no UpdatePackageConfiguration");
+    assert_eq!(update.num_calls(), 0, "no UpdatePackageConfiguration");
     let answer = the_one_answer(&received);
     assert_eq!(answer["Status"], "SUCCESS");
     assert!(
@@ -203,22 +194,12 @@ async fn already_on_with_the_stacks_role_changes_nothing() {
 #[tokio::test]
 async fn delete_never_turns_the_account_setting_off() {
     let (url, received) = response_url(200).await;
-    let (update, n) = updates();
-    let get_calls = Arc::new(AtomicUsize::new(0));
-    let g = get_calls.clone();
-    let get = mock!(aws_sdk_iot::Client::get_package_configuration)
-        .match_requests(move |_| {
-            g.fetch_add(1, Ordering::SeqCst);
-            true
-        })
-        .then_output(|| GetPackageConfigurationOutput::builder().build());
+    let update = updates();
+    let get = config_now(None, None);
     handle(input("Delete", &url), &deps(&[&get, &update]))
         .await
         .unwrap();
-    assert_eq!(
-        (n.load(Ordering::SeqCst), get_calls.load(Ordering::SeqCst)),
-        (0, 0)
-    );
+    assert_eq!((update.num_calls(), get.num_calls()), (0, 0));
     let answer = the_one_answer(&received);
     assert_eq!(answer["Status"], "SUCCESS");
     assert_eq!(answer["PhysicalResourceId"], "package-shadow-updates");
@@ -294,9 +275,9 @@ async fn a_missing_or_malformed_role_or_request_type_is_answered_failed_before_a
         ),
     ] {
         let (url, received) = response_url(200).await;
-        let (update, n) = updates();
+        let update = updates();
         handle(edited(&url, edit), &deps(&[&update])).await.unwrap();
-        assert_eq!(n.load(Ordering::SeqCst), 0);
+        assert_eq!(update.num_calls(), 0);
         let answer = the_one_answer(&received);
         assert_eq!(answer["Status"], "FAILED");
         let reason = answer["Reason"].as_str().unwrap();
@@ -310,8 +291,6 @@ async fn a_missing_or_malformed_role_or_request_type_is_answered_failed_before_a
 #[tokio::test]
 async fn access_denied_while_iam_settles_is_tried_again() {
     let (url, received) = response_url(200).await;
-    let calls = Arc::new(AtomicUsize::new(0));
-    let c = calls.clone();
     // The first UpdatePackageConfiguration is refused (make-stream's new
     // PassRole not yet in effect), the second accepted.
     let update = mock!(aws_sdk_iot::Client::update_package_configuration)
@@ -325,20 +304,11 @@ async fn access_denied_while_iam_settles_is_tried_again() {
         })
         .output(|| UpdatePackageConfigurationOutput::builder().build())
         .build();
-    let get = mock!(aws_sdk_iot::Client::get_package_configuration)
-        .match_requests(move |_| {
-            c.fetch_add(1, Ordering::SeqCst);
-            true
-        })
-        .then_output(|| GetPackageConfigurationOutput::builder().build());
+    let get = config_now(None, None);
     handle(input("Create", &url), &deps(&[&get, &update]))
         .await
         .unwrap();
-    assert_eq!(
-        calls.load(Ordering::SeqCst),
-        2,
-        "read again before the second try"
-    );
+    assert_eq!(get.num_calls(), 2, "read again before the second try");
     assert_eq!(the_one_answer(&received)["Status"], "SUCCESS");
 }
 
@@ -363,7 +333,7 @@ async fn update_and_delete_answer_with_the_physical_id_cloudformation_sent() {
 #[tokio::test]
 async fn an_answer_cloudformation_does_not_take_fails_the_invocation() {
     let (url, _) = response_url(403).await;
-    let (update, _) = updates();
+    let update = updates();
     let get = config_now(None, None);
     let e = handle(input("Create", &url), &deps(&[&get, &update]))
         .await
