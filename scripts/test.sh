@@ -42,7 +42,7 @@ trap '"$py" local/localaws.py down' EXIT
 "$py" local/localaws.py prepare
 "$py" local/localaws.py deploy
 # tests/e2e (the pipeline) and crates/ota-cli (the `ota` command).
-cargo test --workspace --locked --test pipeline --test devices --test fleet --test fleet_mqtt --test duplicate_runs --test notifications --test package_catalog --test cli_e2e -- --ignored 2>&1 | tee "$logs/step3.log"
+cargo test --workspace --locked --test pipeline --test devices --test fleet --test fleet_mqtt --test duplicate_runs --test notifications --test package_catalog --test releases --test cli_e2e -- --ignored 2>&1 | tee "$logs/step3.log"
 
 # One line for the whole run, from cargo's own `test result:` lines; fails
 # when an #[ignore]d test ran nowhere (scripts/test-summary.py).

@@ -194,3 +194,65 @@ async fn read_manifest(
     }
     Ok(Ok((bytes, read)))
 }
+
+/// The release manifest that started a run, exactly the version uploaded:
+/// its request and files, every problem pushed to `problems` (under
+/// `manifest.…`; an unreadable manifest under `release`).
+pub async fn read_release_manifest(
+    s3: &aws_sdk_s3::Client,
+    source: &ota_core::state::SourceObject,
+    problems: &mut Problems,
+) -> Result<(RequestSpec, Vec<ota_core::release::ReleaseFileSpec>), OtaError> {
+    let (bucket, key) = (&source.bucket, &source.key);
+    match read_manifest(s3, bucket, key, Some(&source.version_id)).await? {
+        Ok((bytes, _)) => {
+            let (spec, files, p) = ota_core::manifest::parse_release_manifest(&bytes, key);
+            problems.extend(p);
+            Ok((spec, files))
+        }
+        Err(problem) => {
+            problems.push("release", problem);
+            Ok((RequestSpec::default(), Vec::new()))
+        }
+    }
+}
+
+/// A release file's version (the given one, or the current one) and size:
+/// the problem to report when it does not exist, is empty, or the bucket
+/// keeps no versions.
+pub async fn pin_release_file(
+    s3: &aws_sdk_s3::Client,
+    bucket: &str,
+    key: &str,
+    version_id: Option<&str>,
+) -> Result<Result<(String, u64), String>, OtaError> {
+    let got = s3
+        .head_object()
+        .bucket(bucket)
+        .key(key)
+        .set_version_id(version_id.map(str::to_string))
+        .send()
+        .await;
+    let head = match got {
+        Ok(h) => h,
+        Err(e) if is_not_found(&e) => {
+            return Ok(Err(match version_id {
+                Some(v) => format!("s3://{bucket}/{key} version {v} does not exist"),
+                None => format!("s3://{bucket}/{key} does not exist"),
+            }))
+        }
+        Err(e) => return Err(classify("HeadObject (release file)", &e)),
+    };
+    let Some(version) = head.version_id().filter(|v| !v.is_empty() && *v != "null") else {
+        return Ok(Err(format!(
+            "s3://{bucket}/{key} has no version id: the bucket must have versioning enabled"
+        )));
+    };
+    let size = head.content_length().unwrap_or(0).max(0) as u64;
+    if size == 0 {
+        return Ok(Err(format!(
+            "s3://{bucket}/{key} version {version} is empty: a release file is firmware and needs bytes"
+        )));
+    }
+    Ok(Ok((version.to_string(), size)))
+}

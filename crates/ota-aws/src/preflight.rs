@@ -61,6 +61,40 @@ pub async fn check_signing(
     })
 }
 
+/// [`check_signing`] for a release: each file's profile (or its own
+/// certfile when pre-signed) sets its `signing.certfile`, every problem of
+/// every file at once (each under `manifest.files[i]`), then the one
+/// document (ota_core::document_check::check_release_document). Returns the
+/// device warnings.
+pub async fn check_release_signing(
+    signer: &aws_sdk_signer::Client,
+    request: &OtaRequest,
+    merged: &RequestSpec,
+    source: &SourceObject,
+    files: &mut [ota_core::state::ReleaseFileState],
+) -> Result<Vec<ota_core::devices::Finding>, OtaError> {
+    let mut problems = Problems::default();
+    for (i, f) in files.iter_mut().enumerate() {
+        f.signing.certfile = match &f.method {
+            Signing::PreSigned { certfile, .. } => certfile.clone(),
+            Signing::Unsigned => String::new(),
+            Signing::Profile { profile_name } => {
+                let field = format!("{}[{i}].signingProfile", ota_core::release::FILES_FIELD);
+                match check_profile(signer, profile_name, &field, f.size).await {
+                    Ok(certfile) => certfile,
+                    Err(OtaError::InvalidRequest(p)) => {
+                        problems.extend(p);
+                        continue;
+                    }
+                    Err(e) => return Err(e),
+                }
+            }
+        };
+    }
+    problems.into_result()?;
+    ota_core::document_check::check_release_document(request, merged, source, files)
+}
+
 /// Checks the profile before signing: it exists, is Active, names the
 /// certificate path on the device (`certname`), and its platform accepts a
 /// file this large. Returns the certname.

@@ -1,4 +1,5 @@
-//! The IoT stream that serves one uploaded version to one job, made and
+//! The IoT stream that serves one uploaded version (or a release's files,
+//! file ids 0..N-1 in the release's order) to one job, made and
 //! checked the same way by make-stream (which creates it), create-job (which
 //! confirms it right before and right after CreateJob) and Clean Up (which
 //! deletes it, then puts it back if a job appeared meanwhile).
@@ -26,8 +27,9 @@ pub struct StreamSpec {
     /// another run made ([`description`]).
     pub description: String,
     pub bucket: String,
-    pub key: String,
-    pub version_id: String,
+    /// The object versions served, as file ids 0..N-1: one for an upload,
+    /// the release's files in its order.
+    pub files: Vec<StreamedObject>,
     /// The role IoT assumes to read the firmware.
     pub role_arn: String,
 }
@@ -52,26 +54,52 @@ pub fn description_of_upload(bucket: &str, key: &str, version_id: &str) -> Strin
     format!("OTA stream for s3://{bucket}/{key} version {version_id} ")
 }
 
+/// One object version a stream serves.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StreamedObject {
+    pub key: String,
+    pub version_id: String,
+}
+
 impl StreamSpec {
-    fn file(&self) -> StreamFile {
-        StreamFile::builder()
-            .file_id(0)
-            .s3_location(
-                S3Location::builder()
-                    .bucket(&self.bucket)
-                    .key(&self.key)
-                    .version(&self.version_id)
-                    .build(),
-            )
-            .build()
+    /// CreateStream's files: file id i is `files[i]` (CreateStream allows
+    /// file ids 0..255 and at most 50 files, API reference StreamFile and
+    /// CreateStream `files`; a release has at most 10).
+    fn stream_files(&self) -> Vec<StreamFile> {
+        self.files
+            .iter()
+            .zip(0..)
+            .map(|(f, id)| {
+                StreamFile::builder()
+                    .file_id(id)
+                    .s3_location(
+                        S3Location::builder()
+                            .bucket(&self.bucket)
+                            .key(&f.key)
+                            .version(&f.version_id)
+                            .build(),
+                    )
+                    .build()
+            })
+            .collect()
     }
 
-    /// The stream IoT holds serves exactly this version as file 0.
+    /// The stream IoT holds serves exactly these versions, under these
+    /// file ids.
     fn serves(&self, info: &aws_sdk_iot::types::StreamInfo) -> bool {
-        let want = self.file();
-        info.files().len() == 1
-            && info.files()[0].file_id() == want.file_id()
-            && info.files()[0].s3_location() == want.s3_location()
+        let want = self.stream_files();
+        let mut held: Vec<&StreamFile> = info.files().iter().collect();
+        held.sort_by_key(|f| f.file_id());
+        held.len() == want.len()
+            && held
+                .iter()
+                .zip(&want)
+                .all(|(h, w)| h.file_id() == w.file_id() && h.s3_location() == w.s3_location())
+    }
+
+    /// The same stream serving `files` instead (a release's files).
+    pub fn with_files(self, files: Vec<StreamedObject>) -> StreamSpec {
+        StreamSpec { files, ..self }
     }
 }
 
@@ -83,7 +111,7 @@ pub async fn ensure(iot: &aws_sdk_iot::Client, spec: &StreamSpec) -> Result<Stre
         .create_stream()
         .stream_id(&spec.stream_id)
         .description(&spec.description)
-        .files(spec.file())
+        .set_files(Some(spec.stream_files()))
         .role_arn(&spec.role_arn)
         .send()
         .await;
@@ -166,15 +194,29 @@ pub async fn confirm(
 /// The stream a run's state calls for: the id make-stream recorded, or
 /// (before it did) the one derived from the version and the job id, and the
 /// description naming this execution.
+/// For a release, the stream serves its files (the stream id and the
+/// description follow the release manifest's version).
 pub fn spec_for(state: &ota_core::PipelineState, role_arn: &str) -> StreamSpec {
     let src = &state.source;
-    StreamSpec::of_run(
+    let spec = StreamSpec::of_run(
         (&src.bucket, &src.key, &src.version_id),
         &state.execution_id,
         &state.request.job_id,
         state.stream.as_ref().map(|s| s.stream_id.as_str()),
         role_arn,
-    )
+    );
+    match &state.release {
+        Some(r) => spec.with_files(
+            r.files
+                .iter()
+                .map(|f| StreamedObject {
+                    key: f.key.clone(),
+                    version_id: f.version_id.clone(),
+                })
+                .collect(),
+        ),
+        None => spec,
+    }
 }
 
 impl StreamSpec {
@@ -194,8 +236,10 @@ impl StreamSpec {
             ),
             description: description(bucket, key, version_id, execution_id),
             bucket: bucket.into(),
-            key: key.into(),
-            version_id: version_id.into(),
+            files: vec![StreamedObject {
+                key: key.into(),
+                version_id: version_id.into(),
+            }],
             role_arn: role_arn.into(),
         }
     }

@@ -88,3 +88,65 @@ fn facts<'a>(
         stream_id: Some(stream_id),
     }
 }
+
+/// [`check_document`] for a release: its files (pinned, sizes known, each
+/// certificate path set in `signing.certfile`) in one document, which must
+/// fit CreateJob's limit with the largest signature for every file, and the
+/// device rules on it (a stand-in signature where a profile will sign).
+pub fn check_release_document(
+    request: &OtaRequest,
+    merged: &RequestSpec,
+    source: &SourceObject,
+    files: &[crate::state::ReleaseFileState],
+) -> Result<Vec<Finding>, OtaError> {
+    let stream_id = stream_of(request, source);
+    let stand_in = "A".repeat(96);
+    let mut known = true;
+    let document_files: Vec<job_document::DocumentFile<'_>> = files
+        .iter()
+        .map(|f| {
+            let (signature, signature_algorithm) = match &f.method {
+                Signing::PreSigned {
+                    signature,
+                    signature_algorithm,
+                    ..
+                } => (signature.as_str(), signature_algorithm.as_str()),
+                Signing::Profile { .. } => {
+                    known = false;
+                    (stand_in.as_str(), "SHA256withECDSA")
+                }
+                Signing::Unsigned => ("", ""),
+            };
+            job_document::DocumentFile {
+                bucket: &source.bucket,
+                key: &f.key,
+                version_id: &f.version_id,
+                region: &source.region,
+                size: f.size,
+                signature,
+                signature_algorithm,
+                certfile: &f.signing.certfile,
+                file_path: &f.file_path,
+                file_type: f.file_type,
+            }
+        })
+        .collect();
+    job_document::check_files_fit_any_signature(
+        request,
+        Some(&stream_id),
+        &document_files,
+        crate::release::FILES_FIELD,
+    )?;
+    let (document, _) = job_document::build_files(request, Some(&stream_id), &document_files)?;
+    let findings = devices::findings_for(
+        &request.devices,
+        request.format,
+        &request.job_id,
+        &document,
+        known,
+    );
+    if !request.devices.is_empty() && !findings.is_empty() {
+        return Err(devices::refusal(&findings, &merged.source_of("devices")));
+    }
+    Ok(findings)
+}

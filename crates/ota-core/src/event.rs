@@ -62,6 +62,42 @@ pub struct StartSigningInput {
     pub execution_id: String,
 }
 
+/// Everything the state machine passes start-signing: an upload's event,
+/// or (from the Sign Files map) `{"signFile": ...}`, one file of a release
+/// to sign.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(untagged)]
+pub enum StartSigningRequest {
+    SignFile {
+        #[serde(rename = "signFile")]
+        sign_file: Box<crate::state::FileSigningRun>,
+    },
+    Upload(Box<StartSigningInput>),
+}
+
+/// What start-signing answers: the run's state, the file it signs, or an
+/// upload that starts nothing (a file of a release).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum StartSigningOutput {
+    Run(Box<crate::PipelineState>),
+    File(Box<crate::state::FileSigningRun>),
+    Skipped(SkippedUpload),
+}
+
+/// An upload tagged `ota:release` (crate::release::RELEASE_FILE_TAG): a
+/// file of the release manifest the tag names, which starts the update.
+/// The state machine ends such a run as a success that says so.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SkippedUpload {
+    pub skipped: String,
+    pub key: String,
+    pub version_id: String,
+    /// The release manifest the tag names.
+    pub part_of: String,
+}
+
 /// An object that cannot be firmware, refused before anything is signed: a
 /// folder marker (a key ending in `/`; the state machine skips those before
 /// start-signing, this is the backstop) or an empty object (a failed build

@@ -126,10 +126,55 @@ pub fn signing_token(
     digest(parts)[..32].to_string()
 }
 
+/// The signer's clientRequestToken for one file of a release: as
+/// [`signing_token`], and also naming the release manifest's version, so a
+/// file a release signs is never the signing job of a single-file upload of
+/// the same version (whose Clean Up could otherwise remove what the release
+/// still reads).
+pub fn release_signing_token(
+    bucket: &str,
+    (release_key, release_version): (&str, &str),
+    (key, version_id): (&str, &str),
+    profile: &str,
+    attempt: u32,
+) -> String {
+    let attempt = attempt.to_string();
+    digest(&[
+        "sign-release",
+        bucket,
+        release_key,
+        release_version,
+        key,
+        version_id,
+        profile,
+        &attempt,
+    ])[..32]
+        .to_string()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn a_release_files_signing_token_is_its_own() {
+        let single = signing_token("fw", "firmware/a.bin", "v1", "P", 0);
+        let release = |rv: &str, attempt| {
+            release_signing_token(
+                "fw",
+                ("releases/r.json", rv),
+                ("firmware/a.bin", "v1"),
+                "P",
+                attempt,
+            )
+        };
+        assert_ne!(release("m1", 0), single);
+        assert_eq!(release("m1", 0), release("m1", 0));
+        assert_ne!(release("m1", 0), release("m2", 0));
+        assert_ne!(release("m1", 0), release("m1", 1));
+        assert_eq!(release("m1", 0).len(), 32);
+    }
 
     fn valid_iot_id(s: &str) -> bool {
         !s.is_empty()

@@ -33,13 +33,32 @@ pub fn check_fits_any_signature(
     f: &FileFacts<'_>,
     field: &str,
 ) -> Result<(), OtaError> {
-    let signature = "A".repeat(MAX_SIGNATURE_CHARS);
-    let worst = FileFacts {
-        signature: &signature,
-        signature_algorithm: LONGEST_SIGNATURE_ALGORITHM,
-        ..f.clone()
+    let file = DocumentFile {
+        file_path: file_path(req, f.key),
+        file_type: req.file_type.unwrap_or(0),
+        ..DocumentFile::from_facts(f)
     };
-    match build(req, &worst) {
+    check_files_fit_any_signature(req, f.stream_id, &[file], field)
+}
+
+/// [`check_fits_any_signature`] for the files of a release: every file with
+/// the largest signature.
+pub fn check_files_fit_any_signature(
+    req: &OtaRequest,
+    stream_id: Option<&str>,
+    files: &[DocumentFile<'_>],
+    field: &str,
+) -> Result<(), OtaError> {
+    let signature = "A".repeat(MAX_SIGNATURE_CHARS);
+    let worst: Vec<DocumentFile<'_>> = files
+        .iter()
+        .map(|f| DocumentFile {
+            signature: &signature,
+            signature_algorithm: LONGEST_SIGNATURE_ALGORITHM,
+            ..f.clone()
+        })
+        .collect();
+    match build_files(req, stream_id, &worst) {
         Ok(_) => Ok(()),
         Err(OtaError::InvalidRequest(p)) => Err(invalid(
             field,
@@ -122,36 +141,132 @@ pub fn presigned_url_placeholder(
 /// as the text `null` by both AWS parsers (coreJSON's JSON_SearchConst
 /// returns the raw token). See crate::devices.
 pub fn file_path<'a>(req: &'a OtaRequest, key: &'a str) -> &'a str {
-    req.file_path.as_deref().unwrap_or_else(|| {
-        key.rsplit('/')
-            .next()
-            .filter(|n| !n.is_empty())
-            .unwrap_or(key)
-    })
+    req.file_path.as_deref().unwrap_or_else(|| base_name(key))
+}
+
+/// The last path segment of an object key (the whole key when it ends in
+/// `/`): a file's device path when none is given.
+pub fn base_name(key: &str) -> &str {
+    key.rsplit('/')
+        .next()
+        .filter(|n| !n.is_empty())
+        .unwrap_or(key)
 }
 
 /// Builds the document in the request's format, as a JSON value and its
-/// compact text (what CreateJob receives). Fails for an unknown signature
-/// algorithm (`afr_ota`) or a document over 32 KB.
+/// compact text (what CreateJob receives), for a single-file upload: the
+/// file path and type come from the request (`ota:file-path`,
+/// `ota:file-type`). Fails for an unknown signature algorithm (`afr_ota`)
+/// or a document over 32 KB.
 pub fn build(req: &OtaRequest, f: &FileFacts<'_>) -> Result<(Value, String), OtaError> {
-    let doc = match req.format {
-        DocumentFormat::AfrOta => build_afr_ota(req, f)?,
-        DocumentFormat::AwsFota => build_aws_fota(req, f),
+    let file = DocumentFile {
+        file_path: file_path(req, f.key),
+        file_type: req.file_type.unwrap_or(0),
+        ..DocumentFile::from_facts(f)
+    };
+    build_files(req, f.stream_id, &[file])
+}
+
+/// One file of a (possibly multi-file) document, with its own path and type
+/// on the device.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DocumentFile<'a> {
+    pub bucket: &'a str,
+    pub key: &'a str,
+    pub version_id: &'a str,
+    pub region: &'a str,
+    pub size: u64,
+    pub signature: &'a str,
+    pub signature_algorithm: &'a str,
+    pub certfile: &'a str,
+    pub file_path: &'a str,
+    pub file_type: u32,
+}
+
+impl<'a> DocumentFile<'a> {
+    fn from_facts(f: &FileFacts<'a>) -> DocumentFile<'a> {
+        DocumentFile {
+            bucket: f.bucket,
+            key: f.key,
+            version_id: f.version_id,
+            region: f.region,
+            size: f.size,
+            signature: f.signature,
+            signature_algorithm: f.signature_algorithm,
+            certfile: f.certfile,
+            file_path: "",
+            file_type: 0,
+        }
+    }
+}
+
+/// The most files one document carries: the AWS IoT Jobs OTA parser reads
+/// file indexes 0..=9 (crate::devices' jobs_parser::MAX_FILES cites it).
+pub const MAX_FILES: usize = crate::devices::JOBS_PARSER_MAX_FILES;
+
+/// Builds the document for `files`, in that order, file ids 0..N-1 (the
+/// stream holds them under the same ids). `aws_fota` documents carry one
+/// file (Nordic's document has a single `location`). Fails for an unknown
+/// signature algorithm, no files or more than [`MAX_FILES`], or a document
+/// over 32 KB.
+pub fn build_files(
+    req: &OtaRequest,
+    stream_id: Option<&str>,
+    files: &[DocumentFile<'_>],
+) -> Result<(Value, String), OtaError> {
+    if files.is_empty() || files.len() > MAX_FILES {
+        return Err(OtaError::Internal(format!(
+            "a job document carries 1 to {MAX_FILES} files, not {}",
+            files.len()
+        )));
+    }
+    let doc = match (req.format, files) {
+        (DocumentFormat::AfrOta, _) => build_afr_ota(req, stream_id, files)?,
+        (DocumentFormat::AwsFota, [f]) => build_aws_fota(req, f),
+        (DocumentFormat::AwsFota, _) => {
+            return Err(invalid(
+                "ota:format",
+                format!(
+                    "an aws_fota document carries one file (its single location.url), not {}; use afr_ota for a multi-file release",
+                    files.len()
+                ),
+            ))
+        }
     };
     let text = doc.to_string();
     if text.len() > MAX_DOCUMENT_BYTES {
-        return Err(invalid(
+        return Err(too_large(text.len(), files));
+    }
+    Ok((doc, text))
+}
+
+/// The 32 KB refusal, naming what the user controls: a single file's path,
+/// certificate path and key, or every file's in a release.
+fn too_large(len: usize, files: &[DocumentFile<'_>]) -> OtaError {
+    let head = format!(
+        "the job document would be {len} bytes; CreateJob accepts at most {MAX_DOCUMENT_BYTES}"
+    );
+    match files {
+        [f] => invalid(
             "ota:file-path",
             format!(
-                "the job document would be {} bytes; CreateJob accepts at most {MAX_DOCUMENT_BYTES}: its file path is {} bytes, the certificate path {}, the object key {}",
-                text.len(),
-                file_path(req, f.key).len(),
+                "{head}: its file path is {} bytes, the certificate path {}, the object key {}",
+                f.file_path.len(),
                 f.certfile.len(),
                 f.key.len()
             ),
-        ));
+        ),
+        _ => invalid(
+            "manifest.files",
+            format!(
+                "{head}: its {} files' paths are {} bytes in all, their certificate paths {}, their object keys {}",
+                files.len(),
+                files.iter().map(|f| f.file_path.len()).sum::<usize>(),
+                files.iter().map(|f| f.certfile.len()).sum::<usize>(),
+                files.iter().map(|f| f.key.len()).sum::<usize>()
+            ),
+        ),
     }
-    Ok((doc, text))
 }
 
 /// Nordic's document (nRF Connect SDK "AWS FOTA" library documentation):
@@ -161,7 +276,7 @@ pub fn build(req: &OtaRequest, f: &FileFacts<'_>) -> Result<(Value, String), Ota
 /// which IoT replaces when the device fetches the document), else `host` +
 /// `path`. `operation`, `fwversion` (only with `ota:firmware-version`) and
 /// `size` are for the application. No signature: MCUboot verifies the image.
-pub fn build_aws_fota(req: &OtaRequest, f: &FileFacts<'_>) -> Value {
+fn build_aws_fota(req: &OtaRequest, f: &DocumentFile<'_>) -> Value {
     let mut doc = Map::new();
     doc.insert("operation".into(), json!("app_fw_update"));
     if let Some(v) = &req.firmware_version {
@@ -184,15 +299,37 @@ pub fn build_aws_fota(req: &OtaRequest, f: &FileFacts<'_>) -> Value {
 /// otaJobDocModelParamStructure, and read by the Jobs parser only on its
 /// HTTP branch); compact text, because the agent copies the raw `protocols`
 /// array text into a 20-byte buffer.
-fn build_afr_ota(req: &OtaRequest, f: &FileFacts<'_>) -> Result<Value, OtaError> {
+fn build_afr_ota(
+    req: &OtaRequest,
+    stream_id: Option<&str>,
+    files: &[DocumentFile<'_>],
+) -> Result<Value, OtaError> {
+    let protocols: Vec<&str> = req.protocols.iter().map(|p| p.as_str()).collect();
+    let files = files
+        .iter()
+        .enumerate()
+        .map(|(id, f)| afr_ota_file(req, id, f))
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut ota = Map::new();
+    ota.insert("protocols".into(), json!(protocols));
+    if req.uses_mqtt() {
+        let stream = stream_id
+            .ok_or_else(|| OtaError::Internal("MQTT job document without a stream".into()))?;
+        ota.insert("streamname".into(), json!(stream));
+    }
+    ota.insert("files".into(), Value::Array(files));
+    Ok(json!({ "afr_ota": Value::Object(ota) }))
+}
+
+/// One `files[]` entry; `fileid` is its index, the stream's file id.
+fn afr_ota_file(req: &OtaRequest, id: usize, f: &DocumentFile<'_>) -> Result<Value, OtaError> {
     let sig_key = signature_key(f.signature_algorithm)
         .map_err(|e| OtaError::SignedObjectInvalid(format!("signatureAlgorithm {e}")))?;
-    let protocols: Vec<&str> = req.protocols.iter().map(|p| p.as_str()).collect();
     let mut file = Map::new();
-    file.insert("filepath".into(), json!(file_path(req, f.key)));
+    file.insert("filepath".into(), json!(f.file_path));
     file.insert("filesize".into(), json!(f.size));
-    file.insert("fileid".into(), json!(0));
-    file.insert("fileType".into(), json!(req.file_type.unwrap_or(0)));
+    file.insert("fileid".into(), json!(id));
+    file.insert("fileType".into(), json!(f.file_type));
     file.insert("certfile".into(), json!(f.certfile));
     if req.uses_http() {
         file.insert(
@@ -207,16 +344,7 @@ fn build_afr_ota(req: &OtaRequest, f: &FileFacts<'_>) -> Result<Value, OtaError>
         file.insert("auth_scheme".into(), json!("aws.s3.presigned"));
     }
     file.insert(sig_key, json!(f.signature));
-    let mut ota = Map::new();
-    ota.insert("protocols".into(), json!(protocols));
-    if req.uses_mqtt() {
-        let stream = f
-            .stream_id
-            .ok_or_else(|| OtaError::Internal("MQTT job document without a stream".into()))?;
-        ota.insert("streamname".into(), json!(stream));
-    }
-    ota.insert("files".into(), json!([Value::Object(file)]));
-    Ok(json!({ "afr_ota": Value::Object(ota) }))
+    Ok(Value::Object(file))
 }
 
 #[cfg(test)]

@@ -12,6 +12,7 @@ pub mod ids;
 pub mod job_document;
 pub mod manifest;
 pub mod package_version;
+pub mod release;
 pub mod request;
 pub mod signed_object;
 pub mod signing_wait;

@@ -26,6 +26,11 @@ pub struct PipelineState {
     /// Filled by create-job.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub job: Option<JobState>,
+    /// A multi-file release (the upload is a release manifest): its files,
+    /// each signed on its own (the state machine's Sign Files map). The
+    /// single-file fields `signing` and `signed_file` stay unused then.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub release: Option<ReleaseState>,
     /// Put here by the ASL's Catch: `{"Error": ..., "Cause": ...}`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<serde_json::Value>,
@@ -52,6 +57,9 @@ pub enum SigningStatus {
     Succeeded,
     /// Pre-signed firmware: nothing to sign.
     NotRequired,
+    /// A release file whose signing job the Sign Files map has yet to
+    /// start (start-signing's `signFile` mode starts it).
+    Pending,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -130,6 +138,50 @@ pub struct JobState {
     /// the rule and its source.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub device_findings: Vec<String>,
+}
+
+/// The files of a release, in the manifest's order (file id = index).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReleaseState {
+    /// The run's attempt (`ota retry`): each file's signing token has it.
+    #[serde(default)]
+    pub attempt: u32,
+    pub files: Vec<ReleaseFileState>,
+}
+
+/// One file of a release: its pinned version, what the document says about
+/// it, how it is signed and how far.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReleaseFileState {
+    pub key: String,
+    pub version_id: String,
+    pub size: u64,
+    pub file_path: String,
+    pub file_type: u32,
+    /// A profile, the user's signature, or none (`aws_fota`).
+    pub method: crate::Signing,
+    pub signing: SigningState,
+    /// Filled by make-stream.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signed_file: Option<SignedFile>,
+}
+
+/// One iteration of the state machine's Sign Files map: the run, and the
+/// file being signed (start-signing's `signFile` mode starts it, await-signing
+/// follows it).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FileSigningRun {
+    pub execution_id: String,
+    /// The release manifest's version: the bucket, region and account, and
+    /// the logs' key.
+    pub source: SourceObject,
+    /// The run's attempt (`ota retry`), part of the signing token.
+    #[serde(default)]
+    pub attempt: u32,
+    pub file: ReleaseFileState,
 }
 
 /// The first wait after StartSigningJob, in seconds.

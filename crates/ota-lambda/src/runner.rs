@@ -53,6 +53,29 @@ impl RunSpan for ota_core::event::StartSigningInput {
     }
 }
 
+impl RunSpan for ota_core::state::FileSigningRun {
+    fn run_span(&self) -> tracing::Span {
+        tracing::info_span!(
+            "step",
+            step = "run",
+            bucket = %self.source.bucket,
+            key = %self.file.key,
+            version_id = %self.file.version_id,
+            release_key = %self.source.key,
+            execution_id = %self.execution_id
+        )
+    }
+}
+
+impl RunSpan for ota_core::event::StartSigningRequest {
+    fn run_span(&self) -> tracing::Span {
+        match self {
+            ota_core::event::StartSigningRequest::SignFile { sign_file } => sign_file.run_span(),
+            ota_core::event::StartSigningRequest::Upload(u) => u.run_span(),
+        }
+    }
+}
+
 /// Runs a handler as the Lambda function: deserialize the event, call the
 /// handler, log and map its error.
 ///

@@ -8,7 +8,7 @@
 
 use ota_aws::signer::look;
 use ota_core::signing_wait::{next_signing_wait, poll_again};
-use ota_core::state::{SigningStatus, SigningVerdict};
+use ota_core::state::{ReleaseFileState, SigningState, SigningStatus, SigningVerdict};
 use ota_core::{OtaError, PipelineState};
 use std::time::Duration;
 use time::format_description::well_known::Rfc3339;
@@ -33,35 +33,132 @@ pub fn max_wait_from_env() -> Result<u64, lambda_runtime::Error> {
     }
 }
 
-pub async fn handle(state: PipelineState, deps: &Deps) -> Result<PipelineState, OtaError> {
+/// One run's signing: the upload's signing job, or (for a release) every
+/// file's at once, so a release polls in the same single loop of the state
+/// machine as an upload, whatever its number of files (the execution
+/// history stays within Step Functions' 25,000 events).
+pub async fn handle(mut state: PipelineState, deps: &Deps) -> Result<PipelineState, OtaError> {
     let span = ota_lambda::step_span("await_signing", &state);
-    ask(state, deps).instrument(span).await
+    match state.release.as_mut() {
+        Some(release) => {
+            await_release(&mut state.signing, &mut release.files, deps)
+                .instrument(span)
+                .await?
+        }
+        None => ask(&mut state.signing, deps).instrument(span).await?,
+    }
+    Ok(state)
 }
 
-async fn ask(mut state: PipelineState, deps: &Deps) -> Result<PipelineState, OtaError> {
-    let job_id = state.signing.job_id.clone().ok_or_else(|| {
+/// Every release file still InProgress is asked once per round (a file
+/// that failed fails the run, naming it); the run's `signing` says
+/// Succeeded when none is left, else InProgress with the next wait, paced
+/// by the file that has waited longest.
+async fn await_release(
+    run: &mut SigningState,
+    files: &mut [ReleaseFileState],
+    deps: &Deps,
+) -> Result<(), OtaError> {
+    let entered = tokio::time::Instant::now();
+    let now = (deps.now)();
+    loop {
+        let mut longest = Duration::ZERO;
+        for f in files
+            .iter_mut()
+            .filter(|f| f.signing.status == SigningStatus::InProgress)
+        {
+            let since_start = since(&f.signing, now)? + entered.elapsed();
+            look_once(&mut f.signing, since_start, deps)
+                .instrument(tracing::info_span!("file", key = %f.key))
+                .await
+                .map_err(|e| name_file(e, &f.key))?;
+            if f.signing.status == SigningStatus::InProgress {
+                longest = longest.max(since_start);
+            }
+        }
+        run.attempts += 1;
+        if longest == Duration::ZERO {
+            info!(files = files.len(), "every release file is signed");
+            run.status = SigningStatus::Succeeded;
+            run.wait_seconds = 0;
+            return Ok(());
+        }
+        if let Some(pause) = poll_again(longest, entered.elapsed()) {
+            tokio::time::sleep(pause).await;
+            continue;
+        }
+        run.status = SigningStatus::InProgress;
+        run.wait_seconds = next_signing_wait(longest.as_secs());
+        info!(
+            attempts = run.attempts,
+            wait_seconds = run.wait_seconds,
+            "release files still signing"
+        );
+        return Ok(());
+    }
+}
+
+/// The failure of one file's signing, naming the file.
+fn name_file(e: OtaError, key: &str) -> OtaError {
+    match e {
+        OtaError::SigningFailed(m) => OtaError::SigningFailed(format!("{key}: {m}")),
+        OtaError::SigningTimedOut(m) => OtaError::SigningTimedOut(format!("{key}: {m}")),
+        other => other,
+    }
+}
+
+/// How long ago this signing started, by the wall clock at entry.
+fn since(signing: &SigningState, now: OffsetDateTime) -> Result<Duration, OtaError> {
+    let started = OffsetDateTime::parse(&signing.started_at, &Rfc3339).map_err(|_| {
+        OtaError::Internal(format!("bad signing.startedAt '{}'", signing.started_at))
+    })?;
+    Ok(Duration::try_from(now - started).unwrap_or_default())
+}
+
+/// One DescribeSigningJob for one signing, `since_start` into it.
+async fn look_once(
+    signing: &mut SigningState,
+    since_start: Duration,
+    deps: &Deps,
+) -> Result<(), OtaError> {
+    let job_id = signing.job_id.clone().ok_or_else(|| {
         OtaError::Internal("await-signing called without a signing job id".into())
     })?;
-    let started = OffsetDateTime::parse(&state.signing.started_at, &Rfc3339).map_err(|_| {
-        OtaError::Internal(format!(
-            "bad signing.startedAt '{}'",
-            state.signing.started_at
-        ))
+    let verdict = look(&deps.signer, &job_id).await.map_err(|f| f.0)??;
+    signing.attempts += 1;
+    match verdict {
+        SigningVerdict::Succeeded(signed_object) => {
+            info!(signed_bucket = %signed_object.bucket, signed_key = %signed_object.key, "signing succeeded");
+            signing.status = SigningStatus::Succeeded;
+            signing.wait_seconds = 0;
+            signing.signed_object = Some(signed_object);
+        }
+        SigningVerdict::InProgress => check_time_limit(since_start, &job_id, deps)?,
+    }
+    Ok(())
+}
+
+async fn ask(signing: &mut SigningState, deps: &Deps) -> Result<(), OtaError> {
+    let job_id = signing.job_id.clone().ok_or_else(|| {
+        OtaError::Internal("await-signing called without a signing job id".into())
+    })?;
+    let started = OffsetDateTime::parse(&signing.started_at, &Rfc3339).map_err(|_| {
+        OtaError::Internal(format!("bad signing.startedAt '{}'", signing.started_at))
     })?;
     // The wall clock once, then this invocation's own monotonic clock.
     let entered = tokio::time::Instant::now();
     let at_entry = Duration::try_from((deps.now)() - started).unwrap_or_default();
     loop {
         let verdict = look(&deps.signer, &job_id).await.map_err(|f| f.0)??;
-        state.signing.attempts += 1;
+        signing.attempts += 1;
         let since_start = at_entry + entered.elapsed();
         match verdict {
             SigningVerdict::Succeeded(signed_object) => {
                 info!(signed_bucket = %signed_object.bucket, signed_key = %signed_object.key, "signing succeeded");
-                state.signing.status = SigningStatus::Succeeded;
-                state.signing.wait_seconds = 0;
-                state.signing.signed_object = Some(signed_object);
-                return Ok(state);
+                signing.status = SigningStatus::Succeeded;
+                signing.wait_seconds = 0;
+                signing.signed_object = Some(signed_object);
+                return Ok(());
             }
             SigningVerdict::InProgress => {
                 check_time_limit(since_start, &job_id, deps)?;
@@ -69,14 +166,14 @@ async fn ask(mut state: PipelineState, deps: &Deps) -> Result<PipelineState, Ota
                     tokio::time::sleep(pause).await;
                     continue;
                 }
-                state.signing.status = SigningStatus::InProgress;
-                state.signing.wait_seconds = next_signing_wait(since_start.as_secs());
+                signing.status = SigningStatus::InProgress;
+                signing.wait_seconds = next_signing_wait(since_start.as_secs());
                 info!(
-                    attempts = state.signing.attempts,
-                    wait_seconds = state.signing.wait_seconds,
+                    attempts = signing.attempts,
+                    wait_seconds = signing.wait_seconds,
                     "signing in progress"
                 );
-                return Ok(state);
+                return Ok(());
             }
         }
     }

@@ -38,25 +38,34 @@ async fn create(mut state: PipelineState, deps: &Deps) -> Result<PipelineState, 
     let moved = reschedule_now(&mut state.request, deps)?;
     let req = &state.request;
     let src = &state.source;
-    let file = state
-        .signed_file
-        .as_ref()
-        .ok_or_else(|| OtaError::Internal("create-job called before make-stream".into()))?;
-    let facts = FileFacts {
-        bucket: &src.bucket,
-        key: &src.key,
-        version_id: &src.version_id,
-        region: &src.region,
-        size: file.size,
-        signature: &file.signature,
-        signature_algorithm: &file.signature_algorithm,
-        certfile: &state.signing.certfile,
-        stream_id: state.stream.as_ref().map(|s| s.stream_id.as_str()),
-    };
     // Devices see `literal` (IoT Jobs replaces any substitution parameter
     // before a device reads it), so the device rules judge it; CreateJob
     // receives `sent` (ota_core::package_version::sent_document).
-    let (literal, _) = job_document::build(req, &facts)?;
+    let stream_id = state.stream.as_ref().map(|s| s.stream_id.as_str());
+    let (literal, _) = match &state.release {
+        Some(release) => {
+            let files = ota_core::release::document_files(src, &release.files)?;
+            job_document::build_files(req, stream_id, &files)?
+        }
+        None => {
+            let file = state
+                .signed_file
+                .as_ref()
+                .ok_or_else(|| OtaError::Internal("create-job called before make-stream".into()))?;
+            let facts = FileFacts {
+                bucket: &src.bucket,
+                key: &src.key,
+                version_id: &src.version_id,
+                region: &src.region,
+                size: file.size,
+                signature: &file.signature,
+                signature_algorithm: &file.signature_algorithm,
+                certfile: &state.signing.certfile,
+                stream_id,
+            };
+            job_document::build(req, &facts)?
+        }
+    };
     let findings = device_findings(req, &literal)?;
     let document = ota_core::package_version::sent_document(req, &literal)?;
     let text = document.to_string();

@@ -4,7 +4,7 @@
 use crate::Deps;
 use ota_aws::classify_not_found;
 use ota_core::signed_object::{SignedFormat, SignedObjectReader};
-use ota_core::state::{SignedFile, SigningStatus};
+use ota_core::state::{SignedFile, SigningState, SigningStatus, SourceObject};
 use ota_core::{OtaError, PipelineState, Signing};
 use tracing::Instrument;
 
@@ -14,18 +14,25 @@ pub async fn make(state: PipelineState, deps: &Deps) -> Result<PipelineState, Ot
 }
 
 async fn make_in_span(mut state: PipelineState, deps: &Deps) -> Result<PipelineState, OtaError> {
-    let signed_file = signed_file(&state, deps).await?;
-    // Checked here, before the stream exists, so an unusable signature never
-    // leaves anything behind. An aws_fota update carries none.
-    if state.request.signing != Signing::Unsigned {
-        ota_core::values::signature_key(&signed_file.signature_algorithm)
-            .map_err(|e| OtaError::SignedObjectInvalid(format!("signatureAlgorithm {e}")))?;
-        ota_core::values::parse_signature(&signed_file.signature)
-            .map_err(|e| OtaError::SignedObjectInvalid(format!("signature {e}")))?;
+    if let Some(mut release) = state.release.take() {
+        // Every file is read and checked before the one stream exists.
+        for f in &mut release.files {
+            let src = ota_core::release::file_source(&state.source, f);
+            let signed = signed_file(&f.signing, &f.method, &src, deps).await?;
+            check_signature(&f.method, &signed)?;
+            f.signed_file = Some(signed);
+        }
+        for f in &release.files {
+            source_still_there(deps, &ota_core::release::file_source(&state.source, f)).await?;
+        }
+        state.release = Some(release);
+    } else {
+        let signed =
+            signed_file(&state.signing, &state.request.signing, &state.source, deps).await?;
+        check_signature(&state.request.signing, &signed)?;
+        state.signed_file = Some(signed);
+        source_still_there(deps, &state.source).await?;
     }
-    state.signed_file = Some(signed_file);
-    source_still_there(deps, &state.source).await?;
-
     if state.request.uses_mqtt() {
         let spec = ota_aws::stream::spec_for(&state, &deps.ota_role_arn);
         let stream = ota_aws::stream::ensure(&deps.iot, &spec).await?;
@@ -35,12 +42,29 @@ async fn make_in_span(mut state: PipelineState, deps: &Deps) -> Result<PipelineS
     Ok(state)
 }
 
-/// Size, signature and algorithm: the user's for pre-signed firmware, none
-/// (the upload's size only) for aws_fota, else from the signer's output,
-/// which must sign exactly the uploaded version.
-async fn signed_file(state: &PipelineState, deps: &Deps) -> Result<SignedFile, OtaError> {
-    let src = &state.source;
-    match (&state.signing.status, &state.request.signing) {
+/// Checked before the stream exists, so an unusable signature never leaves
+/// anything behind. An aws_fota update carries none.
+fn check_signature(method: &Signing, signed: &SignedFile) -> Result<(), OtaError> {
+    if *method != Signing::Unsigned {
+        ota_core::values::signature_key(&signed.signature_algorithm)
+            .map_err(|e| OtaError::SignedObjectInvalid(format!("signatureAlgorithm {e}")))?;
+        ota_core::values::parse_signature(&signed.signature)
+            .map_err(|e| OtaError::SignedObjectInvalid(format!("signature {e}")))?;
+    }
+    Ok(())
+}
+
+/// Size, signature and algorithm of the file `src` signed as `method` says:
+/// the user's for pre-signed firmware, none (the upload's size only) for
+/// aws_fota, else from the signer's output, which must sign exactly that
+/// version.
+async fn signed_file(
+    signing: &SigningState,
+    method: &Signing,
+    src: &SourceObject,
+    deps: &Deps,
+) -> Result<SignedFile, OtaError> {
+    match (&signing.status, method) {
         (
             SigningStatus::NotRequired,
             Signing::PreSigned {
@@ -61,7 +85,7 @@ async fn signed_file(state: &PipelineState, deps: &Deps) -> Result<SignedFile, O
             signed_version_id: None,
         }),
         (SigningStatus::Succeeded, Signing::Profile { .. }) => {
-            let loc = state.signing.signed_object.clone().ok_or_else(|| {
+            let loc = signing.signed_object.clone().ok_or_else(|| {
                 OtaError::Internal("signing succeeded without a signed object".into())
             })?;
             let (signed, version) = read_signed_object(deps, &loc.bucket, &loc.key).await?;
@@ -74,7 +98,8 @@ async fn signed_file(state: &PipelineState, deps: &Deps) -> Result<SignedFile, O
             })
         }
         (status, _) => Err(OtaError::Internal(format!(
-            "make-stream called with signing status {status:?} for this kind of signing"
+            "make-stream called with signing status {status:?} for s3://{}/{} and this kind of signing",
+            src.bucket, src.key
         ))),
     }
 }

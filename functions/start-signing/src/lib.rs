@@ -6,10 +6,11 @@
 //! then start AWS Signer on that version with an idempotent token
 //! ([`sign`]). Pre-signed firmware skips the signer.
 
+pub mod release;
 pub mod sign;
 pub mod upload;
 
-use ota_core::event::{partition_of, StartSigningInput};
+use ota_core::event::{partition_of, StartSigningInput, StartSigningOutput, StartSigningRequest};
 use ota_core::request::{parse_defaults, resolve, StackDefaults};
 use ota_core::state::{S3ObjectVersion, SourceObject};
 use ota_core::{OtaError, OtaRequest, PipelineState, Problems, RequestContext, RequestSpec};
@@ -22,6 +23,8 @@ pub struct Settings {
     pub upload_prefix: String,
     pub signed_prefix: String,
     pub manifest_prefix: String,
+    /// Where release manifests (multi-file updates) are uploaded.
+    pub release_prefix: String,
     /// The Default* stack parameters.
     pub defaults: StackDefaults,
 }
@@ -32,6 +35,7 @@ impl Settings {
             upload_prefix: ota_lambda::env_var("UPLOAD_PREFIX")?,
             signed_prefix: ota_lambda::env_var("SIGNED_PREFIX")?,
             manifest_prefix: ota_lambda::env_var("MANIFEST_PREFIX")?,
+            release_prefix: ota_lambda::env_var("RELEASE_PREFIX")?,
             defaults: StackDefaults {
                 signing_profile: ota_lambda::env_or_empty("DEFAULT_SIGNING_PROFILE"),
                 targets: ota_lambda::env_or_empty("DEFAULT_TARGETS"),
@@ -68,7 +72,36 @@ impl Deps {
     }
 }
 
-pub async fn handle(input: StartSigningInput, deps: &Deps) -> Result<PipelineState, OtaError> {
+/// The function's entry: an upload (or a release manifest), or one file of
+/// a release to sign (the Sign Files map).
+pub async fn handle_request(
+    request: StartSigningRequest,
+    deps: &Deps,
+) -> Result<StartSigningOutput, OtaError> {
+    match request {
+        StartSigningRequest::Upload(input) => handle(*input, deps).await,
+        StartSigningRequest::SignFile { sign_file } => {
+            let span = tracing::info_span!(
+                "step",
+                step = "sign_file",
+                key = %sign_file.file.key,
+                version_id = %sign_file.file.version_id,
+                release_key = %sign_file.source.key,
+                execution_id = %sign_file.execution_id,
+                signing_job_id = tracing::field::Empty
+            );
+            let run = release::sign_file(*sign_file, deps)
+                .instrument(span)
+                .await?;
+            Ok(StartSigningOutput::File(Box::new(run)))
+        }
+    }
+}
+
+/// An upload's run: its request validated and its signing started; for a
+/// release manifest, the release validated (crate::release); for a file of
+/// a release (tagged `ota:release`), nothing.
+pub async fn handle(input: StartSigningInput, deps: &Deps) -> Result<StartSigningOutput, OtaError> {
     let upload_time = upload::check_event(&input, &deps.settings)?;
     let source = upload::pin_version(&deps.s3, &input).await?;
     // Every line from here on carries the object and the run; the job and
@@ -84,7 +117,20 @@ pub async fn handle(input: StartSigningInput, deps: &Deps) -> Result<PipelineSta
         signing_job_id = tracing::field::Empty
     );
     async move {
-        let (mut request, merged, manifest) = read_request(deps, upload_time, &source).await?;
+        let tags = upload::read_tags(&deps.s3, &source).await?;
+        let is_release = source.key.starts_with(&deps.settings.release_prefix);
+        if let Some(skipped) = release::file_of_release(&source, &tags).filter(|_| !is_release) {
+            tracing::info!(part_of = %skipped.part_of, "a file of a release: its release manifest starts the update");
+            return Ok(StartSigningOutput::Skipped(skipped));
+        }
+        if is_release {
+            let attempt = input.event.attempt;
+            let state =
+                release::start(deps, input.execution_id, upload_time, source, tags, attempt).await?;
+            return Ok(StartSigningOutput::Run(Box::new(state)));
+        }
+        let (mut request, merged, manifest) =
+            read_request(deps, upload_time, &source, &tags).await?;
         // A re-run (`ota retry`) makes a job of its own, never one with the
         // id of a job that may have been deleted (ota_core::ids::retry_job_id).
         request.job_id = ota_core::ids::retry_job_id(&request.job_id, input.event.attempt);
@@ -96,8 +142,15 @@ pub async fn handle(input: StartSigningInput, deps: &Deps) -> Result<PipelineSta
         ota_aws::device_log::warn_findings(&checked.device_warnings);
         ota_core::package_version::check_request(&request, &source, &checked.certfile)?;
         let attempt = input.event.attempt;
-        let signing = sign::start(deps, &request, &source, checked.certfile, attempt).await?;
-        Ok(PipelineState {
+        let signing = sign::start(
+            deps,
+            &request.signing,
+            &source,
+            checked.certfile,
+            sign::upload_token(&source, attempt),
+        )
+        .await?;
+        Ok(StartSigningOutput::Run(Box::new(PipelineState {
             execution_id: input.execution_id,
             source,
             request,
@@ -106,8 +159,9 @@ pub async fn handle(input: StartSigningInput, deps: &Deps) -> Result<PipelineSta
             signed_file: None,
             stream: None,
             job: None,
+            release: None,
             error: None,
-        })
+        })))
     }
     .instrument(span)
     .await
@@ -120,9 +174,9 @@ async fn read_request(
     deps: &Deps,
     upload_time: OffsetDateTime,
     source: &SourceObject,
+    tags: &[(String, String)],
 ) -> Result<(OtaRequest, RequestSpec, Option<S3ObjectVersion>), OtaError> {
-    let tags = upload::read_tags(&deps.s3, source).await?;
-    let (tag_spec, mut problems) = ota_core::tags::parse_tags(&tags);
+    let (tag_spec, mut problems) = ota_core::tags::parse_tags(tags);
     let (manifest_spec, manifest) = ota_aws::read_named_manifest(
         &deps.s3,
         &source.bucket,

@@ -1,4 +1,4 @@
-use start_signing::{handle, Deps, Settings};
+use start_signing::{handle_request, Deps, Settings};
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
@@ -9,5 +9,5 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         aws_sdk_signer::Client::new(&sdk),
         Settings::from_env()?,
     );
-    ota_lambda::run(|input| handle(input, &deps)).await
+    ota_lambda::run(|input| handle_request(input, &deps)).await
 }

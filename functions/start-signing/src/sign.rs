@@ -8,7 +8,7 @@ use ota_core::state::{
     S3Location, SigningState, SigningStatus, SigningVerdict, SourceObject,
     FIRST_SIGNING_WAIT_SECONDS,
 };
-use ota_core::{ids, OtaError, OtaRequest, Signing};
+use ota_core::{ids, OtaError, Signing};
 use time::format_description::well_known::Rfc3339;
 use tracing::{info, warn};
 
@@ -17,10 +17,10 @@ use tracing::{info, warn};
 /// `aws_fota` updates.
 pub async fn start(
     deps: &Deps,
-    request: &OtaRequest,
+    method: &Signing,
     source: &SourceObject,
     certfile: String,
-    attempt: u32,
+    token: impl Fn(&str) -> String,
 ) -> Result<SigningState, OtaError> {
     let started_at = (deps.now)().format(&Rfc3339).unwrap_or_default();
     let mut state = SigningState {
@@ -32,7 +32,7 @@ pub async fn start(
         started_at,
         signed_object: None,
     };
-    let profile_name = match &request.signing {
+    let profile_name = match method {
         Signing::PreSigned { .. } => {
             info!("pre-signed firmware: no signing job");
             return Ok(state);
@@ -45,7 +45,7 @@ pub async fn start(
         }
         Signing::Profile { profile_name } => profile_name,
     };
-    let job_id = start_signing_job(deps, source, profile_name, attempt).await?;
+    let job_id = start_signing_job(deps, source, profile_name, &token(profile_name)).await?;
     tracing::Span::current().record("signing_job_id", job_id.as_str());
     info!(profile = %profile_name, "signing started");
     let signed_object = first_look(deps, &job_id).await?;
@@ -64,17 +64,29 @@ pub async fn start(
     Ok(state)
 }
 
-/// StartSigningJob on the exact version, into the signed prefix, with a
-/// token derived from the version, profile and attempt (a duplicate event
-/// reuses the job; a re-run signs again). Returns the signing job id.
+/// The token of an upload's signing job: from the version, profile and
+/// attempt (a duplicate event reuses the job; a re-run signs again).
+pub fn upload_token(source: &SourceObject, attempt: u32) -> impl Fn(&str) -> String + '_ {
+    move |profile| {
+        ids::signing_token(
+            &source.bucket,
+            &source.key,
+            &source.version_id,
+            profile,
+            attempt,
+        )
+    }
+}
+
+/// StartSigningJob on the exact version, into the signed prefix, with an
+/// idempotent `token`. Returns the signing job id.
 async fn start_signing_job(
     deps: &Deps,
     src: &SourceObject,
     profile_name: &str,
-    attempt: u32,
+    token: &str,
 ) -> Result<String, OtaError> {
     let (bucket, key, version_id) = (&src.bucket, &src.key, &src.version_id);
-    let token = ids::signing_token(bucket, key, version_id, profile_name, attempt);
     let source = S3Source::builder()
         .bucket_name(bucket)
         .key(key)

@@ -9,7 +9,8 @@ use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 use tracing::warn;
 
-/// An S3 "Object Created" event for a key under the upload prefix; when the
+/// An S3 "Object Created" event for a key under the upload prefix (or the
+/// release prefix: a release manifest); when the
 /// object was uploaded (relative schedule times count from it).
 pub fn check_event(input: &StartSigningInput, s: &Settings) -> Result<OffsetDateTime, OtaError> {
     let ev = &input.event;
@@ -38,12 +39,13 @@ pub fn check_event(input: &StartSigningInput, s: &Settings) -> Result<OffsetDate
             ),
         ));
     }
-    if !key.starts_with(&s.upload_prefix) || key.starts_with(&s.signed_prefix) {
+    let release = key.starts_with(&s.release_prefix);
+    if !release && (!key.starts_with(&s.upload_prefix) || key.starts_with(&s.signed_prefix)) {
         return Err(ota_core::error::invalid(
             "event",
             format!(
-                "s3://{bucket}/{key} is not under the upload prefix {}",
-                s.upload_prefix
+                "s3://{bucket}/{key} is not under the upload prefix {} (nor the release prefix {})",
+                s.upload_prefix, s.release_prefix
             ),
         ));
     }

@@ -20,6 +20,7 @@ use ota_aws::test_support::{
     answer, event, fast_retries, json_error, xml_error, JSON_TRANSIENT, S3_TRANSIENT,
 };
 use ota_core::event::StartSigningInput;
+use ota_core::event::StartSigningOutput;
 use ota_core::state::SigningStatus;
 use ota_core::{ids, Signing};
 use ota_lambda::test_support::capture_logs;
@@ -28,6 +29,17 @@ use start_signing::{handle, Deps, Settings};
 const BUCKET: &str = "ota-pipeline-firmwarebucket-1a2b3c4d5e6f";
 const KEY: &str = "firmware/app-v1.4.bin";
 const VERSION: &str = "3HL4kqtJlcpXroDTDmJ.rmSpXd3dIbrHY";
+
+/// An upload's run: start-signing's state, or the error.
+async fn run(
+    input: StartSigningInput,
+    deps: &Deps,
+) -> Result<ota_core::PipelineState, ota_core::OtaError> {
+    match handle(input, deps).await? {
+        StartSigningOutput::Run(state) => Ok(*state),
+        other => panic!("expected the run's state, got {other:?}"),
+    }
+}
 
 fn input() -> StartSigningInput {
     serde_json::from_str(&event("start-signing.json"))
@@ -39,6 +51,7 @@ fn settings() -> Settings {
         upload_prefix: "firmware/".into(),
         signed_prefix: "signed/".into(),
         manifest_prefix: "manifests/".into(),
+        release_prefix: "releases/".into(),
         defaults: ota_core::request::StackDefaults {
             protocols: "MQTT".into(),
             ..Default::default()
@@ -195,7 +208,7 @@ async fn valid_tags_start_signing_on_the_exact_version() {
     let (tags, profile, start) = (tagging(GOOD_TAGS), profile_ok(), start_ok());
     let look = describe(SignerStatus::InProgress);
     let d = deps(&[&tags], &[&profile, &start, &look], settings());
-    let state = handle(input(), &d).await.unwrap();
+    let state = run(input(), &d).await.unwrap();
     assert_eq!(start.num_calls(), 1);
     assert_eq!(look.num_calls(), 1);
     assert_eq!(state.signing.status, SigningStatus::InProgress);
@@ -230,7 +243,7 @@ async fn a_signer_already_done_skips_the_wait() {
     let (tags, profile, start) = (tagging(GOOD_TAGS), profile_ok(), start_ok());
     let look = describe(SignerStatus::Succeeded);
     let d = deps(&[&tags], &[&profile, &start, &look], settings());
-    let state = handle(input(), &d).await.unwrap();
+    let state = run(input(), &d).await.unwrap();
     assert_eq!(look.num_calls(), 1);
     assert_eq!(state.signing.status, SigningStatus::Succeeded);
     assert_eq!(state.signing.wait_seconds, 0);
@@ -247,7 +260,7 @@ async fn a_signer_that_already_failed_fails_the_run_with_its_reason() {
     let (tags, profile, start) = (tagging(GOOD_TAGS), profile_ok(), start_ok());
     let look = describe(SignerStatus::Failed);
     let d = deps(&[&tags], &[&profile, &start, &look], settings());
-    let e = handle(input(), &d).await.unwrap_err();
+    let e = run(input(), &d).await.unwrap_err();
     assert_eq!(e.error_type(), "SigningFailed");
     assert!(e.to_string().contains("certificate expired"), "{e}");
 }
@@ -261,7 +274,7 @@ async fn a_failed_first_look_is_left_to_await_signing() {
         let (tags, profile, start) = (tagging(GOOD_TAGS), profile_ok(), start_ok());
         let look = mock!(aws_sdk_signer::Client::describe_signing_job).then_http_response(response);
         let d = deps(&[&tags], &[&profile, &start, &look], settings());
-        let state = handle(input(), &d).await.unwrap();
+        let state = run(input(), &d).await.unwrap();
         assert_eq!(look.num_calls(), 1);
         assert_eq!(state.signing.status, SigningStatus::InProgress);
         assert_eq!(state.signing.wait_seconds, 1);
@@ -278,7 +291,7 @@ async fn invalid_tags_fail_with_every_problem_and_sign_nothing() {
     ]);
     let (profile, start) = (profile_ok(), start_ok());
     let d = deps(&[&tags], &[&profile, &start], settings());
-    let e = handle(input(), &d).await.unwrap_err();
+    let e = run(input(), &d).await.unwrap_err();
     assert_eq!(e.error_type(), "InvalidRequest");
     let fields: Vec<&str> = e.problems().iter().map(|p| p.field.as_str()).collect();
     assert_eq!(
@@ -307,7 +320,7 @@ async fn stack_defaults_fill_in_and_tags_override() {
     s.defaults.signing_profile = "OtaProfile".into();
     s.defaults.targets = "thinggroup/Fleet".into();
     let d = deps(&[&tags], &[&profile, &start], s);
-    let state = handle(input(), &d).await.unwrap();
+    let state = run(input(), &d).await.unwrap();
     assert_eq!(
         state.request.targets,
         ["arn:aws:iot:us-east-1:123456789012:thinggroup/Fleet"]
@@ -331,7 +344,7 @@ async fn pre_signed_firmware_skips_the_signer() {
     let tags = tagging(PRE_SIGNED);
     let (profile, start) = (profile_ok(), start_ok());
     let d = deps(&[&tags], &[&profile, &start], settings());
-    let state = handle(input(), &d).await.unwrap();
+    let state = run(input(), &d).await.unwrap();
     assert_eq!(state.signing.status, SigningStatus::NotRequired);
     assert_eq!(state.signing.certfile, "/certs/ota.pem");
     assert!(matches!(state.request.signing, Signing::PreSigned { .. }));
@@ -363,7 +376,7 @@ async fn manifest_is_read_and_tags_win() {
         });
     let (profile, start) = (profile_ok(), start_ok());
     let d = deps(&[&tags, &manifest], &[&profile, &start], settings());
-    let state = handle(input(), &d).await.unwrap();
+    let state = run(input(), &d).await.unwrap();
     assert_eq!(
         state.request.timeout_minutes,
         Some(15),
@@ -417,7 +430,7 @@ async fn a_manifest_written_after_the_upload_or_deleted_before_it_is_refused() {
             .then_output(|| GetObjectOutput::builder().build());
         let (profile, start) = (profile_ok(), start_ok());
         let d = deps(&[&tags, &listed, &read], &[&profile, &start], settings());
-        let e = handle(input(), &d).await.unwrap_err();
+        let e = run(input(), &d).await.unwrap_err();
         assert_eq!(e.error_type(), "InvalidRequest", "{e}");
         assert!(e.to_string().contains(says), "{says}: {e}");
         assert_eq!(read.num_calls() + start.num_calls(), 0, "{says}");
@@ -435,7 +448,7 @@ async fn a_missing_or_misplaced_manifest_is_an_invalid_request() {
         .then_http_response(|| xml_error(404, "NoSuchKey", "The specified key does not exist."));
     let (profile, start) = (profile_ok(), start_ok());
     let d = deps(&[&tags, &missing], &[&profile, &start], settings());
-    let e = handle(input(), &d).await.unwrap_err();
+    let e = run(input(), &d).await.unwrap_err();
     assert_eq!(e.error_type(), "InvalidRequest");
     assert!(e.to_string().contains("ota:manifest: s3://"), "{e}");
     assert_eq!(start.num_calls(), 0);
@@ -446,7 +459,7 @@ async fn a_missing_or_misplaced_manifest_is_an_invalid_request() {
         ("ota:manifest", "firmware/other.json"),
     ]);
     let d = deps(&[&tags], &[&profile, &start], settings());
-    let e = handle(input(), &d).await.unwrap_err();
+    let e = run(input(), &d).await.unwrap_err();
     assert!(
         e.to_string().contains("not under the manifest prefix"),
         "{e}"
@@ -469,7 +482,7 @@ async fn an_event_without_a_version_pins_it_with_head_object() {
         });
     let (tags, profile, start) = (tagging(GOOD_TAGS), profile_ok(), start_ok());
     let d = deps(&[&head, &tags], &[&profile, &start], settings());
-    let state = handle(i, &d).await.unwrap();
+    let state = run(i, &d).await.unwrap();
     assert_eq!(head.num_calls(), 1);
     assert_eq!(state.source.version_id, VERSION);
     assert_eq!(state.source.size, 42);
@@ -480,7 +493,7 @@ async fn objects_outside_the_upload_prefix_are_refused() {
     let mut i = input();
     i.event.detail.object.key = "signed/2a7d5c1e".into();
     let d = deps(&[], &[], settings());
-    let e = handle(i, &d).await.unwrap_err();
+    let e = run(i, &d).await.unwrap_err();
     assert_eq!(e.error_type(), "InvalidRequest");
     assert!(e.to_string().contains("not under the upload prefix"));
 }
@@ -500,11 +513,11 @@ async fn a_re_run_signs_again_with_its_own_token_and_a_duplicate_reuses_the_firs
         .then_output(|| StartSigningJobOutput::builder().job_id("job-123").build());
     let (tags, profile) = (tagging(GOOD_TAGS), profile_ok());
     let d = deps(&[&tags], &[&profile, &start], settings());
-    let first = handle(input(), &d).await.unwrap();
-    handle(input(), &d).await.unwrap();
+    let first = run(input(), &d).await.unwrap();
+    run(input(), &d).await.unwrap();
     let mut retry = input();
     retry.event.attempt = 1;
-    let again = handle(retry, &d).await.unwrap();
+    let again = run(retry, &d).await.unwrap();
     // ... and makes a job of its own (never the id of a deleted job).
     assert_eq!(again.request.job_id, format!("{}-r1", first.request.job_id));
     let tokens = tokens.lock().unwrap().clone();
@@ -530,7 +543,7 @@ async fn empty_objects_folder_markers_and_manifests_are_refused_before_any_call(
     let d = deps(&[], &[], settings());
     let mut empty = input();
     empty.event.detail.object.size = Some(0);
-    let e = handle(empty, &d).await.unwrap_err();
+    let e = run(empty, &d).await.unwrap_err();
     assert_eq!(e.error_type(), "InvalidRequest");
     assert!(
         e.to_string()
@@ -539,7 +552,7 @@ async fn empty_objects_folder_markers_and_manifests_are_refused_before_any_call(
     );
     let mut folder = input();
     folder.event.detail.object.key = "firmware/releases/".into();
-    let e = handle(folder, &d).await.unwrap_err();
+    let e = run(folder, &d).await.unwrap_err();
     assert!(e.to_string().contains("folder marker"), "{e}");
     // A manifest prefix nested under the upload prefix.
     let nested = Settings {
@@ -549,7 +562,7 @@ async fn empty_objects_folder_markers_and_manifests_are_refused_before_any_call(
     let d = deps(&[], &[], nested);
     let mut manifest = input();
     manifest.event.detail.object.key = "firmware/manifests/release.json".into();
-    let e = handle(manifest, &d).await.unwrap_err();
+    let e = run(manifest, &d).await.unwrap_err();
     assert_eq!(e.error_type(), "InvalidRequest");
     assert!(e.to_string().contains("under the manifest prefix"), "{e}");
 }
@@ -561,7 +574,7 @@ async fn profile_problems_are_invalid_requests() {
         .then_http_response(|| json_error(404, "ResourceNotFoundException", "profile not found"));
     let start = start_ok();
     let d = deps(&[&tags], &[&missing, &start], settings());
-    let e = handle(input(), &d).await.unwrap_err();
+    let e = run(input(), &d).await.unwrap_err();
     assert_eq!(e.error_type(), "InvalidRequest");
     assert!(
         e.to_string()
@@ -576,7 +589,7 @@ async fn profile_problems_are_invalid_requests() {
             .build()
     });
     let d = deps(&[&tags], &[&no_cert, &start], settings());
-    let e = handle(input(), &d).await.unwrap_err();
+    let e = run(input(), &d).await.unwrap_err();
     assert_eq!(e.problems().len(), 2, "{e}");
     assert!(e.to_string().contains("is Canceled, not Active"));
     assert!(e.to_string().contains("no 'certname'"));
@@ -653,7 +666,7 @@ async fn aws_errors_map_to_stable_error_types() {
         };
         let profile = profile_ok();
         let d = deps(&[&tags_rule], &[&profile, &start_rule], settings());
-        let e = handle(input(), &d).await.unwrap_err();
+        let e = run(input(), &d).await.unwrap_err();
         assert_eq!(e.error_type(), expected, "{which}: {e}");
     }
 }
@@ -663,14 +676,14 @@ async fn logs_carry_the_ids_and_no_signature() {
     let (tags, profile, start) = (tagging(GOOD_TAGS), profile_ok(), start_ok());
     let look = describe(SignerStatus::Succeeded);
     let d = deps(&[&tags], &[&profile, &start, &look], settings());
-    let (state, logs) = capture_logs(|| handle(input(), &d)).await;
+    let (state, logs) = capture_logs(|| run(input(), &d)).await;
     let state = state.unwrap();
     logs.assert_every_line_names(&state);
     logs.assert_some_line_has("signed_key", "signed/job-123");
 
     let tags = tagging(PRE_SIGNED);
     let d = deps(&[&tags], &[], settings());
-    let (state, logs) = capture_logs(|| handle(input(), &d)).await;
+    let (state, logs) = capture_logs(|| run(input(), &d)).await;
     logs.assert_every_line_names(&state.unwrap());
     logs.assert_no_signature_material(PRE_SIGNED[1].1);
 }
@@ -804,9 +817,7 @@ async fn every_call_gets_through_throttling_and_5xx_by_the_sdks_retries() {
         );
         let mut i = input();
         i.event.detail.object.version_id = None;
-        let state = handle(i, &d)
-            .await
-            .unwrap_or_else(|e| panic!("{flaky}: {e}"));
+        let state = run(i, &d).await.unwrap_or_else(|e| panic!("{flaky}: {e}"));
         // Each call once; the flaky one after two failed attempts.
         for r in s3.iter().chain(&signer) {
             assert!(matches!(r.num_calls(), 1 | 3), "{flaky}: {}", r.num_calls());
@@ -852,7 +863,7 @@ async fn no_invalid_request_reaches_the_signer() {
         let (tags, m) = (tagging(&tags), manifest(body));
         let (profile, start) = (profile_ok(), start_ok());
         let d = deps(&[&tags, &m], &[&profile, &start], settings());
-        let e = handle(input(), &d).await.unwrap_err();
+        let e = run(input(), &d).await.unwrap_err();
         assert_eq!(e.error_type(), "InvalidRequest", "{bad:?} {body}: {e}");
         assert_eq!(
             profile.num_calls() + start.num_calls(),
@@ -898,7 +909,7 @@ async fn oversize_inputs_fail_before_anything_is_signed() {
         let (tags, start) = (tagging(GOOD_TAGS), start_ok());
         let profile = profile_rule(platform, "c".repeat(certname_len), "");
         let d = deps(&[&tags], &[&profile, &start], settings());
-        let e = handle(i, &d).await.unwrap_err();
+        let e = run(i, &d).await.unwrap_err();
         assert_eq!(e.error_type(), "InvalidRequest", "{want}: {e}");
         assert_eq!(e.problems()[0].field, "ota:profile", "{e}");
         assert!(e.to_string().contains(want), "{want}: {e}");
@@ -910,7 +921,7 @@ async fn oversize_inputs_fail_before_anything_is_signed() {
     let mut i = input();
     i.event.detail.object.size = Some(16 * 1024 * 1024);
     let d = deps(&[&tags], &[&profile, &start], settings());
-    handle(i, &d).await.unwrap();
+    run(i, &d).await.unwrap();
     assert_eq!(start.num_calls(), 1);
 }
 
@@ -927,7 +938,7 @@ async fn a_package_version_whose_attributes_cannot_fit_3kb_is_refused_before_sig
     let (tags, start) = (tagging(&with("App@1.4.0")), start_ok());
     let profile = profile_rule("AmazonFreeRTOS-Default", "c".repeat(2_600), "");
     let d = deps(&[&tags], &[&profile, &start], settings());
-    let e = handle(input(), &d).await.unwrap_err();
+    let e = run(input(), &d).await.unwrap_err();
     assert_eq!(e.error_type(), "InvalidRequest", "{e}");
     assert_eq!(e.problems()[0].field, "ota:register-package", "{e}");
     assert!(e.to_string().contains("3072"), "{e}");
@@ -936,7 +947,7 @@ async fn a_package_version_whose_attributes_cannot_fit_3kb_is_refused_before_sig
     let (tags, start) = (tagging(&with("App@1.4.0")), start_ok());
     let profile = profile_rule("AmazonFreeRTOS-Default", "c".repeat(1_500), "");
     let d = deps(&[&tags], &[&profile, &start], settings());
-    let s = handle(input(), &d).await.unwrap();
+    let s = run(input(), &d).await.unwrap();
     assert_eq!(start.num_calls(), 1);
     let reg = s.request.package_registration.expect("registration");
     assert_eq!(
@@ -954,8 +965,7 @@ async fn a_failure_is_logged_with_the_ids_and_its_error_type() {
     let d = deps(&[&tags], &[], settings());
     let i = input();
     let execution = i.execution_id.clone();
-    let (out, logs) =
-        capture_logs(|| ota_lambda::invoke(i, "req-1".into(), |i| handle(i, &d))).await;
+    let (out, logs) = capture_logs(|| ota_lambda::invoke(i, "req-1".into(), |i| run(i, &d))).await;
     assert!(out.is_err());
     for (field, value) in [
         ("bucket", BUCKET),
@@ -981,7 +991,7 @@ async fn devices_named_refuse_what_they_would_reject_before_signing() {
     ];
     let tags = tagging(rsa);
     let d = deps(&[&tags], &[], settings());
-    let e = handle(input(), &d).await.unwrap_err();
+    let e = run(input(), &d).await.unwrap_err();
     assert_eq!(e.error_type(), "InvalidRequest", "{e}");
     assert_eq!(e.problems()[0].field, "ota:devices");
     assert!(
@@ -994,7 +1004,7 @@ async fn devices_named_refuse_what_they_would_reject_before_signing() {
     // warning in the log.
     let tags = tagging(&rsa[..4]);
     let d = deps(&[&tags], &[], settings());
-    let (state, logs) = capture_logs(|| handle(input(), &d)).await;
+    let (state, logs) = capture_logs(|| run(input(), &d)).await;
     assert_eq!(state.unwrap().signing.status, SigningStatus::NotRequired);
     logs.assert_some_line_has("rule", "signature-sha256-ecdsa");
 
@@ -1009,7 +1019,7 @@ async fn devices_named_refuse_what_they_would_reject_before_signing() {
     ]);
     let (profile, start) = (profile_ok(), start_ok());
     let d = deps(&[&tags], &[&profile, &start], settings());
-    let e = handle(input(), &d).await.unwrap_err();
+    let e = run(input(), &d).await.unwrap_err();
     assert!(e.to_string().contains("mqtt-in-default-build"), "{e}");
     assert!(
         !e.to_string().contains("signature"),
@@ -1029,7 +1039,7 @@ async fn an_aws_fota_upload_is_not_signed_and_ignores_the_stacks_profile() {
     let mut s = settings();
     s.defaults.signing_profile = "OtaProfile".into();
     let d = deps(&[&tags], &[&profile, &start], s);
-    let (state, logs) = capture_logs(|| handle(input(), &d)).await;
+    let (state, logs) = capture_logs(|| run(input(), &d)).await;
     let state = state.unwrap();
     assert_eq!(state.request.signing, Signing::Unsigned);
     assert_eq!(state.signing.status, SigningStatus::NotRequired);
@@ -1047,7 +1057,7 @@ async fn an_aws_fota_upload_is_not_signed_and_ignores_the_stacks_profile() {
         ("ota:devices", "nrf-aws-fota"),
     ]);
     let d = deps(&[&tags], &[], settings());
-    let e = handle(input(), &d).await.unwrap_err();
+    let e = run(input(), &d).await.unwrap_err();
     assert_eq!(e.error_type(), "InvalidRequest");
     assert!(
         e.to_string().contains("CONFIG_AWS_FOTA_FILE_PATH_MAX_LEN"),
@@ -1061,7 +1071,7 @@ async fn an_aws_fota_upload_is_not_signed_and_ignores_the_stacks_profile() {
         ("ota:profile", "OtaProfile"),
     ]);
     let d = deps(&[&tags], &[], settings());
-    let e = handle(input(), &d).await.unwrap_err();
+    let e = run(input(), &d).await.unwrap_err();
     assert_eq!(e.problems()[0].field, "ota:profile");
     assert!(e.to_string().contains("MCUboot"), "{e}");
 }

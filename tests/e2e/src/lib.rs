@@ -34,6 +34,8 @@ pub struct Local {
     pub endpoint: String,
     pub bucket: String,
     pub upload_prefix: String,
+    /// Where release manifests (multi-file updates) go.
+    pub release_prefix: String,
     pub state_machine: String,
     /// The signing certificate's public key, an uncompressed P-256 point.
     pub public_key: Vec<u8>,
@@ -93,6 +95,7 @@ impl Local {
         Local {
             bucket: text("FirmwareBucketName"),
             upload_prefix: text("UploadPrefix"),
+            release_prefix: text("ReleasePrefix"),
             state_machine: text("StateMachineArn"),
             endpoint,
             public_key,

@@ -40,6 +40,7 @@ impl Runs {
             upload_prefix: PREFIX.into(),
             signed_prefix: "e2e-interleave-signed/".into(),
             manifest_prefix: "e2e-interleave-manifests/".into(),
+            release_prefix: "e2e-interleave-releases/".into(),
             defaults: Default::default(),
         };
         Runs {
@@ -101,9 +102,10 @@ impl Runs {
             "executionId": format!("arn:aws:states:us-east-1:000000000000:execution:e2e-interleave:{run}")
         }))
         .unwrap();
-        start_signing::handle(input, &self.start)
-            .await
-            .expect("start-signing")
+        match start_signing::handle(input, &self.start).await {
+            Ok(ota_core::event::StartSigningOutput::Run(s)) => *s,
+            other => panic!("start-signing: {other:?}"),
+        }
     }
 
     async fn make_stream(&self, s: PipelineState) -> PipelineState {

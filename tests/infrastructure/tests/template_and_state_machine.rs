@@ -380,6 +380,103 @@ fn the_longest_signer_wait_fits_the_execution_history_with_clean_up() {
     assert!(fixed + await_calls_until_timeout(86_400) * per_loop > HISTORY_EVENT_LIMIT);
 }
 
+/// A release: Release? sends a release manifest's state to Sign Files (one
+/// iteration per file, at most ten, each the start-signing function's
+/// signFile mode with the steps' own Retry), whose result replaces
+/// $.release.files, and on to Await Signing (every file's signing in the one
+/// Wait loop); a file that fails fails the map into Clean Up. A skipped
+/// upload (a file of a release) ends as a success.
+#[test]
+fn a_release_signs_its_files_in_a_map_then_waits_in_the_one_loop() {
+    let a = asl();
+    let st = |n: &str| &a["States"][n];
+    assert_eq!(st("Start Signing")["Next"], "Release?");
+    let choices = st("Release?")["Choices"].as_array().unwrap();
+    assert_eq!(
+        (choices[0]["Variable"].as_str(), choices[0]["Next"].as_str()),
+        (Some("$.skipped"), Some("Skip Release File"))
+    );
+    assert_eq!(
+        (choices[1]["Variable"].as_str(), choices[1]["Next"].as_str()),
+        (Some("$.release"), Some("Sign Files"))
+    );
+    assert_eq!(st("Release?")["Default"], "Signed?");
+    assert_eq!(st("Skip Release File")["Type"], "Succeed");
+
+    let map = st("Sign Files");
+    assert_eq!(map["Type"], "Map");
+    assert_eq!(map["ItemsPath"], "$.release.files");
+    assert_eq!(map["ResultPath"], "$.release.files");
+    assert_eq!(
+        map["MaxConcurrency"].as_u64(),
+        Some(ota_core::release::MAX_RELEASE_FILES as u64)
+    );
+    assert_eq!(map["ItemSelector"]["file.$"], "$$.Map.Item.Value");
+    assert_eq!(map["ItemSelector"]["attempt.$"], "$.release.attempt");
+    assert_eq!(map["Next"], "Await Signing");
+    assert_eq!(map["Catch"], st("Start Signing")["Catch"]);
+    let inner = &map["ItemProcessor"]["States"];
+    assert_eq!(
+        inner.as_object().unwrap().len(),
+        1,
+        "one Sign File task per file, no wait loop"
+    );
+    let sign = &inner["Sign File"];
+    assert_eq!(sign["Resource"], "${StartSigningFunctionArn}");
+    assert_eq!(sign["Parameters"]["signFile.$"], "$");
+    assert_eq!(sign["OutputPath"], "$.file");
+    assert_eq!(
+        sign["Retry"],
+        st("Start Signing")["Retry"],
+        "the steps' Retry"
+    );
+    // What Sign File reads is what start-signing takes: the map's item
+    // selector names the fields of a FileSigningRun.
+    let selected: BTreeSet<String> = map["ItemSelector"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(|k| k.trim_end_matches(".$").to_string())
+        .collect();
+    let run = serde_json::to_value(
+        serde_json::from_str::<ota_core::event::StartSigningRequest>(
+            &std::fs::read_to_string(root("events/sign-file.json")).unwrap(),
+        )
+        .map(|r| match r {
+            ota_core::event::StartSigningRequest::SignFile { sign_file } => *sign_file,
+            other => panic!("{other:?}"),
+        })
+        .unwrap(),
+    )
+    .unwrap();
+    let fields: BTreeSet<String> = run.as_object().unwrap().keys().cloned().collect();
+    assert_eq!(selected, fields);
+
+    // The history bound with ten files: the map adds at most its own events
+    // and each iteration's, every retry taken; the wait loop is the upload's.
+    let max_wait = template()["Parameters"]["MaxSigningWaitSeconds"]["MaxValue"]
+        .as_u64()
+        .unwrap();
+    let per_loop = worst_events(st("Wait For Signer"))
+        + worst_events(st("Await Signing"))
+        + worst_events(st("Signed?"));
+    let map_events = 4 + ota_core::release::MAX_RELEASE_FILES as u64 * (2 + worst_events(sign));
+    let fixed = 2
+        + worst_events(st("Folder Marker?"))
+        + worst_events(st("Start Signing"))
+        + worst_events(st("Release?"))
+        + map_events
+        + worst_events(st("Await Signing"))
+        + worst_events(st("Clean Up"))
+        + worst_events(st("Notify Failed"))
+        + worst_events(st("Update Failed"));
+    let total = fixed + await_calls_until_timeout(max_wait) * per_loop;
+    assert!(
+        total < HISTORY_EVENT_LIMIT,
+        "a ten-file release: up to {total} history events"
+    );
+}
+
 /// The two notifications: after Create Job and after Clean Up, on the
 /// default bus with the pipeline's source; neither can change the run's
 /// outcome (its own failure goes to $.notifyError, never over $.error, and
@@ -648,6 +745,7 @@ fn functions_are_built_from_the_workspace_with_the_environment_they_read() {
                 "UPLOAD_PREFIX",
                 "SIGNED_PREFIX",
                 "MANIFEST_PREFIX",
+                "RELEASE_PREFIX",
                 "DEFAULT_SIGNING_PROFILE",
                 "DEFAULT_TARGETS",
                 "DEFAULT_PROTOCOLS",
@@ -869,6 +967,19 @@ fn every_event_file_deserializes_into_its_functions_input() {
     let read = |n: &str| std::fs::read_to_string(root(&format!("events/{n}"))).unwrap();
     let _: ota_core::event::StartSigningInput =
         serde_json::from_str(&read("start-signing.json")).unwrap();
+    // A release manifest's upload, and one file of it for the Sign Files map.
+    let release: ota_core::event::StartSigningRequest =
+        serde_json::from_str(&read("start-signing-release.json")).unwrap();
+    assert!(
+        matches!(&release, ota_core::event::StartSigningRequest::Upload(u) if u.event.detail.object.key.starts_with("releases/")),
+        "{release:?}"
+    );
+    let sign: ota_core::event::StartSigningRequest =
+        serde_json::from_str(&read("sign-file.json")).unwrap();
+    assert!(matches!(
+        sign,
+        ota_core::event::StartSigningRequest::SignFile { .. }
+    ));
     for n in [
         "await-signing.json",
         "make-stream.json",
@@ -918,6 +1029,8 @@ fn every_event_file_deserializes_into_its_functions_input() {
             "create-job.json",
             "make-stream.json",
             "package-shadow-updates.json",
+            "sign-file.json",
+            "start-signing-release.json",
             "start-signing.json"
         ]
     );

@@ -14,6 +14,7 @@ pub const PIPELINE_TAGS: &[(&str, &str)] = &[
     (TAG_UPLOAD_PREFIX, "UploadPrefix"),
     (TAG_SIGNED_PREFIX, "SignedPrefix"),
     (TAG_MANIFEST_PREFIX, "ManifestPrefix"),
+    (TAG_RELEASE_PREFIX, "ReleasePrefix"),
     (TAG_MAX_SIGNING_WAIT_SECONDS, "MaxSigningWaitSeconds"),
     (TAG_DEFAULT_SIGNING_PROFILE, "DefaultSigningProfile"),
     (TAG_DEFAULT_TARGETS, "DefaultTargets"),
@@ -25,6 +26,7 @@ pub const TAG_FIRMWARE_BUCKET: &str = "ota:firmware-bucket";
 pub const TAG_UPLOAD_PREFIX: &str = "ota:upload-prefix";
 pub const TAG_SIGNED_PREFIX: &str = "ota:signed-prefix";
 pub const TAG_MANIFEST_PREFIX: &str = "ota:manifest-prefix";
+pub const TAG_RELEASE_PREFIX: &str = "ota:release-prefix";
 pub const TAG_MAX_SIGNING_WAIT_SECONDS: &str = "ota:max-signing-wait-seconds";
 pub const TAG_DEFAULT_SIGNING_PROFILE: &str = "ota:default-signing-profile";
 pub const TAG_DEFAULT_TARGETS: &str = "ota:default-targets";
@@ -93,6 +95,7 @@ impl Clients {
             upload_prefix: tag(TAG_UPLOAD_PREFIX),
             signed_prefix: tag(TAG_SIGNED_PREFIX),
             manifest_prefix: tag(TAG_MANIFEST_PREFIX),
+            release_prefix: tag(TAG_RELEASE_PREFIX),
             max_signing_wait_seconds: tag(TAG_MAX_SIGNING_WAIT_SECONDS)
                 .and_then(|v| v.parse().ok()),
             defaults: StackDefaults {
@@ -115,6 +118,8 @@ pub struct Pipeline {
     pub upload_prefix: Option<String>,
     pub signed_prefix: Option<String>,
     pub manifest_prefix: Option<String>,
+    /// Where release manifests (multi-file updates) go (ReleasePrefix).
+    pub release_prefix: Option<String>,
     /// How long the pipeline waits for the signer (MaxSigningWaitSeconds).
     pub max_signing_wait_seconds: Option<u64>,
     pub defaults: StackDefaults,

@@ -94,11 +94,12 @@ pub fn check(job_id: &str, doc: &Value) -> Vec<Finding> {
             }
         }
     }
-    let Some(file) = ota
-        .get("files")
-        .and_then(Value::as_array)
-        .and_then(|a| a.first())
-    else {
+    let files = ota.get("files").and_then(Value::as_array);
+    if let Some(n) = files.map(Vec::len).filter(|n| *n > 1) {
+        out.push(finding(F, "files-first-only", "ota_private.h L65, L137-159; ota.c L613-636",
+            format!("{n} files: the agent takes only the first (OTA_MAX_FILES 1U; its model's keys are the first file's): the other files are never downloaded")));
+    }
+    let Some(file) = files.and_then(|a| a.first()) else {
         out.push(finding(F, "files-required", "ota.c L613-636, L1776-1810",
             "afr_ota.files is missing or empty: filesize and fileid (required) are missing, the document is malformed"));
         return out;

@@ -27,6 +27,7 @@ mod freertos;
 mod jobs_parser;
 mod nrf;
 
+pub use jobs_parser::MAX_FILES as JOBS_PARSER_MAX_FILES;
 pub use nrf::NrfLimits;
 
 /// What Nordic's library finds with the Kconfig buffers a device was built

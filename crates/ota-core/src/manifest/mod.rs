@@ -8,9 +8,11 @@
 //! flags need more than S3's 10 tags).
 
 mod fields;
+mod release;
 mod render;
 mod shape;
 
+pub use release::parse_release_manifest;
 pub use render::{render_manifest, written_manifest_key};
 
 use crate::error::Problems;
@@ -72,6 +74,12 @@ pub fn parse_manifest(bytes: &[u8], name: &str) -> (RequestSpec, Problems) {
     let Some(mut m) = read_shape(bytes, name, &mut c.p) else {
         return (RequestSpec::default(), c.p);
     };
+    if m.files.take().is_some() {
+        c.p.push(
+            crate::release::FILES_FIELD,
+            "only a release manifest (uploaded under the stack's ReleasePrefix) lists files; an ota:manifest describes the one upload that names it",
+        );
+    }
     let mut s = RequestSpec::default();
     fields::delivery(&mut c, &mut s, &mut m);
     fields::signing(&mut c, &mut s, &mut m);

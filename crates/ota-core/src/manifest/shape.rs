@@ -29,6 +29,20 @@ pub(super) struct Manifest {
     pub(super) register_default: Option<bool>,
     pub(super) document_values: Option<String>,
     pub(super) job_id: Option<String>,
+    /// Only in a release manifest (super::release).
+    pub(super) files: Option<Vec<FileEntry>>,
+}
+
+/// One file of a release manifest.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub(super) struct FileEntry {
+    pub(super) key: String,
+    pub(super) version_id: Option<String>,
+    pub(super) file_path: Option<String>,
+    pub(super) file_type: Option<i64>,
+    pub(super) signing_profile: Option<String>,
+    pub(super) custom_code_signing: Option<CustomCodeSigning>,
 }
 
 #[derive(Deserialize)]

@@ -231,9 +231,32 @@ pub fn resolve(
     mut problems: Problems,
     ctx: &RequestContext,
 ) -> Result<(OtaRequest, RequestSpec), OtaError> {
+    let merged = merge(tags, manifest, defaults, &mut problems);
+    validate_merged(merged, problems, ctx)
+}
+
+/// Tags over the manifest over the stack defaults; the defaults' own
+/// problems join `problems`, and the fields any problem names are marked
+/// unparsed (the first half of [`resolve`]).
+pub fn merge(
+    tags: RequestSpec,
+    manifest: RequestSpec,
+    defaults: &(RequestSpec, Problems),
+    problems: &mut Problems,
+) -> RequestSpec {
     problems.extend(defaults.1.clone());
     let mut merged = tags.or(manifest).or(defaults.0.clone());
-    merged.unparsed = crate::spec::fields_named_by(&problems);
+    merged.unparsed = crate::spec::fields_named_by(problems);
+    merged
+}
+
+/// Validates a merged spec, reporting `problems` (found before) with
+/// validation's, each field once (the second half of [`resolve`]).
+pub fn validate_merged(
+    merged: RequestSpec,
+    mut problems: Problems,
+    ctx: &RequestContext,
+) -> Result<(OtaRequest, RequestSpec), OtaError> {
     match validate(&merged, ctx) {
         Ok(r) if problems.is_empty() => Ok((r, merged)),
         Ok(_) => Err(OtaError::InvalidRequest(problems)),
