@@ -27,30 +27,52 @@ pub fn check_document(
     let fits = facts(source, certfile, &stream_id, "", "");
     job_document::check_fits_any_signature(request, &fits, certfile_field)?;
 
-    // A stand-in of a typical ECDSA signature's size (72 bytes) for profile
-    // signing; the signature rules are left out then.
-    let stand_in = "A".repeat(96);
-    let (signature, algorithm, known) = match &request.signing {
-        Signing::PreSigned {
-            signature,
-            signature_algorithm,
-            ..
-        } => (signature.as_str(), signature_algorithm.as_str(), true),
-        Signing::Profile { .. } => (stand_in.as_str(), "SHA256withECDSA", false),
-        Signing::Unsigned => ("", "", true),
-    };
+    let stand_in = stand_in();
+    let (signature, algorithm, known) = before_signing(&request.signing, &stand_in);
     let facts = facts(source, certfile, &stream_id, signature, algorithm);
     let (document, _) = job_document::build(request, &facts)?;
     // With ota:document-values=package, what CreateJob will receive (and
     // the version's recipe) must fit too; it does not depend on the
     // signature, which becomes a substitution parameter.
     crate::package_version::sent_document(request, &document)?;
+    judge(request, merged, &document, known)
+}
+
+/// A stand-in of a typical ECDSA signature's size (72 bytes) for profile
+/// signing, whose signature is not known yet.
+fn stand_in() -> String {
+    "A".repeat(96)
+}
+
+/// The signature and algorithm the document will carry as far as known
+/// before signing: the user's, none (aws_fota), or `stand_in` for a profile
+/// (then `false`: the signature rules are left out).
+fn before_signing<'a>(signing: &'a Signing, stand_in: &'a str) -> (&'a str, &'a str, bool) {
+    match signing {
+        Signing::PreSigned {
+            signature,
+            signature_algorithm,
+            ..
+        } => (signature.as_str(), signature_algorithm.as_str(), true),
+        Signing::Profile { .. } => (stand_in, "SHA256withECDSA", false),
+        Signing::Unsigned => ("", "", true),
+    }
+}
+
+/// The device rules on the document: a refusal for the families the
+/// request names (`ota:devices`), else the warnings.
+fn judge(
+    request: &OtaRequest,
+    merged: &RequestSpec,
+    document: &serde_json::Value,
+    signature_known: bool,
+) -> Result<Vec<Finding>, OtaError> {
     let findings = devices::findings_for(
         &request.devices,
         request.format,
         &request.job_id,
-        &document,
-        known,
+        document,
+        signature_known,
     );
     if !request.devices.is_empty() && !findings.is_empty() {
         return Err(devices::refusal(&findings, &merged.source_of("devices")));
@@ -100,23 +122,13 @@ pub fn check_release_document(
     files: &[crate::state::ReleaseFileState],
 ) -> Result<Vec<Finding>, OtaError> {
     let stream_id = stream_of(request, source);
-    let stand_in = "A".repeat(96);
+    let stand_in = stand_in();
     let mut known = true;
     let document_files: Vec<job_document::DocumentFile<'_>> = files
         .iter()
         .map(|f| {
-            let (signature, signature_algorithm) = match &f.method {
-                Signing::PreSigned {
-                    signature,
-                    signature_algorithm,
-                    ..
-                } => (signature.as_str(), signature_algorithm.as_str()),
-                Signing::Profile { .. } => {
-                    known = false;
-                    (stand_in.as_str(), "SHA256withECDSA")
-                }
-                Signing::Unsigned => ("", ""),
-            };
+            let (signature, signature_algorithm, this_known) = before_signing(&f.method, &stand_in);
+            known &= this_known;
             job_document::DocumentFile {
                 bucket: &source.bucket,
                 key: &f.key,
@@ -138,15 +150,5 @@ pub fn check_release_document(
         crate::release::FILES_FIELD,
     )?;
     let (document, _) = job_document::build_files(request, Some(&stream_id), &document_files)?;
-    let findings = devices::findings_for(
-        &request.devices,
-        request.format,
-        &request.job_id,
-        &document,
-        known,
-    );
-    if !request.devices.is_empty() && !findings.is_empty() {
-        return Err(devices::refusal(&findings, &merged.source_of("devices")));
-    }
-    Ok(findings)
+    judge(request, merged, &document, known)
 }

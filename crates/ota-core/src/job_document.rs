@@ -33,12 +33,7 @@ pub fn check_fits_any_signature(
     f: &FileFacts<'_>,
     field: &str,
 ) -> Result<(), OtaError> {
-    let file = DocumentFile {
-        file_path: file_path(req, f.key),
-        file_type: req.file_type.unwrap_or(0),
-        ..DocumentFile::from_facts(f)
-    };
-    check_files_fit_any_signature(req, f.stream_id, &[file], field)
+    check_files_fit_any_signature(req, f.stream_id, &[f.file(req)], field)
 }
 
 /// [`check_fits_any_signature`] for the files of a release: every file with
@@ -159,12 +154,7 @@ pub fn base_name(key: &str) -> &str {
 /// `ota:file-type`). Fails for an unknown signature algorithm (`afr_ota`)
 /// or a document over 32 KB.
 pub fn build(req: &OtaRequest, f: &FileFacts<'_>) -> Result<(Value, String), OtaError> {
-    let file = DocumentFile {
-        file_path: file_path(req, f.key),
-        file_type: req.file_type.unwrap_or(0),
-        ..DocumentFile::from_facts(f)
-    };
-    build_files(req, f.stream_id, &[file])
+    build_files(req, f.stream_id, &[f.file(req)])
 }
 
 /// One file of a (possibly multi-file) document, with its own path and type
@@ -183,19 +173,21 @@ pub struct DocumentFile<'a> {
     pub file_type: u32,
 }
 
-impl<'a> DocumentFile<'a> {
-    fn from_facts(f: &FileFacts<'a>) -> DocumentFile<'a> {
+impl<'a> FileFacts<'a> {
+    /// The upload as the document's one file: its path and type on the
+    /// device from the request (`ota:file-path`, `ota:file-type`).
+    fn file(&self, req: &'a OtaRequest) -> DocumentFile<'a> {
         DocumentFile {
-            bucket: f.bucket,
-            key: f.key,
-            version_id: f.version_id,
-            region: f.region,
-            size: f.size,
-            signature: f.signature,
-            signature_algorithm: f.signature_algorithm,
-            certfile: f.certfile,
-            file_path: "",
-            file_type: 0,
+            bucket: self.bucket,
+            key: self.key,
+            version_id: self.version_id,
+            region: self.region,
+            size: self.size,
+            signature: self.signature,
+            signature_algorithm: self.signature_algorithm,
+            certfile: self.certfile,
+            file_path: file_path(req, self.key),
+            file_type: req.file_type.unwrap_or(0),
         }
     }
 }

@@ -8,7 +8,7 @@
 
 use ota_aws::signer::look;
 use ota_core::signing_wait::{next_signing_wait, poll_again};
-use ota_core::state::{ReleaseFileState, SigningState, SigningStatus, SigningVerdict};
+use ota_core::state::{SigningState, SigningStatus, SigningVerdict};
 use ota_core::{OtaError, PipelineState};
 use std::time::Duration;
 use time::format_description::well_known::Rfc3339;
@@ -39,62 +39,83 @@ pub fn max_wait_from_env() -> Result<u64, lambda_runtime::Error> {
 /// history stays within Step Functions' 25,000 events).
 pub async fn handle(mut state: PipelineState, deps: &Deps) -> Result<PipelineState, OtaError> {
     let span = ota_lambda::step_span("await_signing", &state);
-    match state.release.as_mut() {
-        Some(release) => {
-            await_release(&mut state.signing, &mut release.files, deps)
-                .instrument(span)
-                .await?
+    async {
+        let PipelineState {
+            signing, release, ..
+        } = &mut state;
+        match release.as_mut() {
+            Some(release) => {
+                let files = release
+                    .files
+                    .iter_mut()
+                    .map(|f| (Some(f.key.as_str()), &mut f.signing))
+                    .collect();
+                // The run's own signing says what the files' say together.
+                signing.status = SigningStatus::Succeeded;
+                signing.wait_seconds = 0;
+                signing.attempts += 1;
+                if let Some(wait) = follow(files, deps).await? {
+                    signing.status = SigningStatus::InProgress;
+                    signing.wait_seconds = wait;
+                }
+            }
+            None => {
+                if let Some(wait) = follow(vec![(None, &mut *signing)], deps).await? {
+                    signing.wait_seconds = wait;
+                }
+            }
         }
-        None => ask(&mut state.signing, deps).instrument(span).await?,
+        info!(
+            status = ?state.signing.status,
+            attempts = state.signing.attempts,
+            wait_seconds = state.signing.wait_seconds,
+            "signing looked at"
+        );
+        Ok(state)
     }
-    Ok(state)
+    .instrument(span)
+    .await
 }
 
-/// Every release file still InProgress is asked once per round (a file
-/// that failed fails the run, naming it); the run's `signing` says
-/// Succeeded when none is left, else InProgress with the next wait, paced
-/// by the file that has waited longest.
-async fn await_release(
-    run: &mut SigningState,
-    files: &mut [ReleaseFileState],
+/// Asks about every signing still InProgress (the upload's one, or each
+/// release file's, `Some(key)` naming the file in its failure) once per
+/// round, polling again inside this invocation while the longest-waiting
+/// one is young (ota_core::signing_wait). None when none is left InProgress;
+/// else the next Wait in seconds, paced by the signing that has waited
+/// longest. A Failed signing job, or one InProgress past the limit, fails.
+async fn follow(
+    mut signings: Vec<(Option<&str>, &mut SigningState)>,
     deps: &Deps,
-) -> Result<(), OtaError> {
+) -> Result<Option<u32>, OtaError> {
+    // The wall clock once, then this invocation's own monotonic clock.
     let entered = tokio::time::Instant::now();
     let now = (deps.now)();
     loop {
         let mut longest = Duration::ZERO;
-        for f in files
+        for (key, signing) in signings
             .iter_mut()
-            .filter(|f| f.signing.status == SigningStatus::InProgress)
+            .filter(|(_, s)| s.status == SigningStatus::InProgress)
         {
-            let since_start = since(&f.signing, now)? + entered.elapsed();
-            look_once(&mut f.signing, since_start, deps)
-                .instrument(tracing::info_span!("file", key = %f.key))
-                .await
-                .map_err(|e| name_file(e, &f.key))?;
-            if f.signing.status == SigningStatus::InProgress {
+            let since_start = since(signing, now)? + entered.elapsed();
+            let looked = look_once(signing, since_start, deps)
+                .instrument(tracing::info_span!("signing", file_key = *key))
+                .await;
+            looked.map_err(|e| match key {
+                Some(key) => name_file(e, key),
+                None => e,
+            })?;
+            if signing.status == SigningStatus::InProgress {
                 longest = longest.max(since_start);
             }
         }
-        run.attempts += 1;
         if longest == Duration::ZERO {
-            info!(files = files.len(), "every release file is signed");
-            run.status = SigningStatus::Succeeded;
-            run.wait_seconds = 0;
-            return Ok(());
+            return Ok(None);
         }
         if let Some(pause) = poll_again(longest, entered.elapsed()) {
             tokio::time::sleep(pause).await;
             continue;
         }
-        run.status = SigningStatus::InProgress;
-        run.wait_seconds = next_signing_wait(longest.as_secs());
-        info!(
-            attempts = run.attempts,
-            wait_seconds = run.wait_seconds,
-            "release files still signing"
-        );
-        return Ok(());
+        return Ok(Some(next_signing_wait(longest.as_secs())));
     }
 }
 
@@ -136,47 +157,6 @@ async fn look_once(
         SigningVerdict::InProgress => check_time_limit(since_start, &job_id, deps)?,
     }
     Ok(())
-}
-
-async fn ask(signing: &mut SigningState, deps: &Deps) -> Result<(), OtaError> {
-    let job_id = signing.job_id.clone().ok_or_else(|| {
-        OtaError::Internal("await-signing called without a signing job id".into())
-    })?;
-    let started = OffsetDateTime::parse(&signing.started_at, &Rfc3339).map_err(|_| {
-        OtaError::Internal(format!("bad signing.startedAt '{}'", signing.started_at))
-    })?;
-    // The wall clock once, then this invocation's own monotonic clock.
-    let entered = tokio::time::Instant::now();
-    let at_entry = Duration::try_from((deps.now)() - started).unwrap_or_default();
-    loop {
-        let verdict = look(&deps.signer, &job_id).await.map_err(|f| f.0)??;
-        signing.attempts += 1;
-        let since_start = at_entry + entered.elapsed();
-        match verdict {
-            SigningVerdict::Succeeded(signed_object) => {
-                info!(signed_bucket = %signed_object.bucket, signed_key = %signed_object.key, "signing succeeded");
-                signing.status = SigningStatus::Succeeded;
-                signing.wait_seconds = 0;
-                signing.signed_object = Some(signed_object);
-                return Ok(());
-            }
-            SigningVerdict::InProgress => {
-                check_time_limit(since_start, &job_id, deps)?;
-                if let Some(pause) = poll_again(since_start, entered.elapsed()) {
-                    tokio::time::sleep(pause).await;
-                    continue;
-                }
-                signing.status = SigningStatus::InProgress;
-                signing.wait_seconds = next_signing_wait(since_start.as_secs());
-                info!(
-                    attempts = signing.attempts,
-                    wait_seconds = signing.wait_seconds,
-                    "signing in progress"
-                );
-                return Ok(());
-            }
-        }
-    }
 }
 
 /// SigningTimedOut once signing has been InProgress longer than the limit.

@@ -186,7 +186,17 @@ async fn read_request(
         &mut problems,
     )
     .await?;
-    let ctx = RequestContext {
+    let ctx = request_context(source, upload_time);
+    let (request, merged) = resolve(tag_spec, manifest_spec, &deps.defaults, problems, &ctx)?;
+    Ok((request, merged, manifest))
+}
+
+/// What validation needs to know about the uploaded object version.
+pub(crate) fn request_context(
+    source: &SourceObject,
+    upload_time: OffsetDateTime,
+) -> RequestContext {
+    RequestContext {
         partition: partition_of(&source.region).to_string(),
         region: source.region.clone(),
         account: source.account.clone(),
@@ -194,7 +204,5 @@ async fn read_request(
         key: source.key.clone(),
         version_id: source.version_id.clone(),
         upload_time,
-    };
-    let (request, merged) = resolve(tag_spec, manifest_spec, &deps.defaults, problems, &ctx)?;
-    Ok((request, merged, manifest))
+    }
 }

@@ -6,13 +6,12 @@
 //! map then runs [`sign_file`] for each, in parallel.
 
 use crate::{sign, Deps};
-use ota_core::event::partition_of;
 use ota_core::event::SkippedUpload;
 use ota_core::release::{self, Prefixes, ReleaseFile, FILES_FIELD};
 use ota_core::state::{
     FileSigningRun, ReleaseFileState, ReleaseState, SigningState, SigningStatus, SourceObject,
 };
-use ota_core::{ids, OtaError, OtaRequest, PipelineState, Problems, RequestContext, Signing};
+use ota_core::{ids, OtaError, OtaRequest, PipelineState, Problems, Signing};
 use time::OffsetDateTime;
 use tracing::info;
 
@@ -106,15 +105,7 @@ async fn read_release(
     }
     let (manifest_spec, file_specs) =
         ota_aws::manifest::read_release_manifest(&deps.s3, source, &mut problems).await?;
-    let ctx = RequestContext {
-        partition: partition_of(&source.region).to_string(),
-        region: source.region.clone(),
-        account: source.account.clone(),
-        bucket: source.bucket.clone(),
-        key: source.key.clone(),
-        version_id: source.version_id.clone(),
-        upload_time,
-    };
+    let ctx = crate::request_context(source, upload_time);
     let mut merged =
         ota_core::request::merge(tag_spec, manifest_spec, &deps.defaults, &mut problems);
     // Each file is signed on its own (its profile, else the release's or the
