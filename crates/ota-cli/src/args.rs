@@ -168,6 +168,12 @@ pub struct DeviceArgs {
     /// How often to look for a pending job.
     #[arg(long, default_value_t = 5, value_name = "SECONDS")]
     pub poll: u64,
+    /// As aws-iot-jobs-parser: take every file of the document, in order,
+    /// as an application looping over otaParser_parseJobDocFile does (a
+    /// multi-file release); without it, the first file only. The FreeRTOS
+    /// agent always takes the first.
+    #[arg(long)]
+    pub all_files: bool,
     /// Report progress (statusDetails) every this many percent.
     #[arg(long, default_value_t = 25, value_name = "PERCENT")]
     pub progress_step: u64,

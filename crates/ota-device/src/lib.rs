@@ -39,6 +39,23 @@ pub struct DeviceConfig {
     pub progress_step_percent: u64,
     /// As `nrf-aws-fota`: the Kconfig buffer sizes the device was built with.
     pub nrf_limits: ota_core::devices::NrfLimits,
+    /// Which files of an afr_ota document to take (the first, or every
+    /// one as a Jobs-parser application iterating the files would).
+    pub files: plan::Files,
+}
+
+/// One file downloaded and checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileDone {
+    /// Where it was written.
+    pub path: PathBuf,
+    /// How it was checked: `signature` or `size`.
+    pub checked: &'static str,
+    /// What the MQTT stream download took (None: it came over HTTP).
+    pub streamed: Option<mqtt::stream::StreamStats>,
+    /// Over HTTP: the byte offsets Range requests resumed from after a
+    /// dropped connection.
+    pub resumed_at: Vec<u64>,
 }
 
 /// How a job ended for this device.
@@ -46,20 +63,24 @@ pub struct DeviceConfig {
 pub enum Outcome {
     /// Nothing pending for the thing.
     NoJob,
-    /// Reported SUCCEEDED: the file is at `path`, `checked` says how it
-    /// was checked (signature or size).
+    /// Reported SUCCEEDED: every file taken was written and checked, in
+    /// the document's order.
     Succeeded {
         job_id: String,
-        path: PathBuf,
-        checked: &'static str,
-        /// What the MQTT stream download took (None: it came over HTTP).
-        streamed: Option<mqtt::stream::StreamStats>,
-        /// Over HTTP: the byte offsets Range requests resumed from after a
-        /// dropped connection.
-        resumed_at: Vec<u64>,
+        files: Vec<FileDone>,
     },
     /// Reported FAILED, with the reason sent in statusDetails.
     Failed { job_id: String, reason: String },
+}
+
+impl Outcome {
+    /// The file of a job that succeeded with exactly one.
+    pub fn only_file(&self) -> Option<&FileDone> {
+        match self {
+            Outcome::Succeeded { files, .. } if files.len() == 1 => files.first(),
+            _ => None,
+        }
+    }
 }
 
 /// What the agent is doing, for a person watching (`ota device` prints
@@ -76,9 +97,10 @@ pub enum Step {
     },
     /// A progress update was sent (percent of the file).
     Progress { job_id: String, percent: u64 },
-    /// The file is written and was checked (`checked`: signature or size).
+    /// A file is written and was checked (`checked`: signature or size).
     Verified {
         job_id: String,
+        file_name: String,
         checked: &'static str,
     },
 }
@@ -91,7 +113,11 @@ impl std::fmt::Display for Step {
                 write!(f, "{job_id}: downloading {size} bytes from {from}")
             }
             Step::Progress { job_id, percent } => write!(f, "{job_id}: {percent}%"),
-            Step::Verified { job_id, checked } => write!(f, "{job_id}: {checked} verified"),
+            Step::Verified {
+                job_id,
+                file_name,
+                checked,
+            } => write!(f, "{job_id}: {file_name}: {checked} verified"),
         }
     }
 }
@@ -199,12 +225,13 @@ impl Agent {
         let job_id = execution.job_id.clone();
         tracing::Span::current().record("job_id", job_id.as_str());
         let document = execution.document;
-        let judged = plan::plan(
+        let judged = plan::plan_files(
             self.config.family,
             &self.config.nrf_limits,
             &job_id,
             &document,
             self.mqtt.is_some(),
+            self.config.files,
         );
         match judged {
             Err(plan::Refusal::MqttOnly) => return Err(AgentError::MqttOnly(job_id)),
@@ -212,27 +239,67 @@ impl Agent {
             _ => {}
         }
         self.start(&job_id).await?;
-        let plan = match judged {
-            Ok(p) => p,
+        let plans = match judged {
+            Ok(p) if !p.is_empty() => p,
+            Ok(_) => {
+                return self
+                    .fail(&job_id, "the document lists no files".into())
+                    .await
+            }
             Err(r) => return self.fail(&job_id, r.to_string()).await,
         };
         self.step(Step::Started {
             job_id: job_id.clone(),
         });
+        let mut progress = Progress {
+            total: plans.iter().map(|p| p.size).sum::<u64>().max(1),
+            before: 0,
+            reported: 0,
+            step: self.config.progress_step_percent.max(1),
+        };
+        let mut files: Vec<FileDone> = Vec::new();
+        for plan in &plans {
+            match self.take_file(&job_id, plan, &mut progress).await {
+                Ok(done) => files.push(done),
+                Err(reason) => {
+                    // Nothing unverified is left where the device would
+                    // boot it: not this file, not the ones before it.
+                    for f in &files {
+                        let _ = tokio::fs::remove_file(&f.path).await;
+                    }
+                    return self.fail(&job_id, reason).await;
+                }
+            }
+        }
+        let checked = files[0].checked;
+        let count = files.len().to_string();
+        self.report(
+            &job_id,
+            JobExecutionStatus::Succeeded,
+            &[("checked", checked), ("files", &count)],
+        )
+        .await?;
+        tracing::info!(checked, files = files.len(), "succeeded");
+        Ok(Outcome::Succeeded { job_id, files })
+    }
+
+    /// Downloads one file of the job and checks it; the reason to report
+    /// FAILED otherwise (the file is then removed).
+    async fn take_file(
+        &self,
+        job_id: &str,
+        plan: &plan::Plan,
+        progress: &mut Progress,
+    ) -> Result<FileDone, String> {
         self.step(Step::Downloading {
-            job_id: job_id.clone(),
+            job_id: job_id.to_string(),
             from: plan.source_shown(),
             size: plan.size,
         });
         let path = self.config.out_dir.join(&plan.file_name);
-        let step = self.config.progress_step_percent.max(1);
-        let mut reported = 0u64;
-        let size = plan.size.max(1);
         let on_bytes = async |done: u64| {
-            let percent = done * 100 / size;
-            if percent >= reported + step && percent < 100 {
-                reported = percent - percent % step;
-                self.progress(&job_id, reported).await;
+            if let Some(percent) = progress.crossed(done) {
+                self.progress(job_id, percent).await;
             }
         };
         let downloaded = match (&plan.source, &self.mqtt) {
@@ -257,29 +324,21 @@ impl Agent {
             }),
             (plan::Source::Stream { .. }, None) => Err("no MQTT connection".to_string()),
         };
-        let (streamed, resumed_at) = match downloaded {
-            Ok(s) => s,
-            Err(e) => {
-                // No partial image is left where the device would boot it.
-                let _ = tokio::fs::remove_file(&path).await;
-                return self.fail(&job_id, format!("download failed: {e}")).await;
-            }
+        progress.before += plan.size;
+        let checked = match downloaded {
+            Ok(d) => verify::check(plan, &path, self.config.signer_cert.as_deref())
+                .await
+                .map(|checked| (d, checked)),
+            Err(e) => Err(format!("download failed: {e}")),
         };
-        match verify::check(&plan, &path, self.config.signer_cert.as_deref()).await {
-            Ok(checked) => {
+        match checked {
+            Ok(((streamed, resumed_at), checked)) => {
                 self.step(Step::Verified {
-                    job_id: job_id.clone(),
+                    job_id: job_id.to_string(),
+                    file_name: plan.file_name.clone(),
                     checked,
                 });
-                self.report(
-                    &job_id,
-                    JobExecutionStatus::Succeeded,
-                    &[("checked", checked)],
-                )
-                .await?;
-                tracing::info!(checked, path = %path.display(), "succeeded");
-                Ok(Outcome::Succeeded {
-                    job_id,
+                Ok(FileDone {
                     path,
                     checked,
                     streamed,
@@ -287,9 +346,8 @@ impl Agent {
                 })
             }
             Err(reason) => {
-                // Nothing unverified is left where the device would boot it.
                 let _ = tokio::fs::remove_file(&path).await;
-                self.fail(&job_id, reason).await
+                Err(reason)
             }
         }
     }
@@ -360,5 +418,27 @@ impl Agent {
             .update(&self.config.thing, job_id, status, details)
             .await
             .map_err(jobs_error)
+    }
+}
+
+/// Progress over every file of a job: a percent is reported each time the
+/// bytes done cross another `step`, short of 100 (SUCCEEDED says that).
+struct Progress {
+    total: u64,
+    /// The bytes of the files before this one.
+    before: u64,
+    reported: u64,
+    step: u64,
+}
+
+impl Progress {
+    /// The percent to report now that `done` bytes of this file are in.
+    fn crossed(&mut self, done: u64) -> Option<u64> {
+        let percent = (self.before + done) * 100 / self.total;
+        if percent >= self.reported + self.step && percent < 100 {
+            self.reported = percent - percent % self.step;
+            return Some(self.reported);
+        }
+        None
     }
 }

@@ -74,10 +74,8 @@ impl std::fmt::Display for Refusal {
     }
 }
 
-/// Judges `document` (the job document as received) for `family`; a
-/// Nordic device with the Kconfig buffers `nrf` (the library's defaults
-/// unless the device was built with others). `mqtt`: the agent has an MQTT
-/// connection (else a document the library would stream is left alone).
+/// Judges `document` (the job document as received) for `family` and
+/// plans its first file ([`plan_files`] with [`Files::First`]).
 pub fn plan(
     family: DeviceFamily,
     nrf: &NrfLimits,
@@ -85,6 +83,28 @@ pub fn plan(
     document: &Value,
     mqtt: bool,
 ) -> Result<Plan, Refusal> {
+    let mut plans = plan_files(family, nrf, job_id, document, mqtt, Files::First)?;
+    if plans.is_empty() {
+        return Err(Refusal::Rejected(
+            vec!["the document lists no files".into()],
+        ));
+    }
+    Ok(plans.remove(0))
+}
+
+/// Judges `document` (the job document as received) for `family`; a
+/// Nordic device with the Kconfig buffers `nrf` (the library's defaults
+/// unless the device was built with others). `mqtt`: the agent has an MQTT
+/// connection (else a document the library would stream is left alone).
+/// The plan of each file taken (`files`), in the document's order.
+pub fn plan_files(
+    family: DeviceFamily,
+    nrf: &NrfLimits,
+    job_id: &str,
+    document: &Value,
+    mqtt: bool,
+    files: Files,
+) -> Result<Vec<Plan>, Refusal> {
     let shape = match family {
         DeviceFamily::NrfAwsFota => "location",
         _ => "afr_ota",
@@ -102,9 +122,9 @@ pub fn plan(
         ));
     }
     match family {
-        DeviceFamily::NrfAwsFota => nordic(job_id, document),
+        DeviceFamily::NrfAwsFota => nordic(job_id, document).map(|p| vec![p]),
         DeviceFamily::AwsIotJobsParser | DeviceFamily::FreertosOtaAgent => {
-            afr_ota(family, document, mqtt)
+            afr_ota(family, document, mqtt, files)
         }
     }
 }
@@ -127,7 +147,29 @@ fn nordic(job_id: &str, document: &Value) -> Result<Plan, Refusal> {
     })
 }
 
-fn afr_ota(family: DeviceFamily, document: &Value, mqtt: bool) -> Result<Plan, Refusal> {
+/// Which files of an `afr_ota` document the device takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Files {
+    /// `files[0]` only: what the FreeRTOS OTA agent always does
+    /// (ota_private.h L65 `OTA_MAX_FILES 1U`), and the default.
+    #[default]
+    First,
+    /// Every entry, in order: what an application on the AWS IoT Jobs OTA
+    /// parser does when it loops over `otaParser_parseJobDocFile`, which
+    /// returns `fileIndex + 1` while `afr_ota.files[fileIndex + 1]` exists
+    /// and 0 after the last (Jobs-for-AWS-IoT-embedded-sdk v1.5.1
+    /// ota_job_processor.c L34-58, L54; the loop is its header's example).
+    /// The FreeRTOS agent takes the first (and, judged by its rules, refuses
+    /// a document of several: ota_core::devices `files-first-only`).
+    All,
+}
+
+fn afr_ota(
+    family: DeviceFamily,
+    document: &Value,
+    mqtt: bool,
+    files: Files,
+) -> Result<Vec<Plan>, Refusal> {
     let ota = &document["afr_ota"];
     let first_protocol = ota["protocols"][0].as_str().unwrap_or_default();
     // The Jobs parser takes protocols[0]; the FreeRTOS agent's default build
@@ -140,7 +182,29 @@ fn afr_ota(family: DeviceFamily, document: &Value, mqtt: bool) -> Result<Plan, R
     if !http && !mqtt {
         return Err(Refusal::MqttOnly);
     }
-    let file = &ota["files"][0];
+    let entries = ota["files"]
+        .as_array()
+        .map(Vec::as_slice)
+        .unwrap_or_default();
+    let taken = match (family, files) {
+        (DeviceFamily::AwsIotJobsParser, Files::All) => entries.len(),
+        _ => entries.len().min(1),
+    };
+    let mut plans: Vec<Plan> = Vec::new();
+    for (i, file) in entries[..taken].iter().enumerate() {
+        let mut plan = afr_ota_file(ota, file, http);
+        // Two device paths with one base name (/a/app.bin, /b/app.bin)
+        // would overwrite each other under the output directory.
+        if plans.iter().any(|p| p.file_name == plan.file_name) {
+            plan.file_name = format!("file{i}-{}", plan.file_name);
+        }
+        plans.push(plan);
+    }
+    Ok(plans)
+}
+
+/// One `files[]` entry: where it comes from, its size, name and signature.
+fn afr_ota_file(ota: &Value, file: &Value, http: bool) -> Plan {
     let source = if http {
         Source::Http {
             url: file["update_data_url"]
@@ -168,12 +232,12 @@ fn afr_ota(family: DeviceFamily, document: &Value, mqtt: bool) -> Result<Plan, R
         .find(|n| !n.is_empty() && *n != "." && *n != "..")
         .unwrap_or("firmware.bin")
         .to_string();
-    Ok(Plan {
+    Plan {
         source,
         size: file["filesize"].as_u64().unwrap_or(0),
         file_name,
         signature,
-    })
+    }
 }
 
 #[cfg(test)]
@@ -305,5 +369,56 @@ mod tests {
         )
         .unwrap();
         assert!(matches!(p.source, Source::Http { .. }), "{p:?}");
+    }
+
+    #[test]
+    fn told_to_take_every_file_the_jobs_parser_plans_each_and_freertos_only_the_first() {
+        let mut doc = http_doc(json!(["MQTT"]));
+        let mut second = doc["afr_ota"]["files"][0].clone();
+        second["fileid"] = json!(1);
+        second["filesize"] = json!(20);
+        second["filepath"] = json!("/radio/app.bin");
+        second["sig-sha256-ecdsa"] = json!("MEYCIQ==");
+        doc["afr_ota"]["files"].as_array_mut().unwrap().push(second);
+        let plans = |family, files| {
+            plan_files(family, &NrfLimits::default(), JOB, &doc, true, files).unwrap()
+        };
+        let all = plans(DeviceFamily::AwsIotJobsParser, Files::All);
+        let taken: Vec<(&Source, u64, &str)> = all
+            .iter()
+            .map(|p| (&p.source, p.size, p.file_name.as_str()))
+            .collect();
+        let stream = |file_id| Source::Stream {
+            stream: "AFR_OTA-s".into(),
+            file_id,
+        };
+        assert_eq!(
+            taken,
+            [
+                (&stream(0), 1000, "app.bin"),
+                // Same base name, another device path: not written over
+                // the first under the output directory.
+                (&stream(1), 20, "file1-app.bin"),
+            ]
+        );
+        assert_eq!(
+            all[1].signature,
+            Some(("sig-sha256-ecdsa".into(), "MEYCIQ==".into())),
+            "each file is checked with its own signature"
+        );
+        assert_eq!(plans(DeviceFamily::AwsIotJobsParser, Files::First).len(), 1);
+        // OTA_MAX_FILES 1U: as the FreeRTOS agent this agent reports the
+        // rule (ota_core::devices) rather than take part of a release.
+        match plan_files(
+            DeviceFamily::FreertosOtaAgent,
+            &NrfLimits::default(),
+            JOB,
+            &doc,
+            true,
+            Files::All,
+        ) {
+            Err(Refusal::Rejected(f)) => assert!(f[0].contains("files-first-only"), "{f:?}"),
+            other => panic!("{other:?}"),
+        }
     }
 }

@@ -21,6 +21,7 @@ fn agent(rules: &[&Rule]) -> Agent {
             out_dir: std::env::temp_dir(),
             progress_step_percent: 25,
             nrf_limits: NrfLimits::default(),
+            files: ota_device::plan::Files::First,
         },
     )
     .unwrap()

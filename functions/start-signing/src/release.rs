@@ -11,7 +11,7 @@ use ota_core::release::{self, Prefixes, ReleaseFile, FILES_FIELD};
 use ota_core::state::{
     FileSigningRun, ReleaseFileState, ReleaseState, SigningState, SigningStatus, SourceObject,
 };
-use ota_core::{ids, OtaError, OtaRequest, PipelineState, Problems, Signing};
+use ota_core::{ids, OtaError, OtaRequest, PipelineState, Problems};
 use time::OffsetDateTime;
 use tracing::info;
 
@@ -89,7 +89,8 @@ fn not_applicable(source: &SourceObject) -> SigningState {
 }
 
 /// The release manifest's tags over the manifest over the stack defaults,
-/// validated; its files resolved against the prefixes.
+/// validated; its files resolved against the prefixes
+/// (ota_core::release::decide, which `ota release` runs before uploading).
 async fn read_release(
     deps: &Deps,
     upload_time: OffsetDateTime,
@@ -97,23 +98,8 @@ async fn read_release(
     tags: &[(String, String)],
 ) -> Result<(OtaRequest, ota_core::RequestSpec, Vec<ReleaseFile>), OtaError> {
     let (tag_spec, mut problems) = ota_core::tags::parse_tags(tags);
-    if tag_spec.manifest.is_some() {
-        problems.push(
-            "ota:manifest",
-            "a release manifest is itself the manifest; put the fields in it (or in its other ota:* tags)",
-        );
-    }
     let (manifest_spec, file_specs) =
         ota_aws::manifest::read_release_manifest(&deps.s3, source, &mut problems).await?;
-    let ctx = crate::request_context(source, upload_time);
-    let mut merged =
-        ota_core::request::merge(tag_spec, manifest_spec, &deps.defaults, &mut problems);
-    // Each file is signed on its own (its profile, else the release's or the
-    // stack's): the request-level rule "a profile or a signature" gives way
-    // to release::resolve's, which names the file (the signing rules stay
-    // quiet for a field marked so).
-    merged.unparsed.insert("profile");
-    refuse_single_file_features(&merged, &mut problems);
     let s = &deps.settings;
     let prefixes = Prefixes {
         upload: &s.upload_prefix,
@@ -121,44 +107,18 @@ async fn read_release(
         manifest: &s.manifest_prefix,
         release: &s.release_prefix,
     };
-    let files = match release::resolve(
-        &file_specs,
-        merged.format.unwrap_or_default(),
-        merged.profile.as_deref(),
-        &prefixes,
-    ) {
-        Ok(files) => files,
-        Err(e) => {
-            problems.extend(Problems(e.problems().to_vec()));
-            Vec::new()
-        }
+    let input = release::ReleaseInput {
+        tags: tag_spec,
+        manifest: manifest_spec,
+        files: file_specs,
+        problems,
     };
-    let (request, merged) = ota_core::request::validate_merged(merged, problems, &ctx)?;
-    Ok((request, merged, files))
-}
-
-/// What describes one file and so does not fit a release (yet): a package
-/// version records one file's signature and stream file id.
-fn refuse_single_file_features(merged: &ota_core::RequestSpec, p: &mut Problems) {
-    for (set, field) in [
-        (merged.register_package.is_some(), "register_package"),
-        (merged.document_values.is_some(), "document_values"),
-    ] {
-        if set {
-            p.push(
-                merged.source_of(field),
-                "registers one file as a package version, and a release has several; leave it out of a release (ota:packages may still name versions to deploy)",
-            );
-        }
-    }
-    for field in ["signature", "signature_algorithm", "certfile"] {
-        if merged.sources.contains_key(field) {
-            p.push(
-                merged.source_of(field),
-                format!("is per file in a release: give customCodeSigning in the entries of {FILES_FIELD}"),
-            );
-        }
-    }
+    release::decide(
+        input,
+        &deps.defaults,
+        &prefixes,
+        &crate::request_context(source, upload_time),
+    )
 }
 
 /// Every file's version pinned (the given one, or the current one) with its
@@ -176,27 +136,7 @@ async fn pin_files(
             ota_aws::manifest::pin_release_file(&deps.s3, bucket, &f.key, f.version_id.as_deref())
                 .await?;
         match pinned {
-            Ok((version_id, size)) => out.push(ReleaseFileState {
-                key: f.key,
-                version_id,
-                size,
-                file_path: f.file_path,
-                file_type: f.file_type,
-                signing: SigningState {
-                    status: match f.signing {
-                        Signing::Profile { .. } => SigningStatus::Pending,
-                        _ => SigningStatus::NotRequired,
-                    },
-                    job_id: None,
-                    certfile: String::new(),
-                    attempts: 0,
-                    wait_seconds: 0,
-                    started_at: String::new(),
-                    signed_object: None,
-                },
-                method: f.signing,
-                signed_file: None,
-            }),
+            Ok((version_id, size)) => out.push(release::pending(f, version_id, size)),
             Err(problem) => problems.push(format!("{FILES_FIELD}[{i}].key"), problem),
         }
     }

@@ -94,6 +94,7 @@ impl Local {
                 out_dir: out.to_path_buf(),
                 progress_step_percent: 50,
                 nrf_limits,
+                files: ota_device::plan::Files::First,
             },
         )
         .expect("agent")

@@ -151,6 +151,7 @@ impl Local {
             out_dir: out.to_path_buf(),
             progress_step_percent: 50,
             nrf_limits,
+            files: ota_device::plan::Files::First,
         };
         ota_device::Agent::over_mqtt(Arc::new(link), config, stream).expect("agent")
     }

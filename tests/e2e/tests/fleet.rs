@@ -67,12 +67,10 @@ async fn twenty_jobs_parser_devices_download_over_http_verify_and_succeed_on_the
     .await;
     for (thing, outcome) in things.iter().zip(&outcomes) {
         match outcome {
-            Outcome::Succeeded {
-                job_id,
-                path,
-                checked,
-                ..
-            } => {
+            Outcome::Succeeded { job_id, files } => {
+                let [ota_device::FileDone { path, checked, .. }] = files.as_slice() else {
+                    panic!("{thing}: one file: {files:?}");
+                };
                 assert_eq!(job_id, &update.job_id);
                 assert_eq!(*checked, "signature");
                 assert_eq!(
@@ -111,15 +109,18 @@ async fn a_device_whose_http_download_drops_resumes_with_a_range_request_and_suc
     // The presigned GET is cut after 30 000 bytes of body.
     agent.http.drop_after_bytes = Some(30_000);
     match agent.run_once().await.expect("the agent ran") {
-        Outcome::Succeeded {
-            job_id,
-            path,
-            checked,
-            resumed_at,
-            ..
-        } => {
+        Outcome::Succeeded { job_id, files } => {
+            let [ota_device::FileDone {
+                path,
+                checked,
+                resumed_at,
+                ..
+            }] = files.as_slice()
+            else {
+                panic!("one file: {files:?}");
+            };
             assert_eq!(job_id, update.job_id);
-            assert_eq!(checked, "signature");
+            assert_eq!(*checked, "signature");
             assert_eq!(resumed_at.len(), 1, "one Range request: {resumed_at:?}");
             assert!(
                 (30_000..100_000).contains(&resumed_at[0]),
@@ -176,7 +177,10 @@ async fn twenty_nrf_devices_take_an_aws_fota_job_and_succeed_on_the_pinned_versi
     let outcomes = run_fleet(&l, &things, DeviceFamily::NrfAwsFota, RAISED, "nrf").await;
     for (thing, outcome) in things.iter().zip(&outcomes) {
         match outcome {
-            Outcome::Succeeded { path, checked, .. } => {
+            Outcome::Succeeded { files, .. } => {
+                let [ota_device::FileDone { path, checked, .. }] = files.as_slice() else {
+                    panic!("{thing}: one file: {files:?}");
+                };
                 // No signature in Nordic's document: the size is checked.
                 assert_eq!(*checked, "size");
                 assert_eq!(std::fs::read(path).unwrap(), body, "{thing}");

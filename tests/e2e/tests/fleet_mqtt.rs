@@ -35,13 +35,16 @@ async fn assert_all_succeeded(
 ) {
     for (i, (thing, outcome)) in things.iter().zip(outcomes).enumerate() {
         match outcome {
-            Outcome::Succeeded {
-                job_id: got,
-                path,
-                checked,
-                streamed: stats,
-                ..
-            } => {
+            Outcome::Succeeded { job_id: got, files } => {
+                let [ota_device::FileDone {
+                    path,
+                    checked,
+                    streamed: stats,
+                    ..
+                }] = files.as_slice()
+                else {
+                    panic!("{thing}: one file: {files:?}");
+                };
                 assert_eq!(got, job_id, "{thing}");
                 assert_eq!(*checked, "signature", "{thing}");
                 assert_eq!(
@@ -95,10 +98,7 @@ async fn twenty_freertos_devices_on_sigv4_websocket_stream_the_pinned_version_an
     let outcomes = run_all(&agents).await;
     assert_all_succeeded(&l, &things, &outcomes, &update.job_id, &body, |_| true).await;
     for outcome in &outcomes {
-        if let Outcome::Succeeded {
-            streamed: Some(s), ..
-        } = outcome
-        {
+        if let Some(s) = outcome.only_file().and_then(|f| f.streamed.as_ref()) {
             assert_eq!(s.blocks, 21);
             assert_eq!(s.missing_at_drop, None);
         }
@@ -250,11 +250,7 @@ async fn a_device_that_loses_its_connection_mid_stream_asks_again_for_the_missin
             )
             .await;
         let outcome = agents[0].run_once().await.expect("the agent ran");
-        let Outcome::Succeeded {
-            streamed: Some(stats),
-            ..
-        } = &outcome
-        else {
+        let Some(stats) = outcome.only_file().and_then(|f| f.streamed.as_ref()) else {
             panic!("{thing} ({encoding:?}): {outcome:?}");
         };
         assert_eq!(stats.blocks, 31);

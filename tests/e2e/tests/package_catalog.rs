@@ -232,15 +232,18 @@ async fn assert_completed(
     body: &[u8],
 ) -> bool {
     let streamed = match outcome {
-        Outcome::Succeeded {
-            job_id,
-            checked,
-            path,
-            streamed,
-            ..
-        } => {
+        Outcome::Succeeded { job_id, files } => {
+            let [ota_device::FileDone {
+                checked,
+                path,
+                streamed,
+                ..
+            }] = files.as_slice()
+            else {
+                panic!("one file: {files:?}");
+            };
             assert_eq!(job_id, update.job_id);
-            assert_eq!(checked, "signature");
+            assert_eq!(*checked, "signature");
             assert_eq!(std::fs::read(path).expect("the downloaded file"), body);
             streamed.is_some()
         }

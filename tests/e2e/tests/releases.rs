@@ -45,6 +45,7 @@ fn release_key(l: &Local, name: &str) -> String {
 async fn a_two_file_release_becomes_one_job_with_both_files_and_one_stream() {
     let l = Local::connect().await;
     let release = release_key(&l, "gateway");
+    let device = l.new_thing("release-gw").await;
     let (app_key, radio_key) = (l.unique_key("release-app"), l.unique_key("release-radio"));
     let (app, radio) = (firmware(120_000, 41), firmware(20_000, 42));
     let app_version = upload_release_file(&l, &app_key, &app, &release).await;
@@ -59,8 +60,8 @@ async fn a_two_file_release_becomes_one_job_with_both_files_and_one_stream() {
     );
 
     let manifest = json!({
-        "targets": ["thinggroup/Lab"],
-        "protocols": ["MQTT", "HTTP"],
+        "targets": ["thinggroup/Lab", format!("thing/{device}")],
+        "protocols": ["HTTP", "MQTT"],
         "files": [
             {"key": app_key, "filePath": "/ota/app.bin"},
             {"key": radio_key, "versionId": radio_version, "filePath": "/ota/radio.bin", "fileType": 2}
@@ -126,8 +127,48 @@ async fn a_two_file_release_becomes_one_job_with_both_files_and_one_stream() {
     let job = l.describe_job(&job_id).await;
     assert_eq!(
         job.targets(),
-        ["arn:aws:iot:us-east-1:000000000000:thinggroup/Lab"]
+        [
+            "arn:aws:iot:us-east-1:000000000000:thinggroup/Lab".to_string(),
+            format!("arn:aws:iot:us-east-1:000000000000:thing/{device}")
+        ]
     );
+
+    // A device on the AWS IoT Jobs OTA parser, told to take every file (as
+    // an application looping over otaParser_parseJobDocFile does),
+    // downloads both pinned versions over their presigned URLs (HTTP comes
+    // first), verifies each with its own signature and reports SUCCEEDED.
+    let out = std::env::temp_dir().join(format!("ota-e2e-release-{device}"));
+    let mut agent = l.agent(
+        &device,
+        ota_core::devices::DeviceFamily::AwsIotJobsParser,
+        ota_core::devices::NrfLimits::default(),
+        &out,
+    );
+    agent.config.files = ota_device::plan::Files::All;
+    let outcome = agent.run_once().await.expect("the agent ran");
+    let ota_device::Outcome::Succeeded { job_id: got, files } = &outcome else {
+        panic!("the device did not complete the release: {outcome:?}");
+    };
+    assert_eq!(got, &job_id);
+    let written: Vec<(String, &str, Vec<u8>)> = files
+        .iter()
+        .map(|f| {
+            (
+                f.path.file_name().unwrap().to_string_lossy().into_owned(),
+                f.checked,
+                std::fs::read(&f.path).expect("the downloaded file"),
+            )
+        })
+        .collect();
+    assert_eq!(
+        written,
+        [
+            ("app.bin".to_string(), "signature", app.clone()),
+            ("radio.bin".to_string(), "signature", radio.clone())
+        ]
+    );
+    assert_eq!(l.execution_status(&job_id, &device).await, "SUCCEEDED");
+    let _ = std::fs::remove_dir_all(&out);
 }
 
 #[tokio::test]

@@ -35,6 +35,11 @@ pub async fn run(g: &GlobalArgs, a: &DeviceArgs) -> Result<Value, CliError> {
                 hostname_max_len: a.nrf_hostname_max_len,
                 file_path_max_len: a.nrf_file_path_max_len,
             },
+            files: if a.all_files {
+                ota_device::plan::Files::All
+            } else {
+                ota_device::plan::Files::First
+            },
         },
     )
     .await?;
@@ -81,24 +86,26 @@ pub async fn run(g: &GlobalArgs, a: &DeviceArgs) -> Result<Value, CliError> {
                 }
                 continue;
             }
-            Outcome::Succeeded {
-                job_id,
-                path,
-                checked,
-                streamed,
-                resumed_at,
-            } => {
-                if human {
-                    eprintln!(
-                        "ota device: {job_id}: SUCCEEDED ({checked} checked), wrote {}",
-                        path.display()
-                    );
+            Outcome::Succeeded { job_id, files } => {
+                let mut shown = Vec::new();
+                for f in files {
+                    if human {
+                        eprintln!(
+                            "ota device: {job_id}: SUCCEEDED ({} checked), wrote {}",
+                            f.checked,
+                            f.path.display()
+                        );
+                    }
+                    let streamed = f.streamed.as_ref().map(|s| {
+                        json!({"blocks": s.blocks, "requests": s.requests, "dataMessages": s.data_messages,
+                            "seconds": s.elapsed.as_secs_f64()})
+                    });
+                    shown.push(json!({"checked": f.checked, "path": f.path, "streamed": streamed, "resumedAt": f.resumed_at}));
                 }
-                let streamed = streamed.as_ref().map(|s| {
-                    json!({"blocks": s.blocks, "requests": s.requests, "dataMessages": s.data_messages,
-                        "seconds": s.elapsed.as_secs_f64()})
-                });
-                done.push(json!({"jobId": job_id, "status": "SUCCEEDED", "checked": checked, "path": path, "streamed": streamed, "resumedAt": resumed_at}));
+                // The first file's fields at the top, as before releases.
+                let first = shown.first().cloned().unwrap_or_default();
+                done.push(json!({"jobId": job_id, "status": "SUCCEEDED", "checked": first["checked"],
+                    "path": first["path"], "streamed": first["streamed"], "resumedAt": first["resumedAt"], "files": shown}));
             }
             Outcome::Failed { job_id, reason } => {
                 if a.once {

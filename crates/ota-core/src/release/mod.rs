@@ -9,6 +9,9 @@ use crate::values::DocumentFormat;
 use crate::Signing;
 use serde::{Deserialize, Serialize};
 
+mod decide;
+pub use decide::{decide, pending, ReleaseInput};
+
 /// The tag on a release's files (`ota release` puts it there): the upload
 /// is part of the release manifest it names, and starts no update of its
 /// own. Its value is the release manifest's key.
